@@ -1,0 +1,64 @@
+"""ASC 360 and IAS 36 impairment tests on asset groups, as pure array functions.
+
+Shapes: ``cv`` (C, K) carrying amount by cohort and component; group matrix ``group`` (NG, C)
+with 1 where cohort c belongs to group g (cohort level: identity; fleet level: ones); per-cohort
+values (C,) are summed into groups with ``group @ x``. ``tested`` (C,) marks cohorts tested now.
+
+ASC 360-10-35-17 (held and used): step 1, the group's carrying amount is not recoverable if it
+exceeds the undiscounted cash flows from use and eventual disposition (``recoverable_undisc``);
+step 2, loss = carrying amount - fair value. The loss is allocated to cohorts and components pro
+rata to carrying amounts (35-28; the floor at an asset's own fair value is not modelled). The
+written-down amount is the new cost basis (35-20): no reversal, ever.
+
+IAS 36.59: loss = carrying amount - recoverable amount, recoverable amount = max(FVLCD, VIU)
+(36.18). IAS 36.114-117: a later test whose recoverable amount exceeds the carrying amount
+reverses past losses, capped at the carrying amount that would stand had no loss been recognised
+(``cv_no_impairment``); allocated pro rata to each component's headroom (36.122).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def _alloc(amount_g, weights_ck, group, include_c):
+    """Spread group amounts (NG,) over (C, K) in proportion to weights within each group."""
+    w = weights_ck * include_c[:, None]
+    w_c = w.sum(axis=1)
+    w_g = group @ w_c
+    share_g = jnp.where(w_g > 0, amount_g / jnp.where(w_g > 0, w_g, 1.0), 0.0)
+    return w * (group.T @ share_g)[:, None]
+
+
+def asc360(cv, *, recoverable_undisc, fair_value, tested, group):
+    """One ASC 360 test. Returns (loss_ck, impaired_g).
+
+    Args:
+        cv: (C, K) carrying amounts, USD. recoverable_undisc, fair_value: (C,) USD per cohort.
+        tested: (C,) 1.0 where the cohort is tested. group: (NG, C).
+    """
+    include = tested
+    cv_g = group @ (cv.sum(axis=1) * include)
+    tested_g = (group @ include) > 0
+    impaired_g = tested_g & (cv_g > group @ (recoverable_undisc * include))
+    loss_g = jnp.where(impaired_g, jnp.maximum(cv_g - group @ (fair_value * include), 0.0), 0.0)
+    loss_g = jnp.minimum(loss_g, cv_g)
+    return _alloc(loss_g, cv, group, include), impaired_g
+
+
+def ias36(cv, cv_no_impairment, *, value_in_use, fvlcd, tested, group):
+    """One IAS 36 test. Returns (loss_ck, reversal_ck, impaired_g).
+
+    Args:
+        cv, cv_no_impairment: (C, K) USD. value_in_use, fvlcd: (C,) USD. tested: (C,). group: (NG, C).
+    """
+    include = tested
+    cv_g = group @ (cv.sum(axis=1) * include)
+    recoverable_g = jnp.maximum(group @ (value_in_use * include), group @ (fvlcd * include))
+    tested_g = (group @ include) > 0
+    impaired_g = tested_g & (cv_g > recoverable_g)
+    loss_g = jnp.where(impaired_g, jnp.minimum(cv_g - recoverable_g, cv_g), 0.0)
+    headroom = jnp.maximum(cv_no_impairment - cv, 0.0)
+    headroom_g = group @ (headroom.sum(axis=1) * include)
+    reversal_g = jnp.where(tested_g & ~impaired_g, jnp.minimum(jnp.maximum(recoverable_g - cv_g, 0.0), headroom_g), 0.0)
+    return _alloc(loss_g, cv, group, include), _alloc(reversal_g, headroom, group, include), impaired_g

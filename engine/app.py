@@ -1,0 +1,72 @@
+"""The ``run`` job as a function: load -> compile -> simulate -> summarize -> write.
+
+The CLI and the tests call ``run_scenario``; it raises ``ScenarioError`` for bad input before
+writing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.compile import Model, compile_model
+from engine.results import build_dataset, check_out_dir, provenance, write_results
+from engine.runner import RunOutput, simulate_paths
+from engine.scenario.load import LoadedScenario, load_scenario
+from engine.summary import summarize
+
+
+@dataclass
+class RunResult:
+    loaded: LoadedScenario
+    model: Model
+    run: RunOutput
+    summary: dict
+    out_dir: Path | None
+
+
+def run_scenario(
+    path: str | Path,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+    chunk_paths: int | None = None,
+    store: str | None = None,
+    allow_unconverged: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    write: bool = True,
+) -> RunResult:
+    """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
+    loaded = load_scenario(path)
+    cfg = loaded.scenario.run
+    n_paths = int(paths if paths is not None else cfg.paths)
+    seed_ = int(seed if seed is not None else cfg.seed)
+    chunk = int(chunk_paths if chunk_paths is not None else cfg.chunk_paths)
+    store_ = store or cfg.store
+    if write and out is not None:
+        check_out_dir(Path(out), force)
+    model = compile_model(loaded, allow_unconverged=allow_unconverged)
+    run = simulate_paths(
+        model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
+        store_full=(store_ == "full"), progress=progress,
+    )
+    prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
+    stats = summarize(model, run, standards=model.standards)
+    summary = {
+        "provenance": {k: v for k, v in prov.items() if k not in ("created_utc",)},
+        "run": {
+            "start_month": cfg.start_month, "horizon_months": cfg.horizon_months, "paths": n_paths, "seed": seed_,
+            "dtype": cfg.dtype, "standards": list(model.standards), "year_ends": list(model.year_end_labels),
+            "cohorts": list(model.cohorts),
+        },
+        **stats,
+    }
+    out_dir = None
+    if write and out is not None:
+        ds = build_dataset(model, run, store=store_, prov=prov, resolved_toml=loaded.resolved_toml)
+        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=loaded.resolved_toml, force=force)
+        out_dir = Path(out)
+    return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir)

@@ -1,0 +1,145 @@
+"""The ``rackrisk`` command. argparse only: parsing, calling ``engine`` functions, exit codes.
+
+Heavy modules (jax, xarray, pydantic models) are imported inside the subcommands, so
+``rackrisk --help`` stays fast. Bad input -> one line on stderr naming file, field and rule,
+exit status 2, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rackrisk", description="Monte Carlo risk and valuation engine for GPU fleets.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="simulate a scenario file and write results.nc and summary.json")
+    r.add_argument("scenario", help="scenario TOML file, e.g. scenarios/baseline.toml")
+    r.add_argument("--paths", type=int, help="number of Monte Carlo paths (default: the file's run.paths)")
+    r.add_argument("--seed", type=int, help="root seed (default: the file's run.seed)")
+    r.add_argument("--out", help="output directory (default: outputs/<scenario>-<timestamp>)")
+    r.add_argument("--force", action="store_true", help="replace an existing output directory")
+    r.add_argument("--chunk-paths", type=int, help="paths per compiled chunk (memory; results do not depend on it)")
+    r.add_argument("--store", choices=["summary", "paths", "full"], help="what results.nc holds (default: the file's run.store)")
+    r.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
+    r.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", nargs="+", help="scenario TOML files")
+
+    d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
+    d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
+    d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
+    return p
+
+
+def _error(msg: str) -> int:
+    print(f"rackrisk: error: {msg}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _positive(name: str, value: int | None) -> str | None:
+    if value is not None and value <= 0:
+        return f"--{name} must be a positive integer, got {value}"
+    return None
+
+
+def cmd_validate(args) -> int:
+    from engine.errors import ScenarioError
+    from engine.scenario.load import load_scenario
+
+    status = 0
+    for f in args.files:
+        try:
+            ls = load_scenario(f)
+        except ScenarioError as exc:
+            print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        s = ls.scenario
+        print(f"{f}: ok ({len(s.fleet.cohort)} cohorts, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
+    return status
+
+
+def cmd_run(args) -> int:
+    from engine.errors import ScenarioError
+
+    for name in ("paths", "chunk_paths"):
+        msg = _positive(name.replace("_", "-"), getattr(args, name))
+        if msg:
+            return _error(msg)
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from engine.app import run_scenario
+
+    progress, finish = _progress(args.quiet)
+    try:
+        result = run_scenario(
+            args.scenario, paths=args.paths, seed=args.seed, out=out, force=args.force, chunk_paths=args.chunk_paths,
+            store=args.store, allow_unconverged=args.allow_unconverged, progress=progress,
+        )
+    except ScenarioError as exc:
+        finish()
+        return _error(exc.render())
+    except FileExistsError as exc:
+        finish()
+        return _error(str(exc))
+    finish()
+    if not args.quiet:
+        from engine.table import print_summary
+
+        print_summary(result.summary)
+    print(f"results written to {out}/ (results.nc, summary.json, scenario.resolved.toml); {result.run.n_paths} paths in {result.run.seconds:.1f} s")
+    return 0
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+    bar.start()
+    task = bar.add_task("paths", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+def cmd_schema_docs(args) -> int:
+    from engine.scenario.docs import render
+
+    text = render()
+    path = Path(args.out)
+    if args.check:
+        if not path.exists() or path.read_text() != text:
+            print(f"{path} is out of date: run `rackrisk schema-docs`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    path.write_text(text)
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("rackrisk: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Uncertain inputs: naming (registry), sampling (distributions, copula), posterior files."""

@@ -1,0 +1,218 @@
+"""Labelled results: the xarray Dataset (results.nc), summary.json, and atomic writing.
+
+Dims: ``path``, ``month`` (datetime64, month start), ``cohort``, ``generation``, ``standard``,
+``quantile``, ``input``, ``posterior_file``. Every variable has ``units`` and ``long_name``; the
+Dataset's attributes record how it was made (engine version, resolved scenario and its sha256,
+seed, dtype, jax version, posterior file hashes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from engine import __version__
+from engine.compile import Model
+from engine.runner import RunOutput
+from engine.summary import QUANTILES, STANDARD_NAMES, fan, first_month_fleet, impaired_by_month
+
+
+def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chunk_paths: int) -> dict:
+    import jax
+
+    from engine.inputs.posterior import file_sha256
+
+    return {
+        "engine": "rackrisk",
+        "engine_version": __version__,
+        "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scenario_file": str(loaded.path),
+        "scenario_files_read": [str(p) for p in loaded.files],
+        "scenario_sha256": loaded.sha256,
+        "seed": int(seed),
+        "paths": int(n_paths),
+        "dtype": dtype,
+        "chunk_paths": int(chunk_paths),
+        "jax_version": jax.__version__,
+        "jax_backend": jax.default_backend(),
+        "python_version": platform.python_version(),
+        "posterior_files": {f: file_sha256(f) for f in model.posterior_files},
+    }
+
+
+def _month_coord(model: Model) -> np.ndarray:
+    return np.array([np.datetime64(m + "-01", "M") for m in model.month_labels]).astype("datetime64[ns]")
+
+
+VAR_META = {
+    "impairment_loss_usd": ("USD", "total impairment loss over the horizon"),
+    "first_impairment_month": ("month index (1 = start_month; 0 = never)", "month of the first impairment"),
+    "first_impairment_loss_usd": ("USD", "loss recognised at the first impairment"),
+    "impairment_reversal_usd": ("USD", "IAS 36 reversals of impairment over the horizon"),
+    "failure_writeoff_usd": ("USD", "carrying amount written off with failed GPUs"),
+    "carrying_amount_end_usd": ("USD", "carrying amount at the horizon"),
+    "npv_usd": ("USD", "net present value at the run start at the cost of capital"),
+    "revenue_usd": ("USD", "revenue over the horizon"),
+    "operating_cost_usd": ("USD", "operating cost (and replacements) over the horizon"),
+    "gpu_hours_sold": ("GPU-hour", "GPU-hours sold (delivered) over the horizon"),
+    "gpu_hours_available": ("GPU-hour", "GPU-hours of alive GPUs over the horizon"),
+    "tco_usd_per_gpu_hour": ("USD per GPU-hour", "TCO per available GPU-hour (straight-line capital charge)"),
+    "tco_usd_per_delivered_gpu_hour": ("USD per GPU-hour", "TCO per delivered GPU-hour (straight-line capital charge)"),
+    "tco_annuity_usd_per_delivered_gpu_hour": ("USD per GPU-hour", "TCO per delivered GPU-hour (annuity capital charge)"),
+    "tco_usd_per_million_tokens": ("USD per million tokens", "TCO per million tokens"),
+    "breakeven_utilization_frac": ("1", "utilization at which the cloud price covers the cost per available GPU-hour"),
+    "impairment_tests": ("count", "impairment tests performed"),
+    "alive_gpus_end": ("GPU", "GPUs alive at the horizon"),
+    "price_usd_per_gpu_hour": ("USD per GPU-hour", "on-demand market rental price"),
+    "utilization_frac": ("1", "utilization of non-contracted capacity"),
+    "alive_gpus": ("GPU", "GPUs alive at month end"),
+    "carrying_amount_usd": ("USD", "carrying amount at month end"),
+    "carrying_amount_no_impairment_usd": ("USD", "carrying amount had no impairment been recognised (IAS 36.117 cap)"),
+    "value_in_use_usd": ("USD", "value in use at month end (IAS 36 forecast, pre-tax rate)"),
+    "undiscounted_cash_flows_usd": ("USD", "undiscounted forecast cash flows incl. disposal (ASC 360 step 1)"),
+    "fair_value_usd": ("USD", "fair value at month end"),
+    "impairment_loss_usd_monthly": ("USD", "impairment loss recognised in the month"),
+    "impairment_reversal_usd_monthly": ("USD", "IAS 36 reversal recognised in the month"),
+    "tested": ("1", "1 when an impairment test was performed in the month"),
+    "revenue_usd_monthly": ("USD", "revenue in the month"),
+    "operating_cost_usd_monthly": ("USD", "operating cost in the month"),
+    "cash_flow_usd": ("USD", "operating cash flow incl. disposal proceeds in the month"),
+    "gpu_hours_sold_monthly": ("GPU-hour", "GPU-hours sold in the month"),
+}
+
+# dims of each per-path scalar after the path axis
+_SCALAR_DIMS = {"impairment_loss_usd": ("standard", "cohort"), "first_impairment_month": ("standard", "cohort"), "first_impairment_loss_usd": ("standard", "cohort"), "failure_writeoff_usd": ("standard", "cohort"), "carrying_amount_end_usd": ("standard", "cohort")}
+_MONTHLY_DIMS = {"price_usd_per_gpu_hour": ("generation",), "utilization_frac": ("generation",), "carrying_amount_usd": ("standard", "cohort"), "impairment_loss_usd": ("standard", "cohort")}
+
+
+def _attrs(name: str, base: str | None = None) -> dict:
+    units, long_name = VAR_META.get(name, VAR_META.get(base or name, ("", name)))
+    return {"units": units, "long_name": long_name}
+
+
+def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resolved_toml: str):
+    """The results Dataset. ``store``: summary | paths | full."""
+    import xarray as xr
+
+    S = [s for s in STANDARD_NAMES if s in model.standards]
+    s_idx = [STANDARD_NAMES.index(s) for s in S]
+    coords = {
+        "month": ("month", _month_coord(model), {"long_name": "calendar month (cash flows at its end)"}),
+        "cohort": ("cohort", list(model.cohorts)),
+        "cohort_generation": ("cohort", [model.generations[g] for g in model.a["gen_of_cohort"]]),
+        "cohort_units": ("cohort", model.a["units"].astype(np.int64), {"units": "GPU"}),
+        "generation": ("generation", list(model.generations)),
+        "standard": ("standard", S),
+        "quantile": ("quantile", list(QUANTILES)),
+    }
+    ds = xr.Dataset(coords=coords)
+    T = model.T
+    first = run.scalars["first_impairment_month"][:, s_idx, :]
+    p, se = impaired_by_month(first, T)  # (T, S, C)
+    ds["p_impaired_by_month"] = (("month", "standard", "cohort"), p, {"units": "1", "long_name": "probability the cohort has been impaired by the month end"})
+    ds["p_impaired_by_month_se"] = (("month", "standard", "cohort"), se, {"units": "1", "long_name": "Monte Carlo standard error of p_impaired_by_month"})
+    pf, sef = impaired_by_month(first_month_fleet(first), T)
+    ds["fleet_p_impaired_by_month"] = (("month", "standard"), pf, {"units": "1", "long_name": "probability some cohort of the fleet has been impaired by the month end"})
+    ds["fleet_p_impaired_by_month_se"] = (("month", "standard"), sef, {"units": "1", "long_name": "Monte Carlo standard error of fleet_p_impaired_by_month"})
+
+    # fans over the first n_fan paths
+    m = run.monthly
+    fans = {
+        "price_usd_per_gpu_hour": (m["price_usd_per_gpu_hour"], ("generation",)),
+        "utilization_frac": (m["utilization_frac"], ("generation",)),
+        "alive_gpus": (m["alive_gpus"], ("cohort",)),
+        "carrying_amount_usd": (m["carrying_amount_usd"][:, :, s_idx, :], ("standard", "cohort")),
+        "value_in_use_usd": (m["value_in_use_usd"], ("cohort",)),
+        "fleet_carrying_amount_usd": (m["carrying_amount_usd"][:, :, s_idx, :].sum(axis=-1), ("standard",)),
+        "fleet_value_in_use_usd": (m["value_in_use_usd"].sum(axis=-1), ()),
+        "cash_flow_usd": (m["cash_flow_usd"], ("cohort",)),
+    }
+    for name, (values, dims) in fans.items():
+        q, mu = fan(values)
+        base = name.removeprefix("fleet_")
+        meta = _attrs(base)
+        ds[f"{name}_fan"] = (("quantile", "month", *dims), q, {**meta, "long_name": meta["long_name"] + f" (quantiles over the first {run.n_fan} paths)"})
+        ds[f"{name}_mean"] = (("month", *dims), mu, {**meta, "long_name": meta["long_name"] + f" (mean over the first {run.n_fan} paths)"})
+
+    if store in ("paths", "full"):
+        ds = ds.assign_coords(path=np.arange(run.n_paths), input=[sp.name for sp in model.inputs])
+        for name, arr in run.scalars.items():
+            dims = _SCALAR_DIMS.get(name, ("cohort",))
+            if dims[0] == "standard":
+                arr = arr[:, s_idx]
+            ds[name] = (("path", *dims), arr, _attrs(name))
+        ds["input_value"] = (("path", "input"), run.inputs, {"units": "as the input's field name", "long_name": "value of each scalar input on the path"})
+        if model.posterior_files:
+            ds = ds.assign_coords(posterior_file=list(model.posterior_files))
+            ds["posterior_sample"] = (("path", "posterior_file"), run.posterior_index.astype(np.int64), {"units": "index", "long_name": "posterior sample (chain-major) used by the path"})
+    if store == "full":
+        for name, arr in m.items():
+            dims = _MONTHLY_DIMS.get(name, ("cohort",))
+            if dims[0] == "standard":
+                arr = arr[:, :, s_idx]
+            key = name if name not in run.scalars else f"{name}_monthly"
+            ds[key] = (("path", "month", *dims), arr, _attrs(key, name))
+
+    attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in prov.items()}
+    attrs["resolved_scenario_toml"] = resolved_toml
+    attrs["store"] = store
+    attrs["fan_paths"] = int(run.n_fan)
+    ds.attrs.update(attrs)
+    return ds
+
+
+def _json_default(x):
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    raise TypeError(type(x).__name__)
+
+
+def _clean(obj):
+    """NaN and inf are not JSON: write them as null."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def check_out_dir(out: Path, force: bool) -> None:
+    """Refuse an existing output directory unless ``force`` (checked before any work)."""
+    if out.exists() and not force:
+        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
+
+
+def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, force: bool) -> None:
+    """Write results.nc, summary.json and scenario.resolved.toml into ``out`` atomically.
+
+    Everything is written into a temporary sibling directory which is renamed into place at the
+    end, so a run killed half-way leaves no half-written results.
+    """
+    out = Path(out)
+    check_out_dir(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        dataset.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2, default=_json_default) + "\n")
+        (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

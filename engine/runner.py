@@ -1,0 +1,149 @@
+"""Run a scenario: compile once, stream fixed-size chunks of paths, collect on the host.
+
+Paths are numbered 0..P-1; each chunk simulates path indices [start, start + B) (the last chunk is
+padded with indices >= P, whose results are discarded), so the compiled shape never changes and
+every path's numbers are independent of the chunk size and of P. Reductions to statistics are
+done on the host in ``engine.summary`` from the per-path scalars (a few floats per path and
+cohort), in a fixed order, so they are bit-identical whatever the chunk size.
+
+Monthly paths (for fan charts) are kept for the first ``fan_paths`` paths only, unless the
+scenario asks to store every path's months (``store = "full"``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.compile import Model
+
+
+def _configure_jax(dtype: str) -> None:
+    import jax
+
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
+    if cache and cache != "off":
+        try:
+            jax.config.update("jax_compilation_cache_dir", cache)
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+        except Exception:  # pragma: no cover - the cache is an optimisation only
+            pass
+
+
+@dataclass
+class RunOutput:
+    """What a run produced on the host.
+
+    Attributes:
+        scalars: name -> array with leading dim P (per-path results; see simulate.py).
+        inputs: (P, N) every scalar input's value per path; posterior_index: (P, F).
+        monthly: name -> (P_fan, T, ...) monthly arrays of the first P_fan paths.
+        n_paths, seconds, compile_seconds: bookkeeping.
+    """
+
+    scalars: dict[str, np.ndarray]
+    inputs: np.ndarray
+    posterior_index: np.ndarray
+    monthly: dict[str, np.ndarray]
+    n_paths: int
+    n_fan: int
+    seconds: float
+    compile_seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _chunk_fn(model: Model, dtype, monthly: bool):
+    import jax
+
+    from engine.random import draw_inputs, draw_noise, root_key
+    from engine.simulate import make_path_fn
+
+    path = make_path_fn(model, dtype, monthly=monthly)
+
+    def one(root, i):
+        theta, pidx = draw_inputs(model, root, i, dtype)
+        zp, zf = draw_noise(model, root, i, dtype)
+        res, months = path(theta, zp, zf)
+        return res, months, theta, pidx
+
+    def chunk(seed, idx):
+        root = root_key(seed)
+        return jax.vmap(lambda i: one(root, i))(idx)
+
+    return jax.jit(chunk)
+
+
+def simulate_paths(
+    model: Model,
+    *,
+    n_paths: int,
+    seed: int,
+    dtype: str = "float32",
+    chunk_paths: int = 32_768,
+    fan_paths: int = 10_000,
+    store_full: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunOutput:
+    """Simulate ``n_paths`` paths of ``model`` with root seed ``seed``."""
+    _configure_jax(dtype)
+    import jax
+    import jax.numpy as jnp
+
+    jdtype = jnp.float64 if dtype == "float64" else jnp.float32
+    t0 = time.perf_counter()
+    B = int(min(chunk_paths, max(n_paths, 1)))
+    fn = _chunk_fn(model, jdtype, monthly=store_full)
+    seed_arr = jnp.uint32(seed)
+    scal_parts: list[dict] = []
+    theta_parts, pidx_parts, month_parts = [], [], []
+    compile_s = 0.0
+    done = 0
+    for start in range(0, n_paths, B):
+        idx = jnp.arange(start, start + B, dtype=jnp.uint32)
+        tc = time.perf_counter()
+        res, months, theta, pidx = fn(seed_arr, idx)
+        res = jax.tree.map(np.asarray, res)
+        if start == 0:
+            compile_s = time.perf_counter() - tc
+        keep = min(B, n_paths - start)
+        scal_parts.append({k: v[:keep] for k, v in res.items()})
+        theta_parts.append(np.asarray(theta)[:keep])
+        pidx_parts.append(np.asarray(pidx)[:keep])
+        if store_full:
+            month_parts.append({k: np.asarray(v)[:keep] for k, v in months.items()})
+        done += keep
+        if progress:
+            progress(done, n_paths)
+    scalars = {k: np.concatenate([p[k] for p in scal_parts]) for k in scal_parts[0]}
+    inputs = np.concatenate(theta_parts)
+    posterior_index = np.concatenate(pidx_parts)
+
+    n_fan = min(fan_paths, n_paths)
+    if store_full:
+        monthly = {k: np.concatenate([p[k] for p in month_parts]) for k in month_parts[0]}
+    else:
+        fan_fn = _chunk_fn(model, jdtype, monthly=True)
+        Bf = int(min(2048, n_fan))
+        parts = []
+        for start in range(0, n_fan, Bf):
+            idx = jnp.arange(start, start + Bf, dtype=jnp.uint32)
+            _, months, _, _ = fan_fn(seed_arr, idx)
+            keep = min(Bf, n_fan - start)
+            parts.append({k: np.asarray(v)[:keep] for k, v in months.items()})
+        monthly = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return RunOutput(
+        scalars=scalars,
+        inputs=inputs,
+        posterior_index=posterior_index,
+        monthly=monthly,
+        n_paths=n_paths,
+        n_fan=n_fan,
+        seconds=time.perf_counter() - t0,
+        compile_seconds=compile_s,
+    )

@@ -1,0 +1,1 @@
+"""Scenario files: schema (pydantic), loading with ``extends``, and the generated reference doc."""

@@ -1,0 +1,312 @@
+"""Load a scenario file: TOML -> ``extends`` chain merged -> validated ``Scenario``.
+
+Every failure is a ``ScenarioError`` naming the file, the field path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import ScenarioError
+from engine.scenario import schema as S
+from engine.scenario.dists import Fixed, Posterior, _Dist
+from engine.scenario.toml_write import dumps
+
+# Lists of tables merged item by item on this key when a file extends another.
+_MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name"}
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with what is needed to reproduce it.
+
+    Attributes:
+        scenario: the validated model.
+        path: the file given by the user.
+        resolved_toml: the merged scenario (``extends`` applied) as TOML text.
+        sha256: hash of ``resolved_toml``.
+        files: every file read (the chain of ``extends``), in order.
+    """
+
+    scenario: S.Scenario
+    path: Path
+    resolved_toml: str
+    sha256: str
+    files: tuple[Path, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def posterior_files(self) -> dict[str, Path]:
+        """Posterior files named by the scenario, resolved against the file that named them."""
+        return {k: Path(v) for k, v in _posterior_refs(self.scenario).items()}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"cannot read the file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), "", f"TOML syntax error: {exc}") from None
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Deep merge: tables merge key by key; lists of cohorts/launches/components merge by their key."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        if "dist" in over:  # a distribution table replaces whatever was there
+            return over
+        out = dict(base)
+        for k, v in over.items():
+            if k in out and k in _MERGE_KEYS and isinstance(out[k], list) and isinstance(v, list):
+                out[k] = _merge_list(out[k], v, _MERGE_KEYS[k])
+            elif k in out:
+                out[k] = _merge(out[k], v)
+            else:
+                out[k] = v
+        return out
+    return over
+
+
+def _merge_list(base: list, over: list, key: str) -> list:
+    if not all(isinstance(x, dict) and key in x for x in base + over):
+        return over
+    out = [dict(x) for x in base]
+    index = {x[key]: i for i, x in enumerate(out)}
+    for item in over:
+        if item[key] in index:
+            i = index[item[key]]
+            out[i] = _merge(out[i], item)
+        else:
+            index[item[key]] = len(out)
+            out.append(item)
+    return out
+
+
+def _absolutize_posteriors(data: Any, base_dir: Path) -> Any:
+    """Posterior ``file`` entries are relative to the file that names them: make them absolute."""
+    if isinstance(data, dict):
+        if data.get("dist") == "posterior" and isinstance(data.get("file"), str):
+            out = dict(data)
+            out["file"] = str((base_dir / data["file"]).resolve())
+            return out
+        return {k: _absolutize_posteriors(v, base_dir) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_absolutize_posteriors(v, base_dir) for v in data]
+    return data
+
+
+def _load_chain(path: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    real = path.resolve()
+    if real in stack:
+        cycle = " -> ".join(p.name for p in (*stack, real))
+        raise ScenarioError(str(path), "extends", f"cyclic extends: {cycle}")
+    data = _read_toml(path)
+    data = _absolutize_posteriors(data, real.parent)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, (*stack, real)
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
+    parent_path = real.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError(str(path), "extends", f"file {parent!r} not found (looked in {real.parent})")
+    base, chain = _load_chain(parent_path, (*stack, real))
+    return _merge(base, data), chain
+
+
+def load_scenario(path: str | Path, *, check_posteriors: bool = True) -> LoadedScenario:
+    """Read, merge and validate a scenario file. Raises ``ScenarioError`` on any bad input."""
+    path = Path(path)
+    data, chain = _load_chain(path, ())
+    try:
+        scenario = S.Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _to_scenario_error(exc, path) from None
+    _cross_check(scenario, path)
+    if check_posteriors:
+        _check_posterior_files(scenario, path)
+    resolved = dumps(_plain(scenario))
+    sha = hashlib.sha256(resolved.encode()).hexdigest()
+    return LoadedScenario(scenario=scenario, path=path, resolved_toml=resolved, sha256=sha, files=tuple(reversed(chain)))
+
+
+def _plain(data: Any) -> Any:
+    """A validated model as plain TOML-able data; fixed inputs as plain numbers, None left out."""
+    if isinstance(data, Fixed):
+        return data.value
+    if isinstance(data, _Dist):
+        return data.model_dump(mode="python", by_alias=True)
+    if isinstance(data, BaseModel):
+        return {k: _plain(getattr(data, k)) for k in type(data).model_fields if getattr(data, k) is not None}
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+# ------------------------------------------------------------------------------------------ errors
+def _loc_to_path(loc: tuple) -> str:
+    out = ""
+    for p in loc:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last key of ``loc`` (for listing allowed keys)."""
+    import typing
+
+    model: Any = S.Scenario
+    for p in loc[:-1]:
+        if isinstance(p, int):
+            continue
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            field = model.model_fields.get(str(p))
+            if field is None:
+                return None
+            model = field.annotation
+        elif typing.get_origin(model) is dict:
+            model = typing.get_args(model)[1]
+        else:
+            return None
+        # unwrap list[X], X | None, dict[str, X]
+        for _ in range(3):
+            origin = typing.get_origin(model)
+            if origin in (list,):
+                model = typing.get_args(model)[0]
+            elif origin is typing.Union or str(origin) == "types.UnionType":
+                args = [a for a in typing.get_args(model) if a is not type(None)]
+                model = args[0]
+    if typing.get_origin(model) is dict:
+        return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(err["loc"])
+    field = _loc_to_path(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        allowed = ", ".join(model.model_fields) if model else "see docs/scenarios.md"
+        msg = f"unknown key; allowed keys here: {allowed}"
+    elif kind == "missing":
+        msg = "required field is missing (see docs/scenarios.md)"
+    else:
+        msg = err["msg"].removeprefix("Value error, ")
+        if "input" in err and kind not in ("dist",) and not isinstance(err["input"], (dict, list)):
+            msg += f" (got {err['input']!r})"
+    if len(errors) > 1:
+        msg += f" [and {len(errors) - 1} more problem(s)]"
+    return ScenarioError(str(path), field, msg)
+
+
+# ------------------------------------------------------------------------------------------ cross-field checks
+def _per_gen(table: dict, gen: str):
+    return table.get(gen, table.get("default"))
+
+
+def _cross_check(s: S.Scenario, path: Path) -> None:
+    from engine.generations import GENERATIONS, RANK
+
+    f = str(path)
+    for g in s.market:
+        if g not in GENERATIONS:
+            raise ScenarioError(f, f"market.{g}", f"unknown generation; allowed: {', '.join(GENERATIONS)}")
+    start = S.month_index(s.run.start_month)
+    end = start + s.run.horizon_months
+    for i, c in enumerate(s.fleet.cohort):
+        if c.generation not in s.market:
+            raise ScenarioError(f, f"fleet.cohort[{i}].generation", f"no [market.{c.generation}] section for generation {c.generation}")
+        if S.month_index(c.purchase_month) >= end:
+            raise ScenarioError(
+                f, f"fleet.cohort[{i}].purchase_month",
+                f"{c.purchase_month} is after the horizon (the run covers {s.run.start_month} to {S.month_label(end - 1)})",
+            )
+        if _per_gen(s.failures.annual_failure_rate_frac, c.generation) is None:
+            raise ScenarioError(f, "failures.annual_failure_rate_frac", f"no rate for generation {c.generation}: give {c.generation} = ... or default = ...")
+        if c.component and c.component[0].useful_life_months != c.useful_life_months:
+            raise ScenarioError(f, f"fleet.cohort[{i}].component[0].useful_life_months", "the first component is the primary asset: its life must equal the cohort's useful_life_months")
+    prev_rank = -1
+    for i, launch in enumerate(s.next_gen.launch):
+        r = RANK[launch.generation]
+        if r <= prev_rank:
+            raise ScenarioError(f, f"next_gen.launch[{i}].generation", "launches must be listed in generation order (older first)")
+        prev_rank = r
+    fleet_gens = {c.generation for c in s.fleet.cohort}
+    launches = list(s.next_gen.launch)
+    for i, launch in enumerate(launches):
+        older = [g for g in fleet_gens if RANK[g] < RANK[launch.generation]]
+        for key in ("undercut_frac", "utilization_cut_frac"):
+            table = getattr(launch, key)
+            missing = [g for g in older if _per_gen(table, g) is None]
+            if missing and key == "undercut_frac":
+                raise ScenarioError(f, f"next_gen.launch[{i}].{key}", f"no value for older generation(s) {', '.join(sorted(missing))}: give them or default = ...")
+    if s.next_gen.cadence is not None:
+        cad = s.next_gen.cadence
+        if launches and RANK[cad.generations[0]] <= RANK[launches[-1].generation]:
+            raise ScenarioError(f, "next_gen.cadence.generations", "cadence generations must come after the last explicit launch")
+        ranks = [RANK[g] for g in cad.generations]
+        if ranks != sorted(set(ranks)):
+            raise ScenarioError(f, "next_gen.cadence.generations", "must be distinct and in generation order")
+        if not launches:
+            raise ScenarioError(f, "next_gen.cadence", "a cadence follows explicit launches: give at least one [[next_gen.launch]]")
+        missing = [g for g in fleet_gens if _per_gen(cad.undercut_frac, g) is None]
+        if missing:
+            raise ScenarioError(f, "next_gen.cadence.undercut_frac", f"no value for generation(s) {', '.join(sorted(missing))}: give them or default = ...")
+    for key, table in (("tokens_per_second_per_gpu", s.tco.tokens_per_second_per_gpu), ("cloud_price_usd_per_gpu_hour", s.tco.cloud_price_usd_per_gpu_hour)):
+        if table:
+            missing = [g for g in fleet_gens if _per_gen(table, g) is None]
+            if missing:
+                raise ScenarioError(f, f"tco.{key}", f"no value for generation(s) {', '.join(sorted(missing))}: give them or default = ...")
+    from engine.inputs.registry import input_paths
+
+    known = set(input_paths(s))
+    for i, pair in enumerate(s.correlations.pair):
+        for side in ("a", "b"):
+            name = getattr(pair, side)
+            if name not in known:
+                raise ScenarioError(f, f"correlations.pair[{i}].{side}", f"{name!r} is not an uncertain input of this scenario; uncertain inputs: {', '.join(sorted(known)) or 'none'}")
+        if pair.a == pair.b:
+            raise ScenarioError(f, f"correlations.pair[{i}]", "a and b must differ")
+    if s.correlations.pair:
+        from engine.inputs.copula import copula_matrix
+
+        names = sorted(known)
+        try:
+            copula_matrix(names, [(p.a, p.b, p.rank) for p in s.correlations.pair])
+        except ValueError as exc:
+            raise ScenarioError(f, "correlations.pair", str(exc)) from None
+
+
+def _posterior_refs(s: S.Scenario) -> dict[str, str]:
+    from engine.inputs.registry import iter_inputs
+
+    return {name: d.file for name, d in iter_inputs(s) if isinstance(d, Posterior)}
+
+
+def _check_posterior_files(s: S.Scenario, path: Path) -> None:
+    from engine.inputs.posterior import check_posterior_input
+    from engine.inputs.registry import iter_inputs
+
+    for name, d in iter_inputs(s):
+        if isinstance(d, Posterior):
+            check_posterior_input(d, field=name, scenario_file=str(path))

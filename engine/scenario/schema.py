@@ -1,0 +1,312 @@
+"""The scenario schema: one pydantic model per TOML section, unknown keys rejected.
+
+Field names carry their units (``_usd``, ``_usd_per_gpu_hour``, ``_months``, ``_frac``, ``_kw``,
+``_usd_per_kwh``). Each field's ``description`` is the reference text in docs/scenarios.md, which is
+generated from this module (``rackrisk schema-docs``) and checked against it in the tests.
+
+Months are written ``"YYYY-MM"``. Month indices used by the simulation count from the run's
+``start_month``: month ``t = 1`` is the calendar month ``start_month``, cash flows fall at month end.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from engine.generations import GENERATIONS
+from engine.scenario.dists import Posterior, Uncertain
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_index(text: str) -> int:
+    """'YYYY-MM' -> months since year 0 (an absolute month number)."""
+    m = _MONTH.match(text)
+    if not m:
+        raise ValueError(f"expected a month as \"YYYY-MM\", got {text!r}")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _check_month(text: str) -> str:
+    month_index(text)
+    return text
+
+
+Month = Annotated[str, AfterValidator(_check_month)]
+
+
+def _within(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False):
+    """An uncertain input whose every possible value must lie in [lo, hi] (or open ends)."""
+
+    def check(d):
+        if isinstance(d, Posterior):
+            return d  # checked against the draws when the file is loaded
+        s_lo, s_hi = d.support()
+        bad_lo = s_lo < lo or (lo_open and s_lo <= lo)
+        bad_hi = s_hi > hi or (hi_open and s_hi >= hi)
+        if bad_lo or bad_hi:
+            lb = "(" if lo_open else "["
+            rb = ")" if hi_open else "]"
+            what = f"value {s_lo:g}" if s_lo == s_hi else f"the distribution's support [{s_lo:g}, {s_hi:g}]"
+            raise ValueError(
+                f"{what} is outside the allowed range {lb}{lo:g}, {hi:g}{rb}"
+                + ("" if s_lo == s_hi else "; use a bounded distribution (truncnormal, beta, uniform, triangular, pert, lognormal)")
+            )
+        return d
+
+    lb = "(" if lo_open or math.isinf(lo) else "["
+    rb = ")" if hi_open or math.isinf(hi) else "]"
+    check.bounds_text = f"{lb}{lo:g}, {hi:g}{rb}"
+    return AfterValidator(check)
+
+
+Frac = Annotated[Uncertain, _within(0.0, 1.0)]
+Positive = Annotated[Uncertain, _within(0.0, math.inf, lo_open=True)]
+NonNeg = Annotated[Uncertain, _within(0.0, math.inf)]
+AnyReal = Uncertain
+MonthsFromStart = Annotated[Uncertain, _within(0.0, math.inf)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+
+
+# --------------------------------------------------------------------------------------- [run]
+class RunSection(_Section):
+    start_month: Month = Field(description="First simulated calendar month (YYYY-MM); cash flows of month t fall at its end.")
+    horizon_months: int = Field(gt=0, le=240, description="Number of simulated months (1-240).")
+    paths: int = Field(default=100_000, gt=0, le=100_000_000, description="Monte Carlo paths (overridden by --paths).")
+    seed: int = Field(default=0, ge=0, lt=2**32, description="Root seed of every random stream (overridden by --seed).")
+    dtype: Literal["float32", "float64"] = Field(default="float32", description="Floating point precision of the simulation.")
+    store: Literal["summary", "paths", "full"] = Field(
+        default="paths",
+        description="What results.nc holds: summary statistics and monthly fans only; plus per-path scalars; plus full monthly paths.",
+    )
+    chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it).")
+    fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
+
+
+# --------------------------------------------------------------------------------------- [fleet]
+class Component(_Section):
+    name: str = Field(description="Component label, e.g. gpu_modules, chassis_network_power.")
+    capex_frac: float = Field(gt=0, le=1, description="Share of the cohort's capex in this component; shares sum to 1.")
+    useful_life_months: int = Field(gt=0, le=240, description="Depreciable life of the component.")
+    salvage_frac: float = Field(default=0.0, ge=0, lt=1, description="Salvage value as a share of the component's cost.")
+
+
+class LifeChange(_Section):
+    effective_month: Month = Field(description="Month from which the new life applies (ASC 250-10-45-17: prospective).")
+    useful_life_months: int = Field(gt=0, le=240, description="New total useful life counted from purchase, applied to every component in proportion (primary component gets exactly this).")
+
+
+class Cohort(_Section):
+    name: str = Field(min_length=1, description="Unique cohort label.")
+    generation: str = Field(description="GPU generation; one of " + ", ".join(GENERATIONS) + ".")
+    purchase_month: Month = Field(description="Month the cohort was bought and placed in service (its first earning month).")
+    units: int = Field(gt=0, description="GPUs bought.")
+    capex_usd_per_gpu: float = Field(gt=0, description="All-in capital cost per GPU (server share, network, installation).")
+    useful_life_months: int = Field(gt=0, le=240, description="Depreciable life of the primary component (the GPU modules).")
+    salvage_frac: float = Field(default=0.0, ge=0, lt=1, description="Salvage value as a share of capex (ignored when components are given).")
+    kw_per_gpu: float = Field(gt=0, le=5, description="Rated power per GPU including its server share (TDP basis), kW.")
+    fixed_opex_usd_per_month: float = Field(default=0.0, ge=0, description="Cohort-level fixed operating cost per month.")
+    component: list[Component] = Field(default_factory=list, description="Optional component split; the first is the primary asset.")
+    life_change: LifeChange | None = Field(default=None, description="Optional change of useful life (change in estimate).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Cohort:
+        if self.generation not in GENERATIONS:
+            raise ValueError(f"generation {self.generation!r} is unknown; allowed: {', '.join(GENERATIONS)}")
+        if self.component:
+            total = sum(c.capex_frac for c in self.component)
+            if abs(total - 1.0) > 1e-9:
+                raise ValueError(f"component capex_frac must sum to 1, got {total:g}")
+            names = [c.name for c in self.component]
+            if len(set(names)) != len(names):
+                raise ValueError("component names must be unique")
+        if self.life_change and month_index(self.life_change.effective_month) <= month_index(self.purchase_month):
+            raise ValueError("life_change.effective_month must come after purchase_month")
+        return self
+
+
+class FleetSection(_Section):
+    cohort: list[Cohort] = Field(min_length=1, max_length=64, description="The GPU cohorts ([[fleet.cohort]] tables).")
+
+    @model_validator(mode="after")
+    def _unique(self) -> FleetSection:
+        names = [c.name for c in self.cohort]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"cohort names must be unique; repeated: {', '.join(dup)}")
+        return self
+
+
+# --------------------------------------------------------------------------------------- [market.<generation>]
+class MarketSection(_Section):
+    price_usd_per_gpu_hour: Positive = Field(description="On-demand market rental price at the run start.")
+    decline_rate_per_month: AnyReal = Field(
+        description="Continuously compounded monthly decline of the log price (drift = -rate); 0.02 is about 2 % a month. Drawn once per path."
+    )
+    volatility_per_month: NonNeg = Field(description="Monthly volatility of log-price shocks.")
+    contracted_frac: Frac = Field(default=0.0, description="Share of each cohort's GPUs under fixed-price take-or-pay contracts from purchase.")
+    contract_price_usd_per_gpu_hour: float = Field(default=0.0, ge=0, description="Contract price (fixed, known).")
+    contract_term_months: int = Field(default=0, ge=0, le=240, description="Contract term from the cohort's purchase month.")
+    contract_expiry: Literal["market", "renew"] = Field(default="market", description="At expiry: capacity re-priced at market, or renewed at renewal_price_frac of the contract price.")
+    renewal_price_frac: float = Field(default=1.0, gt=0, le=2, description="Renewal price as a share of the original contract price.")
+    spot_frac: Frac = Field(default=0.0, description="Share of non-contracted hours sold on spot.")
+    spot_discount_frac: Frac = Field(default=0.0, description="Spot price discount to the on-demand market price.")
+
+    @model_validator(mode="after")
+    def _contract(self) -> MarketSection:
+        c = self.contracted_frac
+        has = not (c.is_random is False and c.mean() == 0.0)
+        if has and (self.contract_price_usd_per_gpu_hour <= 0 or self.contract_term_months <= 0):
+            raise ValueError("contracted_frac > 0 needs contract_price_usd_per_gpu_hour > 0 and contract_term_months > 0")
+        return self
+
+
+# --------------------------------------------------------------------------------------- [next_gen]
+PerGeneration = dict[str, Frac]
+
+
+def _check_gen_keys(table: dict, field: str) -> None:
+    bad = [k for k in table if k != "default" and k not in GENERATIONS]
+    if bad:
+        raise ValueError(f"{field} has unknown generation key(s) {', '.join(bad)}; allowed: default, {', '.join(GENERATIONS)}")
+
+
+class Launch(_Section):
+    generation: str = Field(description="The launching generation; it undercuts every older generation.")
+    ship_months_from_start: MonthsFromStart = Field(description="Volume-shipment time in months after the run start (continuous; months t >= it are affected).")
+    undercut_frac: PerGeneration = Field(default_factory=dict, description="Price cut of each older generation, keyed by generation or 'default'.")
+    utilization_cut_frac: PerGeneration = Field(default_factory=dict, description="Utilization cut of each older generation (multiplicative), keyed by generation or 'default'.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Launch:
+        if self.generation not in GENERATIONS:
+            raise ValueError(f"generation {self.generation!r} is unknown; allowed: {', '.join(GENERATIONS)}")
+        _check_gen_keys(self.undercut_frac, "undercut_frac")
+        _check_gen_keys(self.utilization_cut_frac, "utilization_cut_frac")
+        return self
+
+
+class Cadence(_Section):
+    generations: list[str] = Field(min_length=1, description="Generations launched after the last explicit launch, in order.")
+    interval_months: Positive = Field(description="Months between successive launches.")
+    undercut_frac: PerGeneration = Field(default_factory=dict, description="Price cut of each older generation at each cadence launch.")
+    utilization_cut_frac: PerGeneration = Field(default_factory=dict, description="Utilization cut of each older generation at each cadence launch.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Cadence:
+        bad = [g for g in self.generations if g not in GENERATIONS]
+        if bad:
+            raise ValueError(f"unknown generation(s) {', '.join(bad)}; allowed: {', '.join(GENERATIONS)}")
+        _check_gen_keys(self.undercut_frac, "undercut_frac")
+        _check_gen_keys(self.utilization_cut_frac, "utilization_cut_frac")
+        return self
+
+
+class NextGenSection(_Section):
+    launch: list[Launch] = Field(default_factory=list, description="Explicit launches ([[next_gen.launch]]), in order; a launch never ships before the previous one.")
+    cadence: Cadence | None = Field(default=None, description="Optional regular launches after the explicit ones.")
+
+
+# --------------------------------------------------------------------------------------- [demand]
+class DemandSection(_Section):
+    utilization_frac: Frac = Field(description="Share of a powered GPU's hours that is sold, before launches; drawn once per path.")
+    price_elasticity: NonNeg = Field(default=0.0, description="Elasticity of utilization to the price's deviation from its trend (undercuts and shocks); 0 = none.")
+    utilization_ceiling_frac: float = Field(default=1.0, gt=0, le=1, description="Cap on utilization after the elastic response.")
+
+
+# --------------------------------------------------------------------------------------- [failures]
+class FailuresSection(_Section):
+    annual_failure_rate_frac: PerGeneration = Field(default_factory=dict, description="Annualized permanent failure rate by generation (or 'default'); drawn once per path.")
+    policy: Literal["retain_book", "write_off", "replace"] = Field(
+        default="write_off",
+        description="Failed GPUs stop earning; write_off: their share of the carrying amount is written off; replace: replaced at replacement_cost_frac of capex (cash), book unchanged; retain_book: nothing is written off (the bench SPEC's simplification).",
+    )
+    replacement_cost_frac: float = Field(default=1.0, ge=0, le=2, description="Replacement cost as a share of the cohort's capex per GPU (policy = replace).")
+
+    @model_validator(mode="after")
+    def _keys(self) -> FailuresSection:
+        _check_gen_keys(self.annual_failure_rate_frac, "annual_failure_rate_frac")
+        return self
+
+
+# --------------------------------------------------------------------------------------- [costs]
+class CostsSection(_Section):
+    power_draw_frac: Frac = Field(default=0.76, description="Average draw as a share of rated power (TDP); not utilization.")
+    pue: Annotated[Uncertain, _within(1.0, 5.0)] = Field(default=1.3, description="Power usage effectiveness (facility / IT energy), 1-5.")
+    electricity_usd_per_kwh: NonNeg = Field(default=0.08, description="Electricity price.")
+    colocation_usd_per_kw_month: NonNeg = Field(default=0.0, description="Colocation charge per kW of rated IT power per month (charged on installed GPUs).")
+    staff_maintenance_usd_per_gpu_month: NonNeg = Field(default=0.0, description="Staff and maintenance per alive GPU per month.")
+    network_usd_per_gpu_month: NonNeg = Field(default=0.0, description="Network and bandwidth per alive GPU per month.")
+    hours_per_month: float = Field(default=730.0, gt=0, le=744, description="Hours in a month (8760 / 12 = 730).")
+
+
+# --------------------------------------------------------------------------------------- [accounting]
+class AccountingSection(_Section):
+    standards: list[Literal["asc360", "ias36"]] = Field(default_factory=lambda: ["asc360", "ias36"], min_length=1, description="Standards to apply (both can run on the same paths).")
+    test_every_months: int = Field(default=12, ge=0, le=120, description="Periodic test at calendar months divisible by this (3 = quarter ends, 12 = December); 0 = triggers only.")
+    trigger_on_launch: bool = Field(default=True, description="Test in a month in which a next-generation launch ships.")
+    trigger_price_drop_frac: float = Field(default=0.0, ge=0, lt=1, description="Test when the market price fell by more than this since the cohort's last test; 0 = off.")
+    trigger_utilization_below_frac: float = Field(default=0.0, ge=0, le=1, description="Test when utilization is below this; 0 = off.")
+    asset_group: Literal["cohort", "fleet"] = Field(default="cohort", description="Level at which recoverability is tested (ASC 360-10-35-23 asset group / IAS 36 CGU).")
+    forecast: Literal["drift", "flat"] = Field(
+        default="drift",
+        description="Cash-flow forecast at a test date: flat = this month's run rate held; drift = the scenario's expected price decline and failure attrition from today's state.",
+    )
+    discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Pre-tax discount rate for value in use (IAS 36.55), effective annual.")
+    fair_value_method: Literal["dcf", "used_market"] = Field(default="dcf", description="Fair value: the forecast discounted at fair_value_discount_rate (income approach) or the used-GPU market value.")
+    fair_value_discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Market-participant discount rate for the DCF fair value, effective annual.")
+    used_value_decay_per_month: float = Field(default=0.018, ge=0, lt=1, description="Used-GPU value decay with age (continuous monthly rate), for fair_value_method = used_market.")
+    disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal as a share of fair value (IAS 36 FVLCD; end-of-life disposal proceeds).")
+
+
+# --------------------------------------------------------------------------------------- [tco]
+class TcoSection(_Section):
+    cost_of_capital_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Cost of capital for NPV and the annuity capital charge, effective annual.")
+    tokens_per_second_per_gpu: dict[str, float] = Field(default_factory=dict, description="Throughput by generation (or 'default') for $ per million tokens; omitted = not reported.")
+    cloud_price_usd_per_gpu_hour: dict[str, float] = Field(default_factory=dict, description="Cloud price to compare against, by generation (or 'default'), for breakeven utilization.")
+
+    @model_validator(mode="after")
+    def _keys(self) -> TcoSection:
+        for name in ("tokens_per_second_per_gpu", "cloud_price_usd_per_gpu_hour"):
+            table = getattr(self, name)
+            _check_gen_keys(table, name)
+            bad = [k for k, v in table.items() if not (v > 0 and math.isfinite(v))]
+            if bad:
+                raise ValueError(f"{name} must be positive; bad entries: {', '.join(bad)}")
+        return self
+
+
+# --------------------------------------------------------------------------------------- [correlations]
+class RankCorrelation(_Section):
+    a: str = Field(description="Dotted path of an uncertain input, e.g. market.H100.decline_rate_per_month.")
+    b: str = Field(description="Dotted path of another uncertain input.")
+    rank: float = Field(gt=-1, lt=1, description="Spearman rank correlation, mapped to the Gaussian copula by 2 sin(pi rank / 6).")
+
+
+class CorrelationsSection(_Section):
+    pair: list[RankCorrelation] = Field(default_factory=list, description="Rank correlations between uncertain inputs ([[correlations.pair]]).")
+
+
+# --------------------------------------------------------------------------------------- top level
+class Scenario(_Section):
+    title: str = Field(default="", description="One line saying what the scenario is.")
+    run: RunSection
+    fleet: FleetSection
+    market: dict[str, MarketSection] = Field(description="[market.<generation>] for every generation that has a cohort.")
+    next_gen: NextGenSection = Field(default_factory=NextGenSection)
+    demand: DemandSection
+    failures: FailuresSection = Field(default_factory=FailuresSection)
+    costs: CostsSection = Field(default_factory=CostsSection)
+    accounting: AccountingSection = Field(default_factory=AccountingSection)
+    tco: TcoSection = Field(default_factory=TcoSection)
+    correlations: CorrelationsSection = Field(default_factory=CorrelationsSection)

@@ -1,0 +1,266 @@
+"""One Monte Carlo path: ``lax.scan`` over months of the whole fleet (JAX, pure).
+
+``make_path_fn(model, dtype, monthly)`` returns ``path(theta, z_price, z_fail)``:
+
+    theta    (N,)    every scalar input of this path (fixed and drawn)
+    z_price  (T, G)  standard normal price shocks by generation
+    z_fail   (T, C)  standard normal failure-count scores by cohort
+
+and gives a dict of per-path results (and, with ``monthly=True``, a dict of (T, ...) arrays).
+Axes: S = 2 standards (0: ASC 360, 1: IAS 36), always both; C cohorts, K components, G generations.
+
+Month t (1..T), in order (docs/methodology.md has the equations):
+ 1. log market price random walk with drift; launches shipped by t multiply the price of every
+    older generation by (1 - undercut) and its utilization by (1 - cut);
+ 2. utilization responds to the price's deviation from its own trend with the elasticity, capped;
+ 3. failures: normal approximation to Binomial(alive, q), rounded and clipped (as the bench SPEC);
+ 4. revenue (take-or-pay contracts at the contract price, the rest at utilization x market price
+    with the spot mix), operating costs, replacement and disposal cash;
+ 5. straight-line depreciation re-based on the current carrying amount and remaining life;
+    failed GPUs' share written off (policy write_off);
+ 6. impairment test when due (periodic or triggered) on forecasts made from month-t state only;
+    ASC 360 on one carrying amount, IAS 36 on another (with reversals), same paths.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from engine.accounting.depreciation import monthly_depreciation
+from engine.accounting.forecast import forecast_value
+from engine.accounting.impairment import asc360, ias36
+from engine.compile import Model
+
+_INT_KEYS = {"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"}
+
+
+def _consts(model: Model, dtype):
+    out = {}
+    for k, v in model.a.items():
+        if k in _INT_KEYS or k.startswith("i_"):
+            out[k] = jnp.asarray(v, jnp.int32)
+        else:
+            out[k] = jnp.asarray(v, dtype)
+    return out
+
+
+def make_path_fn(model: Model, dtype, *, monthly: bool):
+    A = _consts(model, dtype)
+    T, C, K, L = model.T, model.C, model.K, model.L
+    gen = A["gen_of_cohort"]
+    f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
+
+    def path(theta, z_price, z_fail):
+        th = theta
+        P0 = th[A["i_price_usd_per_gpu_hour"]]
+        mu = -th[A["i_decline_rate_per_month"]]
+        sig = th[A["i_volatility_per_month"]]
+        cf_g = th[A["i_contracted_frac"]]
+        spot_factor_g = 1.0 - th[A["i_spot_frac"]] * th[A["i_spot_discount_frac"]]
+
+        # launches: explicit ones never before the previous; cadence ones after the previous
+        raw = th[A["ship_idx"]]
+        ships = []
+        prev = f(0.0)
+        for l in range(max(L, 1)):
+            s_l = jnp.where(A["is_cadence"][l] > 0, prev + raw[l], jnp.maximum(prev, raw[l]))
+            ships.append(s_l)
+            prev = s_l
+        ship = jnp.where(A["launch_mask"] > 0, jnp.stack(ships), jnp.inf)
+        take = lambda idx: jnp.where(idx >= 0, jnp.clip(th[jnp.maximum(idx, 0)], 0.0, 1.0 - 1e-6), 0.0)  # noqa: E731
+        log1m_uc = jnp.log1p(-take(A["undercut_idx"]))  # (L, G)
+        log1m_ut = jnp.log1p(-take(A["utilcut_idx"]))
+
+        u0 = th[A["i_util"]]
+        eps = th[A["i_elasticity"]]
+        afr = th[A["i_afr"]]
+        q_c = (1.0 - (1.0 - afr) ** (1.0 / 12.0))[gen]
+        hours = A["hours"]
+        energy = A["kw"] * th[A["i_power_draw_frac"]] * th[A["i_pue"]] * th[A["i_electricity_usd_per_kwh"]] * hours
+        var_cost = energy + th[A["i_staff_maintenance_usd_per_gpu_month"]] + th[A["i_network_usd_per_gpu_month"]]
+        fixed_c = A["fixed_opex"] + A["units"] * A["kw"] * th[A["i_colocation_usd_per_kw_month"]]
+        repl_unit = A["capex_per_gpu"] * A["replacement_cost_frac"] * A["policy_replace"]
+
+        # what management expects (scenario means), for the forecasts at test dates
+        drift = A["forecast_drift"]
+        q_exp = (1.0 - (1.0 - A["expected_afr"]) ** (1.0 / 12.0))[gen]
+        log_rho_c = -A["expected_decline"][gen] * drift
+        log_a_c = jnp.log1p(-q_exp) * drift * (1.0 - A["policy_replace"])
+        var_cost_fc = var_cost + q_exp * repl_unit * drift
+        Pc = A["contract_price"][gen]
+        renew = A["renew"][gen]
+        rf = A["renewal_frac"][gen]
+        term = A["contract_term"][gen].astype(dtype)
+        cf_c = cf_g[gen]
+        spot_c = spot_factor_g[gen]
+        disp_unit = A["disposal_per_unit"] * (1.0 - A["disposal_cost"])
+        log_dv, log_df, log_dc = jnp.log(A["d_viu"]), jnp.log(A["d_fv"]), jnp.log(A["d_coc"])
+        group = A["group"]
+
+        cv0 = A["cv0"]
+        zeros_c = jnp.zeros((C,), dtype)
+        carry0 = dict(
+            W=jnp.zeros_like(P0),
+            alive=A["units"],
+            cv=jnp.stack([cv0, cv0]),
+            sv=jnp.stack([A["salvage"], A["salvage"]]) * (cv0 > 0),
+            cv_base=cv0,
+            sv_base=A["salvage"] * (cv0 > 0),
+            last_price=P0[gen],
+            loss=jnp.zeros((2, C), dtype),
+            first=jnp.zeros((2, C), dtype),
+            first_loss=jnp.zeros((2, C), dtype),
+            reversal=zeros_c,
+            writeoff=jnp.zeros((2, C), dtype),
+            pv_cf=zeros_c,
+            opex=zeros_c,
+            rev=zeros_c,
+            h_sold=zeros_c,
+            h_avail=zeros_c,
+            n_tests=zeros_c,
+        )
+
+        def step(c, x):
+            t, zp, zf, rem, act, last, age, in_term, periodic = x
+            W = c["W"] + sig * zp
+            post = (t >= ship).astype(dtype)  # (L,)
+            launched_now = jnp.any((post > 0) & (ship > t - 1.0))
+            log_mp = post @ log1m_uc  # (G,)
+            log_mu = post @ log1m_ut
+            price = P0 * jnp.exp(mu * t + W + log_mp)
+            util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp)), 0.0, A["util_ceiling"])
+            pc, uc = price[gen], util[gen]
+
+            newly = (t == A["purchase"] + 1.0)[:, None]
+            cv = jnp.where(newly[None], A["cost"][None], c["cv"])
+            sv = jnp.where(newly[None], A["salvage"][None], c["sv"])
+            cv_base = jnp.where(newly, A["cost"], c["cv_base"])
+            sv_base = jnp.where(newly, A["salvage"], c["sv_base"])
+
+            alive = c["alive"]
+            m = alive * q_c
+            sd = jnp.sqrt(m * (1.0 - q_c))
+            failed = jnp.clip(jnp.floor(m + sd * zf + 0.5), 0.0, alive) * act
+            alive_new = alive - failed * (1.0 - A["policy_replace"])
+            fail_frac = jnp.where(alive > 0, failed / jnp.where(alive > 0, alive, 1.0), 0.0) * A["policy_write_off"]
+
+            n_live = alive_new * act
+            share = cf_c * (in_term + (1.0 - in_term) * renew)
+            cprice = jnp.where(in_term > 0, Pc, Pc * rf)
+            h_con = n_live * share * hours
+            h_mkt = n_live * (1.0 - share) * uc * hours
+            revenue = h_con * cprice + h_mkt * pc * spot_c
+            opex = n_live * var_cost + act * fixed_c + failed * repl_unit
+            cash = revenue - opex + last * n_live * disp_unit
+
+            dep = monthly_depreciation(cv, sv, rem[None])
+            cv = cv - dep
+            cv_base = cv_base - monthly_depreciation(cv_base, sv_base, rem)
+            wo = cv * fail_frac[None, :, None]
+            cv = cv - wo
+            sv = sv * (1.0 - fail_frac)[None, :, None]
+            cv_base = cv_base * (1.0 - fail_frac)[:, None]
+            sv_base = sv_base * (1.0 - fail_frac)[:, None]
+
+            # ---- impairment test at the end of month t, on month-t information only
+            n_left = rem[:, 0] - 1.0
+            drop = (A["trigger_price_drop"] > 0) & (pc < (1.0 - A["trigger_price_drop"]) * c["last_price"])
+            low_u = (A["trigger_util"] > 0) & (uc < A["trigger_util"])
+            due = (periodic > 0) | ((A["trigger_launch"] > 0) & launched_now) | drop | low_u
+            tested = (act > 0) & (n_left > 0) & due
+            tested_f = tested.astype(dtype)
+            last_price = jnp.where(tested | (act == 0), pc, c["last_price"])
+            age_after = age + 1.0
+            m_con = jnp.clip(term - age_after, 0.0, jnp.maximum(n_left, 0.0))
+            common = dict(
+                alive=n_live, util=uc, price_eff=pc * spot_c, contract_share=cf_c, contract_price=Pc,
+                renewal_price=Pc * rf, share_after=cf_c * renew, m_contract=m_con, n=jnp.maximum(n_left, 0.0),
+                log_rho=log_rho_c, log_a=log_a_c, var_cost=var_cost_fc, fixed_cost=fixed_c, hours=hours,
+                disposal=n_live * disp_unit,
+            )
+            undisc = forecast_value(log_d=0.0, **common)
+            viu = forecast_value(log_d=log_dv, **common)
+            fv_dcf = forecast_value(log_d=log_df, **common)
+            expected_pc = P0[gen] * jnp.exp(log_rho_c * t) if False else P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)
+            fv_used = n_live * A["capex_per_gpu"] * jnp.exp(-A["used_decay"] * age_after) * pc / expected_pc
+            fair = jnp.where(A["fv_used_market"] > 0, fv_used, fv_dcf)
+            fvlcd = fair * (1.0 - A["disposal_cost"])
+
+            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_f, group=group)
+            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_f, group=group)
+            cv = jnp.stack([cv[0] - loss_a, cv[1] - loss_i + rev_i])
+            sv = jnp.stack([jnp.minimum(sv[0], cv[0]), jnp.minimum(sv_base, cv[1])])
+            keep = (1.0 - last)[:, None]  # derecognized after the last month of life
+            cv, sv, cv_base, sv_base = cv * keep[None], sv * keep[None], cv_base * keep, sv_base * keep
+
+            loss_now = jnp.stack([loss_a.sum(-1), loss_i.sum(-1)])  # (2, C)
+            hit = (loss_now > 0) & (c["first"] == 0)
+            d_t = jnp.exp(log_dc * t)
+            new = dict(
+                W=W, alive=alive_new, cv=cv, sv=sv, cv_base=cv_base, sv_base=sv_base, last_price=last_price,
+                loss=c["loss"] + loss_now,
+                first=jnp.where(hit, t, c["first"]),
+                first_loss=jnp.where(hit, loss_now, c["first_loss"]),
+                reversal=c["reversal"] + rev_i.sum(-1),
+                writeoff=c["writeoff"] + wo.sum(-1),
+                pv_cf=c["pv_cf"] + cash * d_t,
+                opex=c["opex"] + opex,
+                rev=c["rev"] + revenue,
+                h_sold=c["h_sold"] + h_con + h_mkt,
+                h_avail=c["h_avail"] + n_live * hours,
+                n_tests=c["n_tests"] + tested_f,
+            )
+            if not monthly:
+                return new, None
+            out = dict(
+                price_usd_per_gpu_hour=price,
+                utilization_frac=util,
+                alive_gpus=alive_new,
+                carrying_amount_usd=cv.sum(-1),
+                carrying_amount_no_impairment_usd=cv_base.sum(-1),
+                value_in_use_usd=jnp.where(act > 0, viu, 0.0),
+                undiscounted_cash_flows_usd=jnp.where(act > 0, undisc, 0.0),
+                fair_value_usd=jnp.where(act > 0, fair, 0.0),
+                impairment_loss_usd=loss_now,
+                impairment_reversal_usd=rev_i.sum(-1),
+                tested=tested_f,
+                revenue_usd=revenue,
+                operating_cost_usd=opex,
+                cash_flow_usd=cash,
+                gpu_hours_sold=h_con + h_mkt,
+            )
+            return new, out
+
+        ts = jnp.arange(1, T + 1, dtype=dtype)
+        xs = (ts, z_price, z_fail, A["rem"], A["active"], A["last_month"], A["age"], A["in_term"], A["periodic"])
+        c, months = jax.lax.scan(step, carry0, xs)
+
+        h_sold, h_avail = c["h_sold"], c["h_avail"]
+        safe = lambda num, den: jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), jnp.nan)  # noqa: E731
+        tco_sl_del = safe(A["capital_charge_sl"] + c["opex"], h_sold)
+        tco_sl_avail = safe(A["capital_charge_sl"] + c["opex"], h_avail)
+        tco_ann_del = safe(A["capital_charge_annuity"] + c["opex"], h_sold)
+        res = dict(
+            impairment_loss_usd=c["loss"],
+            first_impairment_month=c["first"],
+            first_impairment_loss_usd=c["first_loss"],
+            impairment_reversal_usd=c["reversal"],
+            failure_writeoff_usd=c["writeoff"],
+            carrying_amount_end_usd=c["cv"].sum(-1),
+            npv_usd=c["pv_cf"] - A["npv_outlay_pv"],
+            revenue_usd=c["rev"],
+            operating_cost_usd=c["opex"],
+            gpu_hours_sold=h_sold,
+            gpu_hours_available=h_avail,
+            tco_usd_per_gpu_hour=tco_sl_avail,
+            tco_usd_per_delivered_gpu_hour=tco_sl_del,
+            tco_annuity_usd_per_delivered_gpu_hour=tco_ann_del,
+            tco_usd_per_million_tokens=tco_sl_del / (A["tokens_per_s"] * 3600.0 / 1e6),
+            breakeven_utilization_frac=tco_sl_avail / A["cloud_price"],
+            impairment_tests=c["n_tests"],
+            alive_gpus_end=c["alive"],
+        )
+        return res, months
+
+    return path
