@@ -40,7 +40,7 @@ def run_scenario(
     write: bool = True,
 ) -> RunResult:
     """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
-    loaded = load_scenario(path)
+    loaded = load_scenario(path, allow_unconverged=allow_unconverged)
     cfg = loaded.scenario.run
     n_paths = int(paths if paths is not None else cfg.paths)
     seed_ = int(seed if seed is not None else cfg.seed)
@@ -56,7 +56,8 @@ def run_scenario(
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
     stats = summarize(model, run, standards=model.standards)
     summary = {
-        "provenance": {k: v for k, v in prov.items() if k not in ("created_utc",)},
+        # what makes the numbers (not when, nor the chunk size, which changes no number)
+        "provenance": {k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
         "run": {
             "start_month": cfg.start_month, "horizon_months": cfg.horizon_months, "paths": n_paths, "seed": seed_,
             "dtype": cfg.dtype, "standards": list(model.standards), "year_ends": list(model.year_end_labels),

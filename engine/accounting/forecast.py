@@ -26,11 +26,15 @@ import jax.numpy as jnp
 
 
 def geometric_sum(log_x, m0, m1):
-    """sum_{k=m0+1}^{m1} x^k with x = exp(log_x); 0 when m1 <= m0. Stable for x near 1."""
+    """sum_{k=m0+1}^{m1} x^k with x = exp(log_x); 0 when m1 <= m0.
+
+    x^(m0+1) (x^m - 1) / (x - 1) with m = m1 - m0, written as expm1(m log_x) / expm1(log_x),
+    which keeps full relative accuracy for x near 1 (log_x -> 0 gives m).
+    """
     m = jnp.maximum(m1 - m0, 0.0)
-    small = jnp.abs(log_x) < 1e-6
-    safe = jnp.where(small, 1.0, log_x)
-    ratio = jnp.where(small, m * (1.0 + 0.5 * log_x * (m + 1.0)), jnp.expm1(safe * m) / jnp.expm1(safe))
+    zero = log_x == 0
+    safe = jnp.where(zero, 1.0, log_x)
+    ratio = jnp.where(zero, m, jnp.expm1(safe * m) / jnp.expm1(safe))
     return jnp.exp(log_x * (m0 + 1.0)) * ratio
 
 

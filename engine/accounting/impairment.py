@@ -13,7 +13,8 @@ written-down amount is the new cost basis (35-20): no reversal, ever.
 IAS 36.59: loss = carrying amount - recoverable amount, recoverable amount = max(FVLCD, VIU)
 (36.18). IAS 36.114-117: a later test whose recoverable amount exceeds the carrying amount
 reverses past losses, capped at the carrying amount that would stand had no loss been recognised
-(``cv_no_impairment``); allocated pro rata to each component's headroom (36.122).
+(``cv_no_impairment``); allocated pro rata to the carrying amounts (36.122), no asset above its own
+no-impairment amount, the excess going to the others (36.123).
 """
 
 from __future__ import annotations
@@ -46,6 +47,24 @@ def asc360(cv, *, recoverable_undisc, fair_value, tested, group):
     return _alloc(loss_g, cv, group, include), impaired_g
 
 
+def _alloc_capped(amount_g, weights_ck, cap_ck, group, include_c, n_rounds: int):
+    """Spread group amounts pro rata to ``weights`` but never above ``cap`` per asset; the excess
+    is re-spread over the assets with room left (water-filling, at most one round per asset)."""
+    include = include_c[:, None] * jnp.ones_like(weights_ck)
+    given = jnp.zeros_like(weights_ck)
+    left_g = amount_g
+    for _ in range(n_rounds):
+        room = jnp.maximum(cap_ck - given, 0.0)
+        open_ = (room > 0) * include
+        w = jnp.where(weights_ck > 0, weights_ck, room) * open_
+        w_g = group @ w.sum(axis=1)
+        share = jnp.where(w_g > 0, left_g / jnp.where(w_g > 0, w_g, 1.0), 0.0)
+        step = jnp.minimum(w * (group.T @ share)[:, None], room)
+        given = given + step
+        left_g = left_g - group @ step.sum(axis=1)
+    return given
+
+
 def ias36(cv, cv_no_impairment, *, value_in_use, fvlcd, tested, group):
     """One IAS 36 test. Returns (loss_ck, reversal_ck, impaired_g).
 
@@ -61,4 +80,6 @@ def ias36(cv, cv_no_impairment, *, value_in_use, fvlcd, tested, group):
     headroom = jnp.maximum(cv_no_impairment - cv, 0.0)
     headroom_g = group @ (headroom.sum(axis=1) * include)
     reversal_g = jnp.where(tested_g & ~impaired_g, jnp.minimum(jnp.maximum(recoverable_g - cv_g, 0.0), headroom_g), 0.0)
-    return _alloc(loss_g, cv, group, include), _alloc(reversal_g, headroom, group, include), impaired_g
+    n_rounds = cv.shape[0] * cv.shape[1]
+    reversal = _alloc_capped(reversal_g, cv, headroom, group, include, n_rounds)
+    return _alloc(loss_g, cv, group, include), reversal, impaired_g

@@ -18,7 +18,8 @@ from pydantic_core import PydanticCustomError
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Parameters must be finite numbers (TOML allows nan and inf); truncnormal's bounds may be infinite.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def mean(self) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -70,7 +71,7 @@ class LogNormal(_Dist):
         return self.median * math.exp(0.5 * self.sigma_log**2)
 
     def support(self) -> tuple[float, float]:
-        return (0.0, math.inf)
+        return (math.ulp(0.0), math.inf)  # open at 0: strictly positive
 
 
 class TruncNormal(_Dist):
@@ -79,8 +80,8 @@ class TruncNormal(_Dist):
     dist: Literal["truncnormal"]
     mean_: float = Field(alias="mean")
     sd: float = Field(gt=0)
-    low: float = -math.inf
-    high: float = math.inf
+    low: float = Field(default=-math.inf, allow_inf_nan=True)
+    high: float = Field(default=math.inf, allow_inf_nan=True)
 
     @model_validator(mode="after")
     def _order(self) -> TruncNormal:
@@ -274,14 +275,16 @@ def parse_dist(value: Any) -> Dist:
         if not math.isfinite(value):
             raise PydanticCustomError("dist", "expected a finite number")
         return Fixed(value=float(value))
+    # Messages are formatted here: pydantic-core's templates only substitute plain {name} from a context.
     if not isinstance(value, dict):
         raise PydanticCustomError(
-            "dist", "expected a number or a table like {{ dist = \"normal\", mean = ..., sd = ... }}"
+            "dist", f"expected a number or a table like {{ dist = \"normal\", mean = ..., sd = ... }}, got {value!r}"
         )
     kind = value.get("dist")
-    if kind not in DIST_CLASSES:
+    if not isinstance(kind, str) or kind not in DIST_CLASSES:
         allowed = ", ".join(DIST_CLASSES)
-        raise PydanticCustomError("dist", "unknown distribution {kind!r}; allowed: {allowed}", {"kind": kind, "allowed": allowed})
+        what = "no dist key" if kind is None else f"unknown distribution {kind!r}"
+        raise PydanticCustomError("dist", f"{what}; allowed: dist = one of {allowed}")
     try:
         return DIST_CLASSES[kind].model_validate(value)  # type: ignore[return-value]
     except ValidationError as exc:
@@ -294,7 +297,7 @@ def parse_dist(value: Any) -> Dist:
         elif err["type"] == "missing":
             fields = ", ".join(_param_names(DIST_CLASSES[kind]))
             msg = f"missing parameter; {kind} takes: {fields}"
-        raise PydanticCustomError("dist", "{kind} distribution, {sub}: {msg}", {"kind": kind, "sub": sub, "msg": msg}) from None
+        raise PydanticCustomError("dist", f"{kind} distribution, {sub}: {msg}") from None
 
 
 def _param_names(cls: type[_Dist]) -> list[str]:

@@ -126,8 +126,11 @@ def _load_chain(path: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tu
     return _merge(base, data), chain
 
 
-def load_scenario(path: str | Path, *, check_posteriors: bool = True) -> LoadedScenario:
-    """Read, merge and validate a scenario file. Raises ``ScenarioError`` on any bad input."""
+def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unconverged: bool = False) -> LoadedScenario:
+    """Read, merge and validate a scenario file. Raises ``ScenarioError`` on any bad input.
+
+    ``allow_unconverged`` accepts posterior files that failed their convergence gate (``--allow-unconverged``).
+    """
     path = Path(path)
     data, chain = _load_chain(path, ())
     try:
@@ -136,7 +139,7 @@ def load_scenario(path: str | Path, *, check_posteriors: bool = True) -> LoadedS
         raise _to_scenario_error(exc, path) from None
     _cross_check(scenario, path)
     if check_posteriors:
-        _check_posterior_files(scenario, path)
+        _check_posterior_files(scenario, path, allow_unconverged=allow_unconverged)
     resolved = dumps(_plain(scenario))
     sha = hashlib.sha256(resolved.encode()).hexdigest()
     return LoadedScenario(scenario=scenario, path=path, resolved_toml=resolved, sha256=sha, files=tuple(reversed(chain)))
@@ -198,6 +201,16 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def _field_named_by(loc: tuple, msg: str) -> str:
+    """A section-level check whose message starts with one of the section's keys ("generation 'X' is
+    unknown", "cohort names must be unique") is about that key: its path, else ""."""
+    model = _model_at((*loc, ""))
+    first = msg.split(" ", 1)[0]
+    if model is None or not issubclass(model, S._Section) or first.split(".", 1)[0] not in model.model_fields:
+        return ""
+    return _loc_to_path((*loc, *first.split(".")))
+
+
 def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
     errors = exc.errors()
     err = errors[0]
@@ -212,8 +225,10 @@ def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
         msg = "required field is missing (see docs/scenarios.md)"
     else:
         msg = err["msg"].removeprefix("Value error, ")
-        if "input" in err and kind not in ("dist",) and not isinstance(err["input"], (dict, list)):
+        already = msg.startswith("value ") or f"got {err.get('input')!r}" in msg  # the message states the value
+        if "input" in err and kind not in ("dist",) and not isinstance(err["input"], (dict, list)) and not already:
             msg += f" (got {err['input']!r})"
+        field = _field_named_by(loc, msg) or field
     if len(errors) > 1:
         msg += f" [and {len(errors) - 1} more problem(s)]"
     return ScenarioError(str(path), field, msg)
@@ -303,10 +318,10 @@ def _posterior_refs(s: S.Scenario) -> dict[str, str]:
     return {name: d.file for name, d in iter_inputs(s) if isinstance(d, Posterior)}
 
 
-def _check_posterior_files(s: S.Scenario, path: Path) -> None:
+def _check_posterior_files(s: S.Scenario, path: Path, *, allow_unconverged: bool = False) -> None:
     from engine.inputs.posterior import check_posterior_input
     from engine.inputs.registry import iter_inputs
 
     for name, d in iter_inputs(s):
         if isinstance(d, Posterior):
-            check_posterior_input(d, field=name, scenario_file=str(path))
+            check_posterior_input(d, field=name, scenario_file=str(path), allow_unconverged=allow_unconverged)

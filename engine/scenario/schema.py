@@ -75,7 +75,7 @@ MonthsFromStart = Annotated[Uncertain, _within(0.0, math.inf)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True, strict=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------- [run]
