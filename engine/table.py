@@ -1,26 +1,25 @@
-"""The terminal summary table (rich)."""
+"""The terminal summary: two compact tables (impairment; value and cost) and the year-end fan."""
 
 from __future__ import annotations
 
 import math
+import sys
 
 
-def _pct(x: dict) -> str:
-    if x is None or x.get("value") is None or not math.isfinite(x["value"]):
-        return "-"
-    return f"{100 * x['value']:.1f}% ± {100 * x['se']:.1f}"
+def _ok(x) -> bool:
+    return isinstance(x, dict) and x.get("value") is not None and math.isfinite(x["value"])
 
 
-def _musd(x: dict) -> str:
-    if x is None or x.get("value") is None or not math.isfinite(x["value"]):
-        return "-"
-    return f"{x['value'] / 1e6:,.1f} ± {x['se'] / 1e6:,.1f}"
+def pct(x: dict) -> str:
+    return f"{100 * x['value']:.1f}% ±{100 * x['se']:.1f}" if _ok(x) else "-"
 
 
-def _num(x: dict, fmt: str = ".3f") -> str:
-    if x is None or x.get("value") is None or not math.isfinite(x["value"]):
-        return "-"
-    return f"{x['value']:{fmt}} ± {x['se']:{fmt}}"
+def musd(x: dict) -> str:
+    return f"{x['value'] / 1e6:,.1f} ±{x['se'] / 1e6:,.1f}" if _ok(x) else "-"
+
+
+def usd(x: dict, digits: int = 3) -> str:
+    return f"{x['value']:.{digits}f} ±{x['se']:.{digits}f}" if _ok(x) else "-"
 
 
 def print_summary(summary: dict) -> None:
@@ -29,33 +28,57 @@ def print_summary(summary: dict) -> None:
 
     run = summary["run"]
     stds = run["standards"]
-    console = Console()
-    t = Table(title=f"rackrisk: {summary['provenance']['scenario_file']} — {run['paths']:,} paths, seed {run['seed']}, horizon {run['horizon_months']} months from {run['start_month']}")
-    t.add_column("entity")
-    for s in stds:
-        t.add_column(f"P(impaired) {s.upper()}", justify="right")
-        t.add_column(f"E[loss] {s.upper()} $M", justify="right")
-        t.add_column(f"loss p95 / p99 {s.upper()} $M", justify="right")
-    t.add_column("NPV mean $M", justify="right")
-    t.add_column("TCO $/GPU-h avail.", justify="right")
-    t.add_column("TCO $/GPU-h delivered", justify="right")
+    console = Console(width=None if sys.stdout.isatty() else 160)
     rows = [("fleet", summary["fleet"])] + list(summary["cohorts"].items())
+    console.print(
+        f"[bold]rackrisk[/bold] {summary['provenance']['scenario_file']}: {run['paths']:,} paths, seed {run['seed']}, "
+        f"{run['horizon_months']} months from {run['start_month']} (± = one Monte Carlo standard error)"
+    )
+
+    imp = Table(title="Impairment over the horizon")
+    imp.add_column("", no_wrap=True)
+    for s in stds:
+        label = "ASC 360" if s == "asc360" else "IAS 36"
+        imp.add_column(f"P(impaired)\n{label}", justify="right")
+        imp.add_column(f"mean write-down $M\n{label}", justify="right")
+        imp.add_column(f"p95 / p99 $M\n{label}", justify="right")
+        imp.add_column(f"first, median\n{label}", justify="right")
     for name, e in rows:
         cells = [name]
         for s in stds:
             q = e[f"impairment_loss_quantiles_usd_{s}"]
-            cells += [_pct(e[f"p_impairment_{s}"]["horizon"]), _musd(e[f"expected_impairment_loss_usd_{s}"]), f"{q['p95']['value'] / 1e6:,.1f} / {q['p99']['value'] / 1e6:,.1f}"]
-        cells += [_musd(e["npv_usd"]["mean"]), _num(e["tco_usd_per_gpu_hour"]["mean"]), _num(e["tco_usd_per_delivered_gpu_hour"]["mean"])]
-        t.add_row(*cells)
-    console.print(t)
+            tail = f"{q['p95']['value'] / 1e6:,.1f} / {q['p99']['value'] / 1e6:,.1f}" if _ok(q["p95"]) else "-"
+            first = e[f"first_impairment_month_{s}"].get("p50", "-")
+            cells += [pct(e[f"p_impairment_{s}"]["horizon"]), musd(e[f"expected_impairment_loss_usd_{s}"]), tail, first]
+        imp.add_row(*cells)
+    console.print(imp)
+
+    val = Table(title="Value and cost per GPU-hour (means)")
+    val.add_column("", no_wrap=True)
+    for col in ("NPV $M", "NPV p05 / p95 $M", "TCO $/GPU-h", "TCO $/delivered GPU-h", "annuity $/delivered GPU-h", "$/M tokens", "breakeven util."):
+        val.add_column(col, justify="right")
+    for name, e in rows:
+        npv = e["npv_usd"]
+        band = f"{npv['p05']['value'] / 1e6:,.1f} / {npv['p95']['value'] / 1e6:,.1f}" if _ok(npv["p05"]) else "-"
+        tok = e.get("tco_usd_per_million_tokens", {}).get("mean")
+        be = e.get("breakeven_utilization_frac", {}).get("mean")
+        val.add_row(
+            name, musd(npv["mean"]), band, usd(e["tco_usd_per_gpu_hour"]["mean"]), usd(e["tco_usd_per_delivered_gpu_hour"]["mean"]),
+            usd(e["tco_annuity_usd_per_delivered_gpu_hour"]["mean"]), usd(tok, 4) if tok else "-", pct(be) if be else "-",
+        )
+    console.print(val)
+
     ye = Table(title="Fleet: probability of impairment by year end")
-    ye.add_column("standard")
+    ye.add_column("standard", no_wrap=True)
     for y in run["year_ends"]:
         ye.add_column(y, justify="right")
     for s in stds:
         by = summary["fleet"][f"p_impairment_{s}"]["by_year_end"]
-        ye.add_row(s.upper(), *[_pct(by[y]) for y in run["year_ends"]])
+        ye.add_row("ASC 360" if s == "asc360" else "IAS 36", *[pct(by[y]) for y in run["year_ends"]])
     console.print(ye)
-    if "p_impaired_asc360_not_ias36" in summary["fleet"]:
-        f = summary["fleet"]
-        console.print(f"Standards disagree: impaired under ASC 360 only {_pct(f['p_impaired_asc360_not_ias36'])}; under IAS 36 only {_pct(f['p_impaired_ias36_not_asc360'])}")
+    f = summary["fleet"]
+    if "p_impaired_asc360_not_ias36" in f:
+        console.print(
+            f"Standards disagree on a path: impaired under ASC 360 only {pct(f['p_impaired_asc360_not_ias36'])}, "
+            f"under IAS 36 only {pct(f['p_impaired_ias36_not_asc360'])}."
+        )
