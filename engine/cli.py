@@ -8,6 +8,7 @@ exit status 2, nothing written.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,20 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
+
+    f = sub.add_parser("fit", help="fit the PyMC priors and write priors/fitted/<model>.nc (imports pymc)")
+    f.add_argument("models", nargs="*", help="models to fit (default: all): price_dynamics, failures, utilization, elasticity, residual_value")
+    f.add_argument("--as-of", help="use only observations dated up to this month (YYYY-MM); undated ones are dropped")
+    f.add_argument("--seed", type=int, default=20261126, help="sampler seed (default 20261126)")
+    f.add_argument("--allow-unconverged", action="store_true", help="save a posterior that fails the gate (marked as failed in the file)")
+    f.add_argument("--out-dir", help="where to write <model>.nc (default: priors/fitted/)")
+
+    b = sub.add_parser("backtest", help="fit rental-price dynamics as of past dates and score the forecasts against later data")
+    b.add_argument("--as-of", action="append", required=True, help="forecast origin YYYY-MM (repeat for rolling origins)")
+    b.add_argument("--horizon", type=int, default=12, help="months ahead (default 12)")
+    b.add_argument("--out", help="output directory (default: outputs/backtest-<timestamp>)")
+    b.add_argument("--seed", type=int, default=20261126, help="sampler seed")
+    b.add_argument("--force", action="store_true", help="replace an existing output directory")
 
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
@@ -131,9 +146,71 @@ def cmd_schema_docs(args) -> int:
     return 0
 
 
+def _check_month(text: str | None) -> str | None:
+    import re
+
+    if text is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        return f"--as-of must be a month YYYY-MM, got {text!r}"
+    return None
+
+
+def cmd_fit(args) -> int:
+    from priors.models import MODELS
+
+    names = args.models or list(MODELS)
+    bad = [n for n in names if n not in MODELS]
+    if bad:
+        return _error(f"unknown model(s) {', '.join(bad)}; models: {', '.join(MODELS)}")
+    msg = _check_month(args.as_of)
+    if msg:
+        return _error(msg)
+    from rich.console import Console
+    from rich.table import Table
+
+    from priors.fit import FITTED, GateError, fit
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    status = 0
+    for name in names:
+        try:
+            res = fit(name, as_of=args.as_of, seed=args.seed, allow_unconverged=args.allow_unconverged, out_dir=Path(args.out_dir) if args.out_dir else FITTED)
+        except GateError as exc:
+            print(f"rackrisk: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        t = Table(title=f"{name}: {res.seconds:.1f} s, {res.diagnostics.divergences} divergences, gate {'passed' if res.diagnostics.passed else 'FAILED'}")
+        for col in ("parameter", "mean", "sd", "R-hat", "ESS bulk", "ESS tail"):
+            t.add_column(col, justify="left" if col == "parameter" else "right")
+        for r in res.diagnostics.rows:
+            t.add_row(r["name"], f"{r['mean']:.4g}", f"{r['sd']:.3g}", f"{r['r_hat']:.3f}", f"{r['ess_bulk']:.0f}", f"{r['ess_tail']:.0f}")
+        console.print(t)
+        for line in res.diagnostics.failures:
+            console.print(f"[red]gate: {line}[/red]")
+        console.print(f"wrote {res.path}")
+    return status
+
+
+def cmd_backtest(args) -> int:
+    for origin in args.as_of:
+        msg = _check_month(origin)
+        if msg:
+            return _error(msg)
+    if args.horizon <= 0:
+        return _error(f"--horizon must be a positive number of months, got {args.horizon}")
+    out = Path(args.out) if args.out else Path("outputs") / f"backtest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not args.force:
+        return _error(f"output directory {out} exists; pass --force to replace it")
+    from priors.backtest import rolling
+
+    result = rolling(sorted(args.as_of), args.horizon, out, args.seed)
+    print(json.dumps(result.get("summary", result), indent=2, default=str))
+    print(f"backtest written to {out}/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -56,3 +56,28 @@ def test_posterior_that_failed_its_gate_needs_allow_unconverged(tmp_path):
         run(path, paths=10)
     r = run(path, paths=10, allow_unconverged=True)
     assert r.run.inputs.shape[0] == 10
+
+
+def test_posterior_predictive_group_and_missing_group(tmp_path):
+    import pytest
+
+    from engine.errors import ScenarioError
+
+    a, _ = _write_posterior(tmp_path / "fit.nc")
+    pp = xr.Dataset({"util_new": (("chain", "draw"), np.full((2, 500), 0.6))})
+    pp.to_netcdf(tmp_path / "fit.nc", engine="h5netcdf", group="posterior_predictive", mode="a")
+    path = write_scenario(
+        tmp_path,
+        decline='{ dist = "posterior", file = "fit.nc", variable = "decline" }',
+        util='{ dist = "posterior", file = "fit.nc", variable = "util_new", group = "posterior_predictive" }',
+    )
+    r = run(path, paths=50)
+    assert np.allclose(r.run.inputs[:, r.model.index("demand.utilization_frac")], 0.6)
+    bad = write_scenario(tmp_path, name="bad.toml", decline='{ dist = "posterior", file = "fit.nc", variable = "decline", group = "posterior_predictive" }')
+    with pytest.raises(ScenarioError, match="not in the posterior_predictive group"):
+        run(bad, paths=10)
+    (tmp_path / "nopp.nc").write_bytes(b"")
+    _write_posterior(tmp_path / "nopp.nc")
+    bad2 = write_scenario(tmp_path, name="bad2.toml", util='{ dist = "posterior", file = "nopp.nc", variable = "util", group = "posterior_predictive" }')
+    with pytest.raises(ScenarioError, match="no group 'posterior_predictive'"):
+        run(bad2, paths=10)

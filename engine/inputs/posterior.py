@@ -32,15 +32,20 @@ def file_sha256(path: str | Path) -> str:
 
 
 @lru_cache(maxsize=32)
-def _open(path: str, mtime_ns: int):
+def _open(path: str, mtime_ns: int, group: str):
     import xarray as xr
 
     try:
         root = xr.open_dataset(path, engine="h5netcdf")
         attrs = dict(root.attrs)
         root.close()
-        post = xr.open_dataset(path, engine="h5netcdf", group="posterior").load()
-    except FileNotFoundError:
+        try:
+            post = xr.open_dataset(path, engine="h5netcdf", group=group).load()
+        except (OSError, KeyError) as exc:
+            if "group not found" in str(exc) or isinstance(exc, KeyError):
+                raise LookupError(group) from None
+            raise
+    except (FileNotFoundError, LookupError):
         raise
     except Exception as exc:  # any parse failure of a corrupt or non-netCDF file
         raise OSError(f"not a readable posterior netCDF file ({type(exc).__name__}: {exc})") from None
@@ -61,7 +66,9 @@ def load_draws(d: Posterior, *, field: str = "", scenario_file: str = "", allow_
     if not path.exists():
         raise ScenarioError(scenario_file, field, f"posterior file {path} not found (run `rackrisk fit` or fix the path; it is relative to the scenario file)")
     try:
-        attrs, post = _open(str(path), path.stat().st_mtime_ns)
+        attrs, post = _open(str(path), path.stat().st_mtime_ns, d.group)
+    except LookupError:
+        raise ScenarioError(scenario_file, field, f"posterior file {path} has no group {d.group!r}") from None
     except OSError as exc:
         raise ScenarioError(scenario_file, field, f"cannot read posterior file {path}: {exc}") from None
     gate = attrs.get(GATE_ATTR)
@@ -69,7 +76,7 @@ def load_draws(d: Posterior, *, field: str = "", scenario_file: str = "", allow_
         raise ScenarioError(scenario_file, field, f"posterior file {path} failed its convergence gate ({GATE_ATTR} = {gate}); refit, or pass --allow-unconverged")
     if d.variable not in post.data_vars:
         have = ", ".join(sorted(map(str, post.data_vars))) or "none"
-        raise ScenarioError(scenario_file, field, f"variable {d.variable!r} not in the posterior group of {path}; variables there: {have}")
+        raise ScenarioError(scenario_file, field, f"variable {d.variable!r} not in the {d.group} group of {path}; variables there: {have}")
     var = post[d.variable]
     for dim, label in d.select.items():
         if dim not in var.dims:

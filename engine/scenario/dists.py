@@ -231,7 +231,8 @@ class Discrete(_Dist):
 class Posterior(_Dist):
     """Draws of ``variable`` from a fitted posterior file (netCDF, group ``posterior``).
 
-    ``file`` is relative to the scenario file that names it. ``select`` picks one element of a
+    ``file`` is relative to the scenario file that names it; ``group`` is ``posterior`` (default) or
+    ``posterior_predictive`` (e.g. a new fleet's utilization). ``select`` picks one element of a
     variable with extra dims, e.g. ``{ generation = "H100" }``. All inputs that name the same file
     share one posterior sample per path (so the joint correlation is kept).
     """
@@ -239,6 +240,7 @@ class Posterior(_Dist):
     dist: Literal["posterior"]
     file: str
     variable: str
+    group: Literal["posterior", "posterior_predictive"] = "posterior"
     select: dict[str, str | int] = Field(default_factory=dict)
 
     def mean(self) -> float:  # resolved after loading the file (engine.inputs.posterior)
