@@ -68,6 +68,10 @@ def run_scenario(
     out_dir = None
     if write and out is not None:
         ds = build_dataset(model, run, store=store_, prov=prov, resolved_toml=loaded.resolved_toml)
-        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=loaded.resolved_toml, force=force)
+        header = (
+            f"# Resolved by rackrisk {prov['engine_version']} from {loaded.path} (extends applied, defaults filled in).\n"
+            f"# sha256 of the text below this header: {loaded.sha256}\n\n"
+        )
+        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=header + loaded.resolved_toml, force=force)
         out_dir = Path(out)
     return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir)

@@ -4,6 +4,7 @@ reproducibility (same seed -> same summary.json), and docs generated from the sc
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from pathlib import Path
 
@@ -37,6 +38,10 @@ def test_run_writes_labelled_results_and_same_seed_same_summary(tmp_path, capsys
         assert key in ds.attrs, key
     summary = json.loads(sa)
     assert ds.attrs["scenario_sha256"] == summary["provenance"]["scenario_sha256"]
+    # scenario.resolved.toml: a two-line header, then the resolved text whose sha256 both files record
+    body = (a / "scenario.resolved.toml").read_text().split("\n\n", 1)[1].rstrip("\n")
+    assert hashlib.sha256(body.encode()).hexdigest() == summary["provenance"]["scenario_sha256"]
+    assert body == ds.attrs["resolved_scenario_toml"]
     # the per-path scalars in results.nc give the summary's numbers
     first = ds["first_impairment_month"].sel(standard="asc360").values  # (path, cohort)
     fleet_hit = (first > 0).any(axis=1)
