@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +55,6 @@ class RunOutput:
     n_fan: int
     seconds: float
     compile_seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):

@@ -182,7 +182,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             undisc = forecast_value(log_d=0.0, **common)
             viu = forecast_value(log_d=log_dv, **common)
             fv_dcf = forecast_value(log_d=log_df, **common)
-            expected_pc = P0[gen] * jnp.exp(log_rho_c * t) if False else P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)
+            expected_pc = P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)  # the scenario's expected price now
             fv_used = n_live * A["capex_per_gpu"] * jnp.exp(-A["used_decay"] * age_after) * pc / expected_pc
             fair = jnp.where(A["fv_used_market"] > 0, fv_used, fv_dcf)
             fvlcd = fair * (1.0 - A["disposal_cost"])

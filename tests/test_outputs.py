@@ -89,3 +89,21 @@ def test_engine_never_imports_pymc_or_arviz():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for n in names:
                 assert n.split(".")[0] not in ("pymc", "arviz"), f"{path} imports {n}"
+
+
+def test_run_does_not_import_pymc_or_arviz(tmp_path):
+    """In a fresh interpreter, a whole `rackrisk run` leaves pymc, pytensor and arviz unimported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine.cli import main\n"
+        f"rc = main(['run', {str(ROOT / 'scenarios' / 'bench' / 'reference.toml')!r}, '--paths', '64', '--out', {str(tmp_path / 'o')!r}, '--quiet'])\n"
+        "heavy = sorted(m for m in ('pymc', 'pytensor', 'arviz', 'numpyro') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout, out.stdout
