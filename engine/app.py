@@ -40,12 +40,12 @@ def run_scenario(
     write: bool = True,
 ) -> RunResult:
     """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
-    loaded = load_scenario(path, allow_unconverged=allow_unconverged)
+    # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
+    # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
+    loaded = load_scenario(path, allow_unconverged=allow_unconverged).with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
-    n_paths = int(paths if paths is not None else cfg.paths)
-    seed_ = int(seed if seed is not None else cfg.seed)
+    n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
     chunk = int(chunk_paths if chunk_paths is not None else cfg.chunk_paths)
-    store_ = store or cfg.store
     if write and out is not None:
         check_out_dir(Path(out), force)
     model = compile_model(loaded, allow_unconverged=allow_unconverged)

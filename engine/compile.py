@@ -17,12 +17,12 @@ import numpy as np
 
 from engine.errors import ScenarioError
 from engine.generations import RANK
-from engine.inputs.posterior import load_draws
+from engine.inputs.posterior import file_sha256, load_draws
 from engine.inputs.registry import iter_inputs
 from engine.scenario import schema as S
 from engine.scenario.dists import Dist, Fixed, Posterior
 from engine.scenario.load import LoadedScenario
-from engine.tco import capital_charge_annuity, capital_charge_straight_line, monthly_rate
+from engine.tco import capital_charge_annuity, monthly_rate
 
 
 def stable_id(text: str) -> int:
@@ -75,6 +75,7 @@ class Model:
     copula_chol: np.ndarray | None
     posterior_files: tuple[str, ...]
     a: dict[str, np.ndarray] = field(repr=False)
+    posterior_sha256: dict[str, str] = field(default_factory=dict)
     year_end_t: tuple[int, ...] = ()
     year_end_labels: tuple[str, ...] = ()
 
@@ -139,7 +140,6 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     a["renew"] = np.array([s.market[g].contract_expiry == "renew" for g in gens], np.float64)
     a["renewal_frac"] = np.array([s.market[g].renewal_price_frac for g in gens])
     a["expected_decline"] = np.array([specs[idx(f"market.{g}.decline_rate_per_month")].mean() for g in gens])
-    a["expected_price0"] = np.array([specs[idx(f"market.{g}.price_usd_per_gpu_hour")].mean() for g in gens])
 
     # ---- launches -------------------------------------------------------------------------------
     launch_gens: list[str] = [x.generation for x in s.next_gen.launch]
@@ -172,6 +172,10 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
                 ut_idx[l, gidx[g]] = idx(f"next_gen.{lg}.utilization_cut_frac.{k}")
     a["ship_idx"], a["is_cadence"], a["undercut_idx"], a["utilcut_idx"] = ship_idx, is_cadence, uc_idx, ut_idx
     a["launch_mask"] = np.array([1.0] * L + [0.0] * (max(L, 1) - L))
+    applies = np.zeros((max(L, 1), G))
+    for l, lg in enumerate(launch_gens):
+        applies[l] = [float(RANK[g] < RANK[lg]) for g in gens]
+    a["launch_applies"] = applies  # (L, G): launch l undercuts generation g
 
     # ---- demand, failures, costs ------------------------------------------------------------------
     a["i_util"] = np.int32(idx("demand.utilization_frac"))
@@ -208,12 +212,15 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
             if new_primary <= age_at_eff:
                 raise ScenarioError(fname, f"fleet.cohort[{i}].life_change.useful_life_months",
                                     f"the new life ({new_primary} months) must exceed the cohort's age at the effective month ({age_at_eff} months)")
-        for k, (_, frac, life, sv) in enumerate(r):
+        for k, (cname, frac, life, sv) in enumerate(r):
             cost[i, k] = c.units * c.capex_usd_per_gpu * frac
             salvage[i, k] = cost[i, k] * sv
             life0[i, k] = life
             life1[i, k] = new_primary if k == 0 else max(1, round(life * new_primary / primary_life))
             comp_mask[i, k] = 1.0
+            if c.life_change and life1[i, k] <= eff_abs[i] - S.month_index(c.purchase_month) < life0[i, k]:
+                raise ScenarioError(fname, f"fleet.cohort[{i}].life_change.useful_life_months",
+                                    f"component {cname!r}: its new life ({life1[i, k]} months, scaled with the primary) ends before the effective month")
         end_abs = S.month_index(c.purchase_month) + (new_primary if c.life_change and eff_abs[i] < S.month_index(c.purchase_month) + primary_life else primary_life)
         if end_abs <= start:
             raise ScenarioError(fname, f"fleet.cohort[{i}].purchase_month", f"the cohort's useful life ends ({S.month_label(end_abs)}) before the run starts ({s.run.start_month}); remove it")
@@ -297,16 +304,25 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     d_coc = monthly_factor(tco.cost_of_capital_annual_frac)
     r_m = monthly_rate(tco.cost_of_capital_annual_frac)
     a["d_coc"] = np.float64(d_coc)
-    n_active = active.sum(axis=0)  # months in service inside the horizon: (C,)
+    # straight-line capital charge: the scheduled (no-impairment) depreciation inside the horizon,
+    # which follows life changes and component lives; annuity: the level payment over the life in
+    # force at the end of the horizon, for each month in service inside the horizon
+    n_active = active.sum(axis=0)  # (C,)
     cap_sl = np.zeros(C)
     cap_ann = np.zeros(C)
     for i in range(C):
+        cv = cv0[i].copy()
+        for t in range(T):
+            if purchase[i] == t:  # bought at the start of month t + 1
+                cv = cost[i].copy()
+            r_ = rem[t, i]
+            dep = np.where(r_ > 0, (cv - salvage[i]) / np.maximum(r_, 1), 0.0)
+            cap_sl[i] += dep.sum()
+            cv = cv - dep
+        lf = life_at(i, np.array(months_abs[-1]))
         for kk in range(K):
-            if comp_mask[i, kk] == 0:
-                continue
-            life = float(life0[i, kk])
-            cap_sl[i] += capital_charge_straight_line(cost[i, kk], salvage[i, kk], life) * n_active[i]
-            cap_ann[i] += capital_charge_annuity(cost[i, kk], salvage[i, kk], life, r_m) * n_active[i]
+            if comp_mask[i, kk]:
+                cap_ann[i] += capital_charge_annuity(cost[i, kk], salvage[i, kk], float(lf[kk]), r_m) * n_active[i]
     a["capital_charge_sl"], a["capital_charge_annuity"] = cap_sl, cap_ann
     # capital outlay in NPV: capex at purchase (start of month purchase+1) or the opening book value
     outlay = np.where(purchase >= 0, cost.sum(axis=1), cv0.sum(axis=1))
@@ -341,6 +357,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         correlated=correlated,
         copula_chol=chol,
         posterior_files=post_files,
+        posterior_sha256={f: file_sha256(f) for f in post_files},
         a=a,
         year_end_t=tuple(year_end),
         year_end_labels=tuple(S.month_label(int(start + t - 1))[:4] for t in year_end),

@@ -2,7 +2,8 @@
 
     root            = key(seed)
     stream key      = fold_in(root, STREAM)                     STREAM in {INPUTS, PRICE, FAILURE, POSTERIOR}
-    per-name key    = fold_in(stream key, stable_id(name))      input name, generation, cohort, file
+    per-name key    = fold_in(stream key, stable_id(name))      input name, generation, cohort, or a
+                                                                posterior file's sha256 (machine-independent)
     per-path key    = fold_in(per-name key, path_index)
 
 So path i gets the same numbers whether it runs in a chunk of 1,000 or 100,000, whatever the
@@ -51,7 +52,7 @@ def draw_inputs(model: Model, root, path_index, dtype):
     post_index = []
     for f in model.posterior_files:
         n_samples = next(sp.posterior_draws.size for sp in model.inputs if sp.posterior_file == f)
-        k = jax.random.fold_in(_named(root, Stream.POSTERIOR, f.rsplit("/", 1)[-1]), path_index)
+        k = jax.random.fold_in(_named(root, Stream.POSTERIOR, model.posterior_sha256[f]), path_index)
         post_index.append(jax.random.randint(k, (), 0, n_samples))
     values = []
     for spec in model.inputs:

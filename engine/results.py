@@ -25,14 +25,26 @@ from engine.runner import RunOutput
 from engine.summary import QUANTILES, STANDARD_NAMES, fan, first_month_fleet, impaired_by_month
 
 
+def _git_sha() -> str:
+    """The commit of the engine's checkout, or "unknown" outside a git checkout."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5)
+        sha = out.stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5).stdout.strip()
+        return (sha + ("+dirty" if dirty else "")) if out.returncode == 0 and sha else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chunk_paths: int) -> dict:
     import jax
-
-    from engine.inputs.posterior import file_sha256
 
     return {
         "engine": "rackrisk",
         "engine_version": __version__,
+        "engine_git_sha": _git_sha(),
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "scenario_file": str(loaded.path),
         "scenario_files_read": [str(p) for p in loaded.files],
@@ -44,7 +56,7 @@ def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chu
         "jax_version": jax.__version__,
         "jax_backend": jax.default_backend(),
         "python_version": platform.python_version(),
-        "posterior_files": {f: file_sha256(f) for f in model.posterior_files},
+        "posterior_files": dict(model.posterior_sha256),
     }
 
 
@@ -123,8 +135,8 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
     ds["fleet_p_impaired_by_month"] = (("month", "standard"), pf, {"units": "1", "long_name": "probability some cohort of the fleet has been impaired by the month end"})
     ds["fleet_p_impaired_by_month_se"] = (("month", "standard"), sef, {"units": "1", "long_name": "Monte Carlo standard error of fleet_p_impaired_by_month"})
 
-    # fans over the first n_fan paths
-    m = run.monthly
+    # fans over the first n_fan paths (in store = "full" the monthly arrays hold every path)
+    m = {k: v[: run.n_fan] for k, v in run.monthly.items()}
     fans = {
         "price_usd_per_gpu_hour": (m["price_usd_per_gpu_hour"], ("generation",)),
         "utilization_frac": (m["utilization_frac"], ("generation",)),
@@ -154,7 +166,7 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
             ds = ds.assign_coords(posterior_file=list(model.posterior_files))
             ds["posterior_sample"] = (("path", "posterior_file"), run.posterior_index.astype(np.int64), {"units": "index", "long_name": "posterior sample (chain-major) used by the path"})
     if store == "full":
-        for name, arr in m.items():
+        for name, arr in run.monthly.items():
             dims = _MONTHLY_DIMS.get(name, ("cohort",))
             if dims[0] == "standard":
                 arr = arr[:, :, s_idx]

@@ -25,8 +25,10 @@ from engine.compile import Model
 def _configure_jax(dtype: str) -> None:
     import jax
 
+    # counter-based, shape-partitionable threefry: a draw's bits depend on its key and position only
+    jax.config.update("jax_threefry_partitionable", True)
     if dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_x64", True)  # process-wide (JAX has no per-call switch)
     cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
     if cache and cache != "off":
         try:

@@ -125,7 +125,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             t, zp, zf, rem, act, last, age, in_term, periodic = x
             W = c["W"] + sig * zp
             post = (t >= ship).astype(dtype)  # (L,)
-            launched_now = jnp.any((post > 0) & (ship > t - 1.0))
+            # a launch shipping in (t-1, t] is a triggering event for the generations it undercuts
+            launched_now_g = ((post * (ship > t - 1.0)) @ A["launch_applies"]) > 0  # (G,)
             log_mp = post @ log1m_uc  # (G,)
             log_mu = post @ log1m_ut
             price = P0 * jnp.exp(mu * t + W + log_mp)
@@ -167,8 +168,10 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             n_left = rem[:, 0] - 1.0
             drop = (A["trigger_price_drop"] > 0) & (pc < (1.0 - A["trigger_price_drop"]) * c["last_price"])
             low_u = (A["trigger_util"] > 0) & (uc < A["trigger_util"])
-            due = (periodic > 0) | ((A["trigger_launch"] > 0) & launched_now) | drop | low_u
-            tested = (act > 0) & (n_left > 0) & due
+            due = (periodic > 0) | ((A["trigger_launch"] > 0) & launched_now_g[gen]) | drop | low_u
+            # the whole asset group is tested when a test is due for any of its cohorts
+            due_group = (group.T @ (group @ due.astype(dtype))) > 0
+            tested = (act > 0) & (n_left > 0) & due_group
             tested_f = tested.astype(dtype)
             last_price = jnp.where(tested | (act == 0), pc, c["last_price"])
             age_after = age + 1.0
@@ -216,7 +219,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             out = dict(
                 price_usd_per_gpu_hour=price,
                 utilization_frac=util,
-                alive_gpus=alive_new,
+                alive_gpus=n_live,
                 carrying_amount_usd=cv.sum(-1),
                 carrying_amount_no_impairment_usd=cv_base.sum(-1),
                 value_in_use_usd=jnp.where(act > 0, viu, 0.0),
@@ -259,7 +262,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             tco_usd_per_million_tokens=tco_sl_del / (A["tokens_per_s"] * 3600.0 / 1e6),
             breakeven_utilization_frac=tco_sl_avail / A["cloud_price"],
             impairment_tests=c["n_tests"],
-            alive_gpus_end=c["alive"],
+            alive_gpus_end=c["alive"] * A["active"][-1],
         )
         return res, months
 

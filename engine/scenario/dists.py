@@ -2,8 +2,9 @@
 
 An uncertain input in a scenario file is either a plain number (fixed) or a table with a ``dist``
 key, e.g. ``{ dist = "beta", mean = 0.7, concentration = 20 }``. Every distribution is sampled
-through its quantile function from a uniform (or from a correlated normal score when the input is
-in ``[correlations]``), which is what makes the Gaussian copula and common random numbers work.
+through its quantile function from a standard-normal score (correlated through the Gaussian copula
+when the input is in ``[correlations]``), which is what makes the copula and common random numbers
+work (engine/inputs/distributions.py).
 
 Each class states its parameters with units inherited from the field it is used in.
 """

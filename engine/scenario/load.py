@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,17 @@ class LoadedScenario:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    def with_run_overrides(self, **changes) -> LoadedScenario:
+        """The same scenario with ``[run]`` fields replaced (command-line overrides such as
+        ``--paths``); the resolved text and its sha256 then record what actually ran."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        run = self.scenario.run.model_copy(update=changes)
+        scenario = self.scenario.model_copy(update={"run": run})
+        resolved = dumps(_plain(scenario))
+        return replace(self, scenario=scenario, resolved_toml=resolved, sha256=hashlib.sha256(resolved.encode()).hexdigest())
 
     def posterior_files(self) -> dict[str, Path]:
         """Posterior files named by the scenario, resolved against the file that named them."""

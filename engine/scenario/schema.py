@@ -253,7 +253,7 @@ class CostsSection(_Section):
 # --------------------------------------------------------------------------------------- [accounting]
 class AccountingSection(_Section):
     standards: list[Literal["asc360", "ias36"]] = Field(default_factory=lambda: ["asc360", "ias36"], min_length=1, description="Standards to apply (both can run on the same paths).")
-    test_every_months: int = Field(default=12, ge=0, le=120, description="Periodic test at calendar months divisible by this (3 = quarter ends, 12 = December); 0 = triggers only.")
+    test_every_months: Literal[0, 1, 2, 3, 4, 6, 12] = Field(default=12, description="Periodic test at calendar months divisible by this (1 = every month end, 3 = quarter ends, 12 = December); 0 = on triggers only.")
     trigger_on_launch: bool = Field(default=True, description="Test in a month in which a next-generation launch ships.")
     trigger_price_drop_frac: float = Field(default=0.0, ge=0, lt=1, description="Test when the market price fell by more than this since the cohort's last test; 0 = off.")
     trigger_utilization_below_frac: float = Field(default=0.0, ge=0, le=1, description="Test when utilization is below this; 0 = off.")
