@@ -2,15 +2,17 @@
 
 The package is split into small modules with one job each (see docs/architecture.md):
 
-* ``engine.scenario``   TOML scenario files -> validated ``Scenario`` (pydantic), docs generator
-* ``engine.inputs``     uncertain inputs: distributions, copula, posterior files -> per-path draws
-* ``engine.compile``    ``Scenario`` -> static arrays the simulation consumes (``ModelArrays``)
-* ``engine.accounting`` depreciation, ASC 360 and IAS 36 tests, forecasts (pure, key-free)
-* ``engine.tco``        cost per GPU-hour, per delivered GPU-hour, per million tokens
-* ``engine.simulate``   one path: ``lax.scan`` over months (JAX); vmapped over paths
-* ``engine.runner``     chunking, keys, host-side collection
+* ``engine.scenario``   TOML scenario files -> validated ``Scenario`` (pydantic), TOML writer, docs generator
+* ``engine.inputs``     uncertain inputs: registry of names, quantile functions, copula, posterior files
+* ``engine.compile``    ``Scenario`` -> ``Model``: static NumPy arrays the simulation consumes
+* ``engine.random``     the only place keys are made: streams keyed by name and path index
+* ``engine.accounting`` depreciation, forecasts at a test date, ASC 360 and IAS 36 (pure, key-free)
+* ``engine.tco``        capital charges and cost per GPU-hour / delivered GPU-hour / million tokens
+* ``engine.simulate``   one path: ``lax.scan`` over months (JAX), vmapped over paths by the runner
+* ``engine.runner``     chunking, jit, host-side collection of per-path results
 * ``engine.summary``    statistics with Monte Carlo standard errors
-* ``engine.results``    xarray Dataset, summary.json, atomic writes
+* ``engine.results``    xarray Dataset, summary.json, provenance, atomic writes
+* ``engine.app``        the ``run`` job as a function; ``engine.table`` the terminal summary
 * ``engine.cli``        the ``rackrisk`` command (argparse only, lazy imports)
 
 Importing ``engine`` is cheap: nothing heavy (jax, xarray) is imported here.

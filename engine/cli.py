@@ -164,9 +164,16 @@ def cmd_fit(args) -> int:
     msg = _check_month(args.as_of)
     if msg:
         return _error(msg)
+    import logging
+    import warnings
+
     from rich.console import Console
     from rich.table import Table
 
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    logging.getLogger("pytensor").setLevel(logging.ERROR)
+    logging.getLogger("pymc").setLevel(logging.ERROR)
     from priors.fit import FITTED, GateError, fit
 
     console = Console(width=None if sys.stdout.isatty() else 140)
