@@ -155,6 +155,11 @@ def _check_month(text: str | None) -> str | None:
 
 
 def cmd_fit(args) -> int:
+    import os
+
+    # numpyro runs its 4 chains in parallel only on as many XLA host devices; set before jax loads
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     from priors.models import MODELS
 
     names = args.models or list(MODELS)
@@ -207,6 +212,10 @@ def cmd_backtest(args) -> int:
     out = Path(args.out) if args.out else Path("outputs") / f"backtest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
+    import os
+
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
     from priors.backtest import rolling
 
     result = rolling(sorted(args.as_of), args.horizon, out, args.seed)

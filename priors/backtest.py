@@ -1,0 +1,272 @@
+"""Rolling-origin backtest of the rental price model (issue 3, item 5). Functions only, no CLI.
+
+``backtest(as_of, horizon, out_dir, seed)`` fits ``price_dynamics`` on the data dated up to the
+cutoff (``load_observations(as_of)``: later and undated rows dropped), forecasts each generation's
+on-demand market price 1..H months ahead from the posterior predictive (parameter and process
+uncertainty: drift, volatility, undercut ramps of launches known at the cutoff, and the median's
+measurement noise), and scores the forecast against the observations after the cutoff.
+
+* Target: the on-demand market price = the GIX raw on-demand median (``series == market_median``,
+  ``basis == on_demand`` in ``rental_prices.csv``), read from the full table (no as-of).
+* ``forecast_quantiles.csv``: ``generation, target_month, q, price_ratio`` with price_ratio = the
+  market price in the target month over the model's level at the cutoff (the posterior latent
+  level), for every generation, written even when no later observation exists.
+* Scores, for each generation with a median at or before the cutoff and later medians within the
+  horizon: coverage of the central 50/80/95 % intervals and the sample-based CRPS of the price
+  relative to the last observed median before the cutoff (a scale-free CRPS, comparable across
+  generations), for the model and for a naive baseline: a log random walk from the last observed
+  median with zero drift and the sd of the generation's monthly log changes before the cutoff
+  (pooled across generations when it has fewer than 3 changes).
+* Files in ``out_dir``: ``forecast_quantiles.csv``, ``scores.csv`` (one row per scored
+  observation), ``summary.csv`` and ``summary.json``, ``fan_chart.png``.
+
+``rolling(origins, horizon, out_dir, seed)`` runs ``backtest`` per origin into ``out_dir/<origin>``
+and pools the scored observations: ``rolling_summary.csv`` / ``.json`` say whether the model's 80 %
+intervals cover 70-90 % of the later observations and whether its CRPS beats the random walk.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from priors.models import price_dynamics as pdm  # sets the XLA host device count before jax loads
+from priors.observations_io import read_table
+
+QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
+LEVELS = [0.5, 0.8, 0.95]
+TARGET_80 = (0.70, 0.90)
+# fewer draws than the shipped fit: the backtest is not gated, and 4 x 600 draws give forecast
+# quantiles to about +-0.01 in the price ratio (~30-40 s an origin on 2 cores)
+BACKTEST_SAMPLE = dict(draws=600, tune=700, chains=4, target_accept=0.95)
+RW_MIN_CHANGES = 3
+
+
+def _mi(label: str) -> int:
+    y, m = map(int, label.split("-"))
+    return y * 12 + m - 1
+
+
+def crps_samples(x: np.ndarray, y: float) -> float:
+    """Sample CRPS: E|X - y| - E|X - X'| / 2, with the O(n log n) sorted-sample form of E|X - X'|."""
+    x = np.sort(np.asarray(x, float))
+    n = x.size
+    e1 = np.mean(np.abs(x - y))
+    e2 = 2.0 * np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / (n * n)
+    return float(e1 - 0.5 * e2)
+
+
+def market_series(df: pd.DataFrame) -> pd.DataFrame:
+    """The on-demand market median per generation and month from a tidy rental_prices table."""
+    m = df[(df["series"] == "market_median") & (df["basis"] == "on_demand") & df["dated"]
+           & df["generation"].isin(pdm.GENERATIONS)].copy()
+    m["price"] = pd.to_numeric(m["value_low"], errors="coerce")
+    m["month"] = m["when"].dt.strftime("%Y-%m")
+    m = m.dropna(subset=["price"]).groupby(["generation", "month"], as_index=False)["price"].median()
+    return m.sort_values(["generation", "month"]).reset_index(drop=True)
+
+
+def rw_volatility(pre: pd.DataFrame) -> dict[str, float]:
+    """sd of consecutive-month log changes of each generation's median before the cutoff."""
+    changes = {}
+    for gen, sub in pre.groupby("generation"):
+        mi = sub["month"].map(_mi).to_numpy()
+        lp = np.log(sub["price"].to_numpy())
+        ok = np.diff(mi) == 1
+        changes[gen] = np.diff(lp)[ok]
+    pooled = np.concatenate([v for v in changes.values()]) if changes else np.array([])
+    pooled_sd = float(np.std(pooled, ddof=1)) if pooled.size >= 2 else 0.1
+    return {g: (float(np.std(changes[g], ddof=1)) if g in changes and changes[g].size >= RW_MIN_CHANGES else pooled_sd)
+            for g in pdm.GENERATIONS}
+
+
+def _sample(obs, seed: int, sample_kw: dict | None):
+    import pymc as pm
+
+    kw = dict(BACKTEST_SAMPLE)
+    kw.update(sample_kw or {})
+    model = pdm.build_model(obs)
+    t0 = time.perf_counter()
+    with model:
+        idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
+    return idata, time.perf_counter() - t0
+
+
+def _diagnostics(idata) -> dict:
+    import arviz as az
+
+    summ = az.summary(idata, var_names=pdm.GATE_VARS, kind="diagnostics", round_to="none")
+    return {"divergences": int(idata.sample_stats["diverging"].values.sum()),
+            "max_r_hat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min())}
+
+
+def _coverage(rows: pd.DataFrame, who: str) -> dict[str, float]:
+    return {f"{int(lv * 100)}": float(rows[f"{who}_in{int(lv * 100)}"].mean()) if len(rows) else float("nan") for lv in LEVELS}
+
+
+def _summary(rows: pd.DataFrame) -> dict:
+    return {
+        "n_obs": int(len(rows)),
+        "coverage_model": _coverage(rows, "model"),
+        "coverage_rw": _coverage(rows, "rw"),
+        "crps_model": float(rows["crps_model"].mean()) if len(rows) else float("nan"),
+        "crps_rw": float(rows["crps_rw"].mean()) if len(rows) else float("nan"),
+    }
+
+
+def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: dict | None = None,
+             max_samples: int = 4000) -> dict:
+    """Fit as of ``as_of`` (YYYY-MM), forecast 1..``horizon`` months, score, and write the files."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    obs = pdm.load_observations(as_of)
+    idata, seconds = _sample(obs, seed, sample_kw)
+    diag = _diagnostics(idata)
+    lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True)
+    ratio = np.exp(lr)  # (S, G, H)
+    cut = _mi(as_of)
+    months = [f"{(cut + h) // 12:04d}-{(cut + h) % 12 + 1:02d}" for h in range(1, horizon + 1)]
+
+    # forecast quantiles: price over the latent level at the cutoff
+    qv = np.quantile(ratio, QUANTILES, axis=0)  # (Q, G, H)
+    fq = pd.DataFrame([
+        {"generation": gen, "target_month": months[h], "q": q, "price_ratio": float(qv[i, g, h])}
+        for g, gen in enumerate(pdm.GENERATIONS) for h in range(horizon) for i, q in enumerate(QUANTILES)
+    ])
+    fq.to_csv(out_dir / "forecast_quantiles.csv", index=False, float_format="%.6g")
+
+    # scoring against the full table
+    full = market_series(read_table("rental_prices"))
+    full["mi"] = full["month"].map(_mi)
+    pre = full[full["mi"] <= cut]
+    post = full[(full["mi"] > cut) & (full["mi"] <= cut + horizon)]
+    vol = rw_volatility(pre)
+    rng = np.random.default_rng(seed + 17)
+    rows = []
+    for g, gen in enumerate(pdm.GENERATIONS):
+        p_g, q_g = pre[pre["generation"] == gen], post[post["generation"] == gen]
+        if p_g.empty or q_g.empty:
+            continue
+        last = p_g.iloc[-1]
+        p_last, mi_last = float(last["price"]), int(last["mi"])
+        for _, o in q_g.iterrows():
+            h = int(o["mi"]) - cut
+            x_model = np.exp(level[:, g] + lr[:, g, h - 1]) / p_last
+            steps = int(o["mi"]) - mi_last
+            x_rw = np.exp(vol[gen] * np.sqrt(steps) * rng.standard_normal(x_model.size))
+            y = float(o["price"]) / p_last
+            row = {"as_of": as_of, "generation": gen, "target_month": o["month"], "horizon": h,
+                   "observed_price": float(o["price"]), "last_price_at_cutoff": p_last, "last_month": last["month"],
+                   "observed_ratio": y, "model_median_ratio": float(np.median(x_model)), "rw_volatility": vol[gen]}
+            for who, x in (("model", x_model), ("rw", x_rw)):
+                for lv in LEVELS:
+                    lo, hi = np.quantile(x, [(1 - lv) / 2, (1 + lv) / 2])
+                    row[f"{who}_in{int(lv * 100)}"] = bool(lo <= y <= hi)
+                row[f"crps_{who}"] = crps_samples(x, y)
+            rows.append(row)
+    scores = pd.DataFrame(rows)
+    scores.to_csv(out_dir / "scores.csv", index=False, float_format="%.6g")
+
+    summ = {"as_of": as_of, "horizon": horizon, "seed": seed, "sampling_seconds": round(seconds, 1),
+            "grid": f"{obs.months[0]}..{obs.months[-1]}", "n_model_points": int(len(obs.point)),
+            "n_model_intervals": int(len(obs.interval)), "diagnostics": diag, **_summary(scores),
+            "by_generation": {gen: _summary(scores[scores["generation"] == gen]) for gen in sorted(scores["generation"].unique())} if len(scores) else {},
+            "posterior_means": {
+                "decline_rate_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
+                "volatility_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["volatility_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
+                "undercut_frac": round(float(idata.posterior["undercut_frac"].mean()), 4)}}
+    (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
+    _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
+    _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)
+    summ["files"] = [str(out_dir / n) for n in ("forecast_quantiles.csv", "scores.csv", "summary.csv", "summary.json", "fan_chart.png")]
+    return summ
+
+
+def _flat_summary(summs: list[dict]) -> pd.DataFrame:
+    out = []
+    for s in summs:
+        out.append({"as_of": s["as_of"], "horizon": s["horizon"], "n_obs": s["n_obs"],
+                    **{f"cov{k}_model": v for k, v in s["coverage_model"].items()},
+                    **{f"cov{k}_rw": v for k, v in s["coverage_rw"].items()},
+                    "crps_model": s["crps_model"], "crps_rw": s["crps_rw"],
+                    "divergences": s.get("diagnostics", {}).get("divergences"),
+                    "sampling_seconds": s.get("sampling_seconds")})
+    return pd.DataFrame(out)
+
+
+def _fan_chart(path: Path, as_of: str, months: list[str], full: pd.DataFrame, level, lr, vol) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cut = _mi(as_of)
+    H = len(months)
+    fig, axes = plt.subplots(1, len(pdm.GENERATIONS), figsize=(15, 3.8))
+    for g, (gen, ax) in enumerate(zip(pdm.GENERATIONS, axes)):
+        hist = full[(full["generation"] == gen) & (full["mi"] > cut - 18) & (full["mi"] <= cut)]
+        later = full[(full["generation"] == gen) & (full["mi"] > cut) & (full["mi"] <= cut + H)]
+        xh = np.arange(1, H + 1)
+        price = np.exp(level[:, g, None] + lr[:, g, :])  # $ per GPU-hour
+        q = np.quantile(price, [0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975], axis=0)
+        ax.fill_between(xh, q[0], q[6], color="tab:blue", alpha=0.15, label="model 95%")
+        ax.fill_between(xh, q[1], q[5], color="tab:blue", alpha=0.25, label="model 80%")
+        ax.fill_between(xh, q[2], q[4], color="tab:blue", alpha=0.35, label="model 50%")
+        ax.plot(xh, q[3], color="tab:blue", lw=1)
+        if len(hist):
+            last = hist.iloc[-1]
+            steps = xh + cut - int(last["mi"])
+            lo = float(last["price"]) * np.exp(-1.2816 * vol[gen] * np.sqrt(steps))
+            hi = float(last["price"]) * np.exp(1.2816 * vol[gen] * np.sqrt(steps))
+            ax.plot(xh, lo, "k--", lw=0.8, label="random walk 80%")
+            ax.plot(xh, hi, "k--", lw=0.8)
+            ax.plot(hist["mi"] - cut, hist["price"], "o-", color="0.4", ms=3, lw=0.8, label="observed (to cutoff)")
+        if len(later):
+            ax.plot(later["mi"] - cut, later["price"], "o", color="tab:red", ms=4, label="observed (after)")
+        ax.axvline(0, color="k", lw=0.5)
+        ax.set_title(gen + ("" if len(hist) else " (no data by cutoff: prior level)"), fontsize=9)
+        ax.set_xlabel(f"months after {as_of}")
+        if g == 0:
+            ax.set_ylabel("on-demand median, $/GPU-h")
+            ax.legend(fontsize=6)
+    fig.suptitle(f"price_dynamics backtest as of {as_of}: forecast fan vs later observations", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def rolling(origins: list[str], horizon: int, out_dir: Path, seed: int, **kw) -> dict:
+    """``backtest`` from each origin into out_dir/<origin>; pooled coverage and CRPS vs random walk."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    per, all_rows = [], []
+    for i, origin in enumerate(origins):
+        s = backtest(origin, horizon, out_dir / origin, seed + i, **kw)
+        per.append(s)
+        sc = out_dir / origin / "scores.csv"
+        if sc.exists() and sc.stat().st_size > 1:
+            try:
+                all_rows.append(pd.read_csv(sc))
+            except pd.errors.EmptyDataError:
+                pass
+    rows = pd.concat(all_rows, ignore_index=True) if all_rows else pd.DataFrame()
+    pooled = _summary(rows) if len(rows) else {"n_obs": 0}
+    cov80 = pooled.get("coverage_model", {}).get("80", float("nan"))
+    res = {
+        "origins": origins, "horizon": horizon, "seed": seed,
+        "pooled": pooled,
+        "calibrated_80": bool(TARGET_80[0] <= cov80 <= TARGET_80[1]),
+        "target_80": list(TARGET_80),
+        "crps_model_not_worse_than_rw": bool(len(rows) and pooled["crps_model"] <= pooled["crps_rw"]),
+        "per_origin": [{k: s[k] for k in ("as_of", "n_obs", "coverage_model", "coverage_rw", "crps_model", "crps_rw", "diagnostics", "sampling_seconds")} for s in per],
+    }
+    (out_dir / "rolling_summary.json").write_text(json.dumps(res, indent=2))
+    flat = _flat_summary(per)
+    if len(rows):
+        flat = pd.concat([flat, _flat_summary([{"as_of": "pooled", "horizon": horizon, **pooled}])], ignore_index=True)
+    flat.to_csv(out_dir / "rolling_summary.csv", index=False, float_format="%.4g")
+    return res

@@ -1,0 +1,477 @@
+"""Rental price dynamics by GPU generation (issue 3, item 2): the engine's decline, volatility, undercut.
+
+Data (``priors/observations/rental_prices.csv`` and ``launches.csv``; rules in README_market.md):
+dated rows of trust A-C for A100, H100, H200 and B200 of two kinds,
+
+* ``market_median``: the GIX raw monthly medians of on-demand, reserved and spot list quotes (one
+  value per generation, basis and month; the unadjusted market price series);
+* ``quote``: single-provider (or single-article) quotes. Repeated scrapes are aggregated to one
+  observation per generation, basis, provider class, provider and month (geometric mean of the
+  distinct product/price pairs that month); quotes given as a bound or a range stay one interval
+  observation each.
+
+The restated GIX series (``provider_restated``, ``index_restated``) are not used: they restate the
+same archived quotes the medians summarise, so using both would count the data twice.
+Undated rows cannot be placed on the monthly grid and are not used either (they stay in the table).
+
+Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data month without one):
+
+    m[g,t] = m[g,t-1] - r[g] + log(1 - f) (S[g,t] - S[g,t-1]) + sigma[g] eps[g,t],  eps ~ N(0, 1)
+             for t0[g] < t <= t1[g] (the generation's first and last data month), m[g,t0] ~ N(log 3, 1)
+    a[g]   = m[g,t1] - r[g] gap + log(1 - f) (S[g,T-1] - S[g,t1]) + sigma[g] sqrt(gap) z[g]   (gap = T-1-t1)
+             (a generation without data: a[g] ~ N(log 3, 1))
+    y_i    = m[g_i,t_i] + beta[b_i] + gamma[c_i] + delta[g_i,b_i] + [quote] (q[g_i] + e[k_i]) + eps_i
+    eps_i  ~ StudentT(4, 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point observations;
+             n_i = quotes behind an on-demand median, the composition term is 0 for the others)
+    P(lo_i <= y_i <= hi_i) under N(mu_i, s[quote])                  (interval observations, log bounds)
+
+m[g,t] is the log on-demand market price (the median series) of generation g; a[g] its level at the
+cutoff; r[g] the monthly decline (drift = -r); sigma[g] the sd of the monthly log shocks (the
+engine's volatility); S[g,t] the number of successor launches (volume shipments) whose undercut has
+phased in by month t, each cut phasing in linearly over RAMP_MONTHS after the ship month, so the
+price falls by the fraction f per successor launch; beta/gamma the pricing-basis and provider-class
+offsets (on-demand and neocloud are the references; the marketplace basis only occurs with the
+marketplace class, whose offset carries it); delta[g,b] the generation-specific part of the
+reserved and spot discounts; q[g] the mean level of a generation's single-provider quotes relative to
+its market median; e[k] a provider effect. The walk is centred (the increments are the parameters):
+most months are pinned by several observations, where this samples without divergences.
+Age since launch is not a covariate: with four generations it is confounded with the generation.
+
+Priors (weakly informative, on the monthly log scale):
+    r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
+    log sigma[g] = lmu_s + tau_s zs[g], lmu_s ~ N(log 0.06, 0.5), tau_s ~ HalfNormal(0.3)
+    f ~ Beta(2, 8)  (mean 0.2)
+    beta_reserved ~ N(log 0.65, 0.3), beta_spot ~ N(log 0.5, 0.4)
+    gamma_hyperscaler ~ N(log 1.5, 0.5), gamma_marketplace ~ N(0, 0.5)
+    delta[g,b] = s_delta zd[g,b], s_delta ~ HalfNormal(0.15);  e[k] = s_e ze[k], s_e ~ HalfNormal(0.5)
+    q[g] ~ N(0, 0.3)
+    s[kind] ~ Gamma(2, 20) for the on-demand median's floor, Gamma(2, 10) for the others (zero-avoiding);
+    s_comp ~ Gamma(2, 5), kappa ~ Gamma(4, 4) (kappa = 1: sampling-like 1/n; a median of a few
+    providers' list prices jumps when the provider mix changes)
+
+ENGINE_VARS (posterior group, Deterministics): decline_rate_per_month[generation] = r[g] (the
+forward-looking drift without launch steps; a generation with little data gets its partially pooled
+draw), volatility_per_month[generation] = sigma[g], undercut_frac = f.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from priors.observations_io import read_table
+
+# numpyro runs chains in parallel only on as many XLA host devices as chains; set before jax loads.
+if "jax" not in sys.modules and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+
+NAME = "price_dynamics"
+TABLES = ["rental_prices", "launches"]
+GENERATIONS = ["A100", "H100", "H200", "B200"]
+BASES = ["on_demand", "reserved", "spot", "marketplace"]
+CLASSES = ["neocloud", "hyperscaler", "marketplace"]
+KINDS = ["median_on_demand", "median_reserved", "median_spot", "quote"]
+RAMP_MONTHS = 6
+# Student-t(4) measurement noise on point observations: a median of 1-2 providers' list prices, or a
+# mislabelled scrape, jumps now and then (e.g. the A100 median of 2023-01, 4.09 vs ~1.8 around it);
+# normal noise would let those few jumps inflate the noise scale of every month (and the forecasts).
+NU = 4.0
+# "centred": the monthly increments are the parameters (the data pin most months, where a centred
+# walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
+# measured slower here, with divergences, because the cumulated shocks are strongly correlated).
+RW_PARAM = "centred"
+# A volume launch of the key undercuts the previous architecture's generations (H200 is a Hopper
+# refresh that undercut the H100; Blackwell undercut both Hoppers).
+UNDERCUTS = {"H100": ["A100"], "H200": ["H100"], "B200": ["H100", "H200"]}
+
+GATE_VARS = [
+    "decline_rate_mean", "decline_rate_sd", "decline_rate_per_month",
+    "volatility_log_mean", "volatility_log_sd", "volatility_per_month",
+    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "quote_offset",
+    "log_level_end",
+]
+ENGINE_VARS = {
+    "decline_rate_per_month": "posterior",
+    "volatility_per_month": "posterior",
+    "undercut_frac": "posterior",
+}
+# 2000 draws a chain: the volatilities mix slowest (the centred walk's funnel). Measured on all
+# data, 2 cores: 4 x 2000 -> 0 divergences, max R-hat 1.007, min bulk ESS 706, 91 s sampling;
+# 4 x 1500 -> R-hat 1.012 on the A100 volatility (fails the gate).
+SAMPLE = dict(draws=2000, tune=1000, chains=4, target_accept=0.9)
+
+
+def _month_index(ts: pd.Series | pd.Timestamp):
+    return ts.year * 12 + ts.month - 1
+
+
+def _label(mi: int) -> str:
+    return f"{mi // 12:04d}-{mi % 12 + 1:02d}"
+
+
+@dataclass
+class PriceObs:
+    """The model's data: monthly grid, point and interval observations, launch ramps."""
+
+    months: list[str]
+    gen_has_data: np.ndarray  # (G,) bool
+    ramp: np.ndarray  # (G, T + horizon_pad) successor-launch ramp S[g, t], t from the grid start
+    entities: list[str]
+    point: pd.DataFrame  # columns g, t, b, c, k (entity idx or -1), kind, y (log price)
+    interval: pd.DataFrame  # columns g, t, b, c, k, lo, hi (log; -inf / inf when open)
+    market: pd.DataFrame  # the on-demand market median series used for scoring: generation, month, price
+    as_of: str | None
+    launches: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def T(self) -> int:
+        return len(self.months)
+
+    def segments(self) -> dict[int, tuple[int, int]]:
+        """generation index -> (first, last) month index with an observation of that generation."""
+        ts = pd.concat([self.point[["g", "t"]], self.interval[["g", "t"]]])
+        return {int(g): (int(v.t.min()), int(v.t.max())) for g, v in ts.groupby("g")}
+
+
+PAD = 60  # months of launch ramp kept beyond the grid end, for forecasts
+
+
+def build_ramp(launches: pd.DataFrame, start_mi: int, n: int) -> np.ndarray:
+    """S[g, t]: successor launches phased in by month t (t = 0 is ``start_mi``)."""
+    S = np.zeros((len(GENERATIONS), n))
+    t_abs = start_mi + np.arange(n)
+    for _, row in launches.iterrows():
+        new = row["generation"]
+        if new not in UNDERCUTS:
+            continue
+        y, m = map(int, str(row["volume_month"]).split("-"))
+        first = y * 12 + m - 1 + 1  # the cut starts the month after the ship month
+        phase = np.clip((t_abs - first + 1) / RAMP_MONTHS, 0.0, 1.0)
+        for old in UNDERCUTS[new]:
+            S[GENERATIONS.index(old)] += phase
+    return S
+
+
+def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> PriceObs:
+    """Tidy rows (as read by ``read_table``) -> PriceObs. Used by load_observations and the tests."""
+    df = prices[prices["dated"] & prices["generation"].isin(GENERATIONS) & prices["series"].isin(["quote", "market_median"])].copy()
+    df["mi"] = _month_index(df["when"].dt)
+    if as_of is not None:
+        y, m = map(int, as_of.split("-"))
+        end_mi = y * 12 + m - 1
+    else:
+        end_mi = int(df["mi"].max())
+    start_mi = int(df["mi"].min())
+    months = [_label(i) for i in range(start_mi, end_mi + 1)]
+    df["t"] = df["mi"] - start_mi
+    df["g"] = df["generation"].map(GENERATIONS.index)
+    df["b"] = df["basis"].map(BASES.index)
+    df["c"] = df["provider_class"].map(CLASSES.index)
+    lo = pd.to_numeric(df["value_low"], errors="coerce")
+    hi = pd.to_numeric(df["value_high"], errors="coerce")
+    df["lo"], df["hi"] = lo, hi
+    is_point = lo.notna() & hi.notna() & (lo == hi)
+
+    quotes = df[df["series"] == "quote"]
+    entities = sorted(quotes["entity"].unique())
+    rows = []
+    med = df[(df["series"] == "market_median") & is_point]
+    # quotes behind a median (n_quotes, else n_providers): its measurement noise shrinks with it
+    n_prov = pd.to_numeric(df.get("n_quotes", pd.Series(np.nan, index=df.index)), errors="coerce")
+    n_prov = n_prov.fillna(pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce"))
+    for i, r in med.iterrows():
+        n = n_prov.get(i, np.nan)
+        rows.append(dict(g=r.g, t=r.t, b=r.b, c=r.c, k=-1, kind=KINDS.index(f"median_{r.basis}"), y=np.log(r.lo),
+                         inv_n=1.0 / n if n > 0 else 0.0))
+    qp = quotes[is_point[quotes.index]]
+    for (g, t, b, c, ent), cell in qp.groupby(["g", "t", "b", "c", "entity"]):
+        vals = cell.drop_duplicates(["product", "lo"])["lo"].to_numpy(float)
+        rows.append(dict(g=g, t=t, b=b, c=c, k=entities.index(ent), kind=KINDS.index("quote"), y=float(np.mean(np.log(vals))), inv_n=0.0))
+    point = pd.DataFrame(rows, columns=["g", "t", "b", "c", "k", "kind", "y", "inv_n"]).astype({"g": int, "t": int, "b": int, "c": int, "k": int, "kind": int})
+    qi = quotes[~is_point[quotes.index]]
+    with np.errstate(divide="ignore"):  # an open lower bound is log(0) = -inf
+        lo_log = np.log(qi["lo"].fillna(0.0).to_numpy(float).clip(min=0))
+    interval = pd.DataFrame(dict(
+        g=qi["g"].astype(int), t=qi["t"].astype(int), b=qi["b"].astype(int), c=qi["c"].astype(int),
+        k=qi["entity"].map(entities.index).astype(int),
+        lo=lo_log, hi=np.log(qi["hi"].fillna(np.inf).to_numpy(float)),
+    )).reset_index(drop=True)
+    market = med[med["basis"] == "on_demand"][["generation", "mi", "lo"]].rename(columns={"lo": "price"})
+    market["n_providers"] = n_prov.reindex(market.index)
+    market["month"] = market["mi"].map(_label)
+    market = market.drop(columns="mi").sort_values(["generation", "month"]).reset_index(drop=True)
+    has = np.array([(point["g"] == g).any() or (interval["g"] == g).any() for g in range(len(GENERATIONS))])
+    ramp = build_ramp(launches, start_mi, len(months) + PAD)
+    return PriceObs(months=months, gen_has_data=has, ramp=ramp, entities=entities, point=point, interval=interval,
+                    market=market, as_of=as_of, launches=launches)
+
+
+def load_observations(as_of: str | None = None) -> PriceObs:
+    prices = read_table("rental_prices", as_of=as_of)
+    launches = read_table("launches", as_of=as_of)
+    launches = launches[launches["dated"]]
+    return prepare(prices, launches, as_of)
+
+
+def build_model(obs: PriceObs):
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    G, T = len(GENERATIONS), obs.T
+    coords = {
+        "generation": GENERATIONS, "month": obs.months,
+        "basis": BASES, "provider_class": CLASSES, "priced_basis": ["reserved", "spot"],
+        "other_class": ["hyperscaler", "marketplace"], "provider": obs.entities or ["none"], "kind": KINDS,
+        "obs": np.arange(len(obs.point)), "interval_obs": np.arange(len(obs.interval)),
+    }
+    P, I = obs.point, obs.interval
+    S = obs.ramp[:, :T]
+    with pm.Model(coords=coords) as model:
+        mu_r = pm.Normal("decline_rate_mean", 0.01, 0.02)
+        tau_r = pm.HalfNormal("decline_rate_sd", 0.01)
+        zr = pm.Normal("decline_rate_z", 0.0, 1.0, dims="generation")
+        r = pm.Deterministic("decline_rate_per_month", mu_r + tau_r * zr, dims="generation")
+
+        lmu_s = pm.Normal("volatility_log_mean", np.log(0.06), 0.5)
+        tau_s = pm.HalfNormal("volatility_log_sd", 0.3)
+        zs = pm.Normal("volatility_z", 0.0, 1.0, dims="generation")
+        sigma = pm.Deterministic("volatility_per_month", pt.exp(lmu_s + tau_s * zs), dims="generation")
+
+        f = pm.Beta("undercut_frac", 2.0, 8.0)
+        # Random walk on each generation's own data span [t0, t1] (months outside it carry no shock;
+        # the level at the cutoff carries the walk on from t1). Vectorised over the (G, T) grid.
+        seg = obs.segments()
+        t0 = np.array([seg.get(g, (T - 1, T - 1))[0] for g in range(G)])
+        t1 = np.array([seg.get(g, (T - 1, T - 1))[1] for g in range(G)])
+        tg = np.arange(T)[None, :]
+        active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)  # month t has an increment from t-1
+        dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
+        logf = pt.log1p(-f)
+        drift = -r[:, None] * active + logf * dS
+        start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
+        if RW_PARAM == "centred":
+            inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
+            # increments ~ N(drift, sigma) where active; N(0, 1) placeholders elsewhere (unused)
+            sd_inc = sigma[:, None] * active + (1.0 - active)
+            pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
+            inc_used = inc * active
+        else:
+            z = pm.Normal("rw_z", 0.0, 1.0, dims=("generation", "month"))
+            inc_used = drift + sigma[:, None] * z * active
+        cum = pt.cumsum(inc_used, axis=1)
+        base = cum - cum[np.arange(G), t0][:, None]  # 0 at t0
+        m = start[:, None] + base
+        # level at the cutoff: the walk carried on from t1 (sqrt(gap) shock); no data -> start ~ N(log 3, 1)
+        gap = (T - 1 - t1).astype(float)
+        zgap = pm.Normal("level_gap_z", 0.0, 1.0, dims="generation")
+        a_end = (m[np.arange(G), t1] - r * gap + logf * (S[:, T - 1] - S[np.arange(G), t1])
+                 + sigma * np.sqrt(gap) * zgap)
+        a = pm.Deterministic("log_level_end", a_end, dims="generation")
+        m = pt.set_subtensor(m[:, T - 1], a)
+        pm.Deterministic("log_market_price", m, dims=("generation", "month"))
+
+        beta_free = pm.Normal("basis_offset", np.array([np.log(0.65), np.log(0.5)]), np.array([0.3, 0.4]), dims="priced_basis")
+        gamma_free = pm.Normal("class_offset", np.array([np.log(1.5), 0.0]), np.array([0.5, 0.5]), dims="other_class")
+        beta = pt.concatenate([pt.zeros(1), beta_free, pt.zeros(1)])  # on_demand, reserved, spot, marketplace
+        gamma = pt.concatenate([pt.zeros(1), gamma_free])  # neocloud, hyperscaler, marketplace
+        s_d = pm.HalfNormal("basis_gen_sd", 0.15)
+        zd = pm.Normal("basis_gen_z", 0.0, 1.0, dims=("generation", "priced_basis"))
+        delta = pt.concatenate([pt.zeros((G, 1)), s_d * zd, pt.zeros((G, 1))], axis=1)
+        s_e = pm.HalfNormal("provider_sd", 0.5)
+        ze = pm.Normal("provider_z", 0.0, 1.0, dims="provider")
+        e = pt.concatenate([s_e * ze, pt.zeros(1)])  # index -1 -> the medians' reference 0
+        # quotes of a generation sit at their own mean level relative to its market median (the
+        # scraped providers and products are not the median's mix)
+        q_off = pm.Normal("quote_offset", 0.0, 0.3, dims="generation")
+        # zero-avoiding Gamma(2, .) priors on the noise scales: a noise sd pushed to 0 makes a funnel
+        # with the random walk (and is implausible for list-price medians of a few providers)
+        sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([20.0, 10.0, 10.0, 10.0]), dims="kind")
+        s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
+        k_comp = pm.Gamma("composition_exponent", alpha=4.0, beta=4.0)  # 1 = sampling-like 1/n
+        pm.Deterministic("log_level_offset", beta[None, :, None] + gamma[None, None, :] + delta[:, :, None],
+                         dims=("generation", "basis", "provider_class"))
+
+        if len(P):
+            is_q = (P.k.values >= 0).astype(float)
+            mu = (m[P.g.values, P.t.values] + beta[P.b.values] + gamma[P.c.values] + delta[P.g.values, P.b.values]
+                  + e[P.k.values] + q_off[P.g.values] * is_q)
+            inv_n = P.inv_n.values
+            comp_i = pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0)
+            sd_i = pt.sqrt(sd[P.kind.values] ** 2 + comp_i)
+            pm.StudentT("y", nu=NU, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
+        if len(I):
+            mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
+                    + e[I.k.values] + q_off[I.g.values])
+            s_q = sd[KINDS.index("quote")]
+            lo, hi = I.lo.values, I.hi.values
+            fin_lo, fin_hi = np.isfinite(lo), np.isfinite(hi)
+            z_hi = (np.where(fin_hi, hi, 0.0) - mu_i) / s_q
+            z_lo = (np.where(fin_lo, lo, 0.0) - mu_i) / s_q
+            # log(Phi(z_hi) - Phi(z_lo)) for a range; log Phi(z_hi) below a bound; log Phi(-z_lo) above one
+            lp_both = pm.math.logdiffexp(_log_ndtr(z_hi), _log_ndtr(z_lo))
+            lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, _log_ndtr(z_hi), _log_ndtr(-z_lo)))
+            pm.Potential("interval_loglik", lp.sum())
+    return model
+
+
+def _log_ndtr(x):
+    """log Phi(x), stable in the lower tail (the JAX backend has no erfcx, which pm.logcdf needs)."""
+    import pytensor.tensor as pt
+
+    xl = pt.maximum(x, -5.0)
+    xs = pt.minimum(x, -5.0)
+    direct = pt.log(0.5 * pt.erfc(-xl / np.sqrt(2.0)))
+    asym = -0.5 * xs**2 - pt.log(-xs) - 0.5 * np.log(2 * np.pi) + pt.log1p(-1.0 / xs**2 + 3.0 / xs**4)
+    return pt.where(x > -5.0, direct, asym)
+
+
+def _post(idata, name):
+    return idata.posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
+
+
+def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_samples: int | None = None,
+                       return_level: bool = False):
+    """Posterior predictive log(price_{T-1+h} / level_{T-1}) of the on-demand market median, h = 1..H.
+
+    Per posterior sample: the latent path continues from its cutoff level with the sample's drift,
+    volatility and the undercut ramps of launches known at the cutoff; the median's observation noise
+    is added in the target month. Returns (samples, generation, horizon); with ``return_level`` also
+    the matching samples of the log level at the cutoff, (samples, generation).
+    """
+    rng = np.random.default_rng(seed)
+    r = _post(idata, "decline_rate_per_month")
+    sig = _post(idata, "volatility_per_month")
+    f = _post(idata, "undercut_frac")
+    floor = _post(idata, "obs_sd")[:, KINDS.index("median_on_demand")]
+    comp = _post(idata, "composition_sd")
+    kexp = _post(idata, "composition_exponent")
+    level = _post(idata, "log_level_end")
+    n = r.shape[0]
+    if max_samples is not None and n > max_samples:
+        idx = np.sort(rng.choice(n, max_samples, replace=False))
+        r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
+        n = max_samples
+    n_prov = cutoff_providers(obs)
+    sd_od = np.sqrt(floor[:, None] ** 2 + comp[:, None] ** 2 * n_prov[None, :] ** (-kexp[:, None]))  # (samples, G)
+    T, G = obs.T, len(GENERATIONS)
+    h = np.arange(1, horizon + 1)
+    dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
+    shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
+    lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
+    lr = lr + sd_od[:, :, None] * rng.standard_t(NU, (n, G, horizon))
+    return (lr, level) if return_level else lr
+
+
+def cutoff_providers(obs: PriceObs) -> np.ndarray:
+    """Providers behind each generation's last on-demand median at the cutoff (the forecast's
+    measurement precision); the median over all medians where a generation has none."""
+    mk = obs.market.dropna(subset=["n_providers"])
+    default = float(mk["n_providers"].median()) if len(mk) else 3.0
+    out = np.full(len(GENERATIONS), default)
+    for g, gen in enumerate(GENERATIONS):
+        sub = mk[mk["generation"] == gen]
+        if len(sub):
+            out[g] = float(sub["n_providers"].iloc[-1])
+    return out
+
+
+def finalize(idata, obs: PriceObs, model, seed: int) -> None:
+    """Adds posterior_predictive: replicated point observations (PPC) and a 12-month price-ratio fan."""
+    import xarray as xr
+
+    rng = np.random.default_rng(seed + 1)
+    post = idata.posterior
+    nc, nd = post.sizes["chain"], post.sizes["draw"]
+    P = obs.point
+    groups = {}
+    if len(P):
+        m = post["log_market_price"].values  # (c, d, G, T)
+        off = post["log_level_offset"].values  # (c, d, G, B, C)
+        inv_n = np.where(P.inv_n.values > 0, P.inv_n.values, 1.0)
+        comp = (post["composition_sd"].values[:, :, None] ** 2
+                * inv_n ** post["composition_exponent"].values[:, :, None]) * (P.inv_n.values > 0)
+        sd = np.sqrt(post["obs_sd"].values[:, :, P.kind.values] ** 2 + comp)  # (c, d, obs)
+        if len(obs.entities):
+            ze = post["provider_z"].values * post["provider_sd"].values[..., None]
+            e = np.concatenate([ze, np.zeros((nc, nd, 1))], axis=-1)
+        else:
+            e = np.zeros((nc, nd, 1))
+        qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
+        mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
+        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(NU, mu.shape))
+    H = 12
+    # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
+    lr = forecast_log_ratio(idata, obs, H, seed=seed + 2).reshape(nc, nd, len(GENERATIONS), H)
+    groups["market_price_ratio"] = (("chain", "draw", "generation", "horizon"), np.exp(lr))
+    ds = xr.Dataset(groups, coords={"chain": post["chain"].values, "draw": post["draw"].values,
+                                    "obs": np.arange(len(P)), "generation": GENERATIONS, "horizon": np.arange(1, H + 1)})
+    if "posterior_predictive" in idata.groups():
+        idata.posterior_predictive = idata.posterior_predictive.assign(ds)
+    else:
+        idata.add_groups(posterior_predictive=ds)
+    idata.posterior.attrs["price_dynamics_grid"] = f"{obs.months[0]}..{obs.months[-1]}"
+    idata.posterior.attrs["undercut_ramp_months"] = RAMP_MONTHS
+
+
+def plot(idata, obs: PriceObs, out_dir) -> list:
+    """PPC (observed vs replicated points) and the 12-month forward fans, as PNG files in out_dir."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    P = obs.point
+    if len(P) and "y" in idata.posterior_predictive:
+        yrep = idata.posterior_predictive["y"].stack(s=("chain", "draw")).values  # (obs, S)
+        lo, mid, hi = np.quantile(yrep, [0.05, 0.5, 0.95], axis=1)
+        fig, axes = plt.subplots(len(GENERATIONS), 1, figsize=(10, 11), sharex=True)
+        for g, ax in enumerate(axes):
+            sel = (P.g == g).values
+            for kind, col in zip(KINDS, ["k", "tab:blue", "tab:green", "tab:orange"]):
+                s2 = sel & (P.kind == KINDS.index(kind)).values
+                if not s2.any():
+                    continue
+                t = P.t.values[s2]
+                ax.errorbar(t, np.exp(mid[s2]), yerr=[np.exp(mid[s2]) - np.exp(lo[s2]), np.exp(hi[s2]) - np.exp(mid[s2])],
+                            fmt="none", ecolor=col, alpha=0.35)
+                ax.plot(t, np.exp(P.y.values[s2]), "o", ms=3, color=col, label=kind)
+            ax.set_yscale("log")
+            ax.set_ylabel(f"{GENERATIONS[g]} $/GPU-h")
+            if g == 0:
+                ax.legend(fontsize=7, ncol=4)
+        ticks = np.arange(0, obs.T, 6)
+        axes[-1].set_xticks(ticks, [obs.months[i] for i in ticks], rotation=45)
+        fig.suptitle("price_dynamics: observations (dots) and 90% posterior predictive intervals")
+        fig.tight_layout()
+        p = out_dir / "price_dynamics_ppc.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        files.append(p)
+    if "market_price_ratio" in idata.posterior_predictive:
+        q = idata.posterior_predictive["market_price_ratio"].quantile([0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975], dim=("chain", "draw")).values
+        fig, axes = plt.subplots(1, len(GENERATIONS), figsize=(13, 3.4), sharey=True)
+        h = np.arange(1, q.shape[-1] + 1)
+        for g, ax in enumerate(axes):
+            ax.fill_between(h, q[0, g], q[6, g], alpha=0.2, color="tab:blue")
+            ax.fill_between(h, q[1, g], q[5, g], alpha=0.3, color="tab:blue")
+            ax.fill_between(h, q[2, g], q[4, g], alpha=0.4, color="tab:blue")
+            ax.plot(h, q[3, g], color="tab:blue")
+            ax.axhline(1.0, color="k", lw=0.5)
+            ax.set_title(GENERATIONS[g])
+            ax.set_xlabel(f"months after {obs.months[-1]}")
+        axes[0].set_ylabel("on-demand price / level at end")
+        fig.tight_layout()
+        p = out_dir / "price_dynamics_fan.png"
+        fig.savefig(p, dpi=90)
+        plt.close(fig)
+        files.append(p)
+    return files

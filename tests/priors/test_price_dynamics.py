@@ -1,0 +1,173 @@
+"""price_dynamics (issue 3, item 2) and its backtest (item 5): build, recovery, as-of, forecast file.
+
+Small draws/tune and 2 chains with pinned seeds keep the file under ~2 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("pymc")
+
+from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
+from priors.observations_io import month_end, read_table  # noqa: E402
+
+QS = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
+
+
+def _sample(obs, draws, tune, seed, target_accept=0.9):
+    import pymc as pm
+
+    with pdm.build_model(obs):
+        return pm.sample(draws=draws, tune=tune, chains=2, target_accept=target_accept, random_seed=seed,
+                         nuts_sampler="numpyro", progressbar=False)
+
+
+def _tidy(rows: list[dict]) -> pd.DataFrame:
+    """Rows in the shape read_table returns (dated/when columns added)."""
+    df = pd.DataFrame(rows)
+    for col, default in (("provider_class", "neocloud"), ("entity", "gix"), ("product", "x"), ("n_providers", np.nan),
+                         ("n_quotes", np.nan), ("trust", "B"), ("source", "synthetic")):
+        df[col] = df[col].fillna(default) if col in df else default
+    df["when"] = pd.to_datetime(df["date"] + "-15")
+    df["dated"] = True
+    return df
+
+
+def _launches(rows):
+    return pd.DataFrame([{"generation": g, "volume_month": m, "date": m + "-15"} for g, m in rows])
+
+
+def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_quotes=30):
+    """Monthly on-demand medians for A100 and H100 from the model's own equations (no quotes).
+
+    H100 ships in volume at month 11 (A100 undercut phases in from month 12), H200 at month 23
+    (H100 undercut from month 24); the medians have small noise (30 quotes behind each).
+    """
+    rng = np.random.default_rng(seed)
+    y0, m0 = map(int, start.split("-"))
+    mi0 = y0 * 12 + m0 - 1
+    labels = [f"{(mi0 + t) // 12:04d}-{(mi0 + t) % 12 + 1:02d}" for t in range(months)]
+    launches = _launches([("H100", labels[11]), ("H200", labels[23])])
+    S = pdm.build_ramp(launches, mi0, months)
+    rows = []
+    for g, gen in enumerate(["A100", "H100"]):
+        logp = np.log(2.0 + g)
+        for t in range(months):
+            if t:
+                logp += -decline[gen] + np.log1p(-undercut) * (S[g, t] - S[g, t - 1]) + vol[gen] * rng.standard_normal()
+            noisy = logp + 0.02 * rng.standard_normal()
+            rows.append({"date": labels[t], "generation": gen, "basis": "on_demand", "series": "market_median",
+                         "value_low": np.exp(noisy), "value_high": np.exp(noisy), "n_quotes": n_quotes})
+    return _tidy(rows), launches
+
+
+def test_builds_and_samples_on_a_tiny_data_set():
+    rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": b, "series": "market_median",
+             "value_low": v * f, "value_high": v * f, "n_quotes": 5}
+            for m, v in zip(range(1, 7), [3.5, 3.4, 3.4, 3.3, 3.2, 3.2]) for b, f in (("on_demand", 1.0), ("spot", 0.6))]
+    rows += [{"date": "2024-03", "generation": "A100", "basis": "on_demand", "series": "quote", "entity": "lambda",
+              "value_low": 1.29, "value_high": 1.29},
+             {"date": "2024-04", "generation": "H100", "basis": "on_demand", "series": "quote", "entity": "aws",
+              "provider_class": "hyperscaler", "value_low": 7.0, "value_high": np.nan}]  # one-sided bound
+    obs = pdm.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
+    assert len(obs.interval) == 1 and obs.months[-1] == "2024-06"
+    idata = _sample(obs, draws=100, tune=150, seed=1)
+    post = idata.posterior
+    for var in pdm.ENGINE_VARS:
+        assert var in post
+    assert list(post["decline_rate_per_month"].coords["generation"].values) == ["A100", "H100", "H200", "B200"]
+    assert (post["volatility_per_month"].values >= 0).all()
+    f = post["undercut_frac"].values
+    assert ((f >= 0) & (f < 1)).all()
+    pdm.finalize(idata, obs, None, seed=1)
+    assert idata.posterior_predictive["y"].shape[-1] == len(obs.point)
+    assert idata.posterior_predictive["market_price_ratio"].sizes["horizon"] == 12
+
+
+@pytest.mark.slow
+def test_recovers_decline_volatility_and_undercut():
+    truth_decline = {"A100": 0.010, "H100": 0.020}
+    truth_vol = {"A100": 0.04, "H100": 0.04}
+    truth_cut = 0.20
+    prices, launches = _simulate(truth_decline, truth_vol, truth_cut, seed=3)
+    obs = pdm.prepare(prices, launches, None)
+    # 2 x 400 draws: enough for stable 95 % interval ends (ESS of a few hundred each)
+    idata = _sample(obs, draws=400, tune=500, seed=5, target_accept=0.95)
+    post = idata.posterior
+
+    def interval(name, **sel):
+        x = post[name].sel(**sel).values.ravel()
+        return np.quantile(x, [0.025, 0.975])
+
+    # Tolerance = the posterior's own central 95 % interval: with 36 months of a random walk
+    # (monthly sd 0.04) the drift is known to about +-0.04/sqrt(35) ~ 0.007 per month, the
+    # volatility to about +-25 %, and the undercut (two events, 6-month ramps) to about +-0.07;
+    # a wider fixed tolerance would test nothing, a narrower one would fail by chance.
+    for gen in ("A100", "H100"):
+        lo, hi = interval("decline_rate_per_month", generation=gen)
+        assert lo <= truth_decline[gen] <= hi, (gen, lo, hi)
+        lo, hi = interval("volatility_per_month", generation=gen)
+        assert lo <= truth_vol[gen] <= hi, (gen, lo, hi)
+    lo, hi = interval("undercut_frac")
+    assert lo <= truth_cut <= hi, (lo, hi)
+    # and the interval is informative (the prior Beta(2, 8) 95 % interval is 0.03-0.48)
+    assert hi - lo < 0.35
+
+
+def test_as_of_excludes_later_and_undated_rows():
+    full = read_table("rental_prices")
+    assert (~full["dated"]).any(), "the table keeps undated rows (marked by an empty date)"
+    assert (full["when"] > month_end("2024-06")).any()
+    cut = read_table("rental_prices", as_of="2024-06")
+    assert cut["dated"].all()
+    assert (cut["when"] <= month_end("2024-06")).all()
+    assert len(cut) < len(full)
+    obs = pdm.load_observations("2024-06")
+    assert obs.months[-1] == "2024-06"
+    assert obs.point["t"].max() <= obs.T - 1 and obs.interval["t"].max() <= obs.T - 1
+    assert obs.market["month"].max() <= "2024-06"
+    # the B200 launch (2024-12) is not known as of 2024-06: no H200 undercut ramp yet
+    assert set(obs.launches["generation"]) >= {"H100", "H200"} and "B200" not in set(obs.launches["generation"])
+    assert obs.ramp[pdm.GENERATIONS.index("H200")].max() == 0.0
+    # trust D never enters
+    assert (read_table("rental_prices", keep_suspect=True)["trust"] == "D").any()
+    assert not (full["trust"] == "D").any()
+
+
+def test_forecast_quantiles_file(tmp_path):
+    from priors import backtest as bt
+
+    # as of 2025-03 with 3 months: later medians exist (scored); a 2025-06 origin has none (file still written)
+    res = bt.backtest("2025-03", 3, tmp_path / "a", seed=2, sample_kw=dict(draws=150, tune=200, chains=2))
+    fq = pd.read_csv(tmp_path / "a" / "forecast_quantiles.csv", dtype={"target_month": str})
+    assert list(fq.columns) == ["generation", "target_month", "q", "price_ratio"]
+    assert set(fq["generation"]) == set(pdm.GENERATIONS)
+    assert sorted(fq["target_month"].unique()) == ["2025-04", "2025-05", "2025-06"]
+    for _, grp in fq.groupby(["generation", "target_month"]):
+        assert np.allclose(sorted(grp["q"]), QS)
+        v = grp.sort_values("q")["price_ratio"].to_numpy()
+        assert (np.diff(v) >= 0).all() and (v > 0).all()
+    assert res["n_obs"] > 0
+    for name in ("scores.csv", "summary.csv", "summary.json", "fan_chart.png"):
+        assert (tmp_path / "a" / name).exists()
+    assert 0.0 <= res["coverage_model"]["80"] <= 1.0 and res["crps_model"] > 0
+
+
+def test_crps_sample_estimator_matches_closed_form():
+    # CRPS of N(0,1) at y=0 is (sqrt(2) - 1)/sqrt(pi) = 0.2337; 20k samples give ~+-0.003
+    x = np.random.default_rng(0).standard_normal(20000)
+    from priors.backtest import crps_samples
+
+    assert abs(crps_samples(x, 0.0) - (np.sqrt(2) - 1) / np.sqrt(np.pi)) < 0.01
+
+
+def test_derive_market_recreates_the_tables(tmp_path):
+    from priors.observations import derive_market
+    from priors.observations_io import OBS_DIR
+
+    derive_market.main(["--out", str(tmp_path)])
+    for name in ("rental_prices.csv", "launches.csv"):
+        assert (tmp_path / name).read_bytes() == (OBS_DIR / name).read_bytes()
