@@ -30,6 +30,11 @@ class _Dist(BaseModel):
         return True
 
 
+def _check_low_mode_high(low: float, mode: float, high: float) -> None:
+    if not (low <= mode <= high and low < high):
+        raise ValueError(f"need low <= mode <= high and low < high, got {low}, {mode}, {high}")
+
+
 class Fixed(_Dist):
     """A known value: ``{ dist = "fixed", value = x }`` or just ``x``."""
 
@@ -148,8 +153,7 @@ class Triangular(_Dist):
 
     @model_validator(mode="after")
     def _order(self) -> Triangular:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}")
+        _check_low_mode_high(self.low, self.mode, self.high)
         return self
 
     def mean(self) -> float:
@@ -170,8 +174,7 @@ class Pert(_Dist):
 
     @model_validator(mode="after")
     def _order(self) -> Pert:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(f"need low <= mode <= high and low < high, got {self.low}, {self.mode}, {self.high}")
+        _check_low_mode_high(self.low, self.mode, self.high)
         return self
 
     @property
