@@ -295,7 +295,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     a["d_viu"] = np.float64(monthly_factor(acc.discount_rate_annual_frac))
     a["d_fv"] = np.float64(monthly_factor(acc.fair_value_discount_rate_annual_frac))
     a["fv_used_market"] = np.float64(acc.fair_value_method == "used_market")
-    a["used_decay"] = np.float64(acc.used_value_decay_per_month)
+    a["i_used_decay"] = np.int32(idx("accounting.used_value_decay_per_month"))
     a["disposal_cost"] = np.float64(acc.disposal_cost_frac)
     a["group"] = np.eye(C) if acc.asset_group == "cohort" else np.ones((1, C))
 

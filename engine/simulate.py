@@ -186,7 +186,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             viu = forecast_value(log_d=log_dv, **common)
             fv_dcf = forecast_value(log_d=log_df, **common)
             expected_pc = P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)  # the scenario's expected price now
-            fv_used = n_live * A["capex_per_gpu"] * jnp.exp(-A["used_decay"] * age_after) * pc / expected_pc
+            fv_used = n_live * A["capex_per_gpu"] * jnp.exp(-th[A["i_used_decay"]] * age_after) * pc / expected_pc
             fair = jnp.where(A["fv_used_market"] > 0, fv_used, fv_dcf)
             fvlcd = fair * (1.0 - A["disposal_cost"])
 

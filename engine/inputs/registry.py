@@ -12,6 +12,7 @@ Names:
     demand.utilization_frac, demand.price_elasticity
     failures.annual_failure_rate_frac.<KEY>
     costs.<field>
+    accounting.used_value_decay_per_month
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "colocation_usd_per_kw_month": (0.0, float("inf")),
     "staff_maintenance_usd_per_gpu_month": (0.0, float("inf")),
     "network_usd_per_gpu_month": (0.0, float("inf")),
+    "used_value_decay_per_month": (0.0, 1.0),
 }
 
 
@@ -98,6 +100,7 @@ def iter_inputs(s: S.Scenario) -> Iterator[tuple[str, Dist]]:
         yield f"failures.annual_failure_rate_frac.{key}", d
     for f in COST_FIELDS:
         yield f"costs.{f}", getattr(s.costs, f)
+    yield "accounting.used_value_decay_per_month", s.accounting.used_value_decay_per_month
 
 
 def input_paths(s: S.Scenario) -> list[str]:

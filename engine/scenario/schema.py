@@ -265,7 +265,7 @@ class AccountingSection(_Section):
     discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Pre-tax discount rate for value in use (IAS 36.55), effective annual.")
     fair_value_method: Literal["dcf", "used_market"] = Field(default="dcf", description="Fair value: the forecast discounted at fair_value_discount_rate (income approach) or the used-GPU market value.")
     fair_value_discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Market-participant discount rate for the DCF fair value, effective annual.")
-    used_value_decay_per_month: float = Field(default=0.018, ge=0, lt=1, description="Used-GPU value decay with age (continuous monthly rate), for fair_value_method = used_market.")
+    used_value_decay_per_month: Annotated[Uncertain, _within(0.0, 1.0)] = Field(default=0.018, description="Used-GPU value decay with age (continuous monthly rate), for fair_value_method = used_market; drawn once per path (e.g. from priors/fitted/residual_value.nc).")
     disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal as a share of fair value (IAS 36 FVLCD; end-of-life disposal proceeds).")
 
 

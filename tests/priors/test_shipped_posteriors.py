@@ -72,3 +72,22 @@ def test_baseline_draws_match_the_posterior_moments():
     idx = r.run.posterior_index[:, j]
     uc = r.run.inputs[:, m.index("next_gen.Rubin.undercut_frac.default")]
     np.testing.assert_allclose(uc, post["undercut_frac"].values.reshape(-1)[idx], rtol=1e-6)
+
+
+def test_residual_value_posterior_feeds_the_used_market_fair_value(tmp_path):
+    """accounting.used_value_decay_per_month can be drawn from priors/fitted/residual_value.nc."""
+    from engine.app import run_scenario
+
+    path = tmp_path / "used.toml"
+    path.write_text(
+        f'extends = "{ROOT / "scenarios" / "baseline.toml"}"\n'
+        "[accounting]\n"
+        'fair_value_method = "used_market"\n'
+        f'used_value_decay_per_month = {{ dist = "posterior", file = "{FITTED / "residual_value.nc"}", variable = "used_value_decay_per_month" }}\n'
+    )
+    n = 4000
+    r = run_scenario(path, paths=n, seed=3, write=False)
+    x = r.run.inputs[:, r.model.index("accounting.used_value_decay_per_month")]
+    ref = xr.open_dataset(FITTED / "residual_value.nc", engine="h5netcdf", group="posterior")["used_value_decay_per_month"].values.reshape(-1)
+    assert abs(x.mean() - ref.mean()) < 4.5 * ref.std() / math.sqrt(n)  # SE of a mean of n draws
+    assert np.all(np.isin(x.astype(np.float32), ref.astype(np.float32)))  # every value is a posterior draw
