@@ -154,12 +154,17 @@ def _check_month(text: str | None) -> str | None:
     return None
 
 
-def cmd_fit(args) -> int:
+def _parallel_chains() -> None:
+    """numpyro runs its 4 chains in parallel only on as many XLA host devices: ask for them before
+    jax is imported (fit and backtest only; `rackrisk run` keeps the default single device)."""
     import os
 
-    # numpyro runs its 4 chains in parallel only on as many XLA host devices; set before jax loads
     if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+
+
+def cmd_fit(args) -> int:
+    _parallel_chains()
     from priors.models import MODELS
 
     names = args.models or list(MODELS)
@@ -212,10 +217,7 @@ def cmd_backtest(args) -> int:
     out = Path(args.out) if args.out else Path("outputs") / f"backtest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
-    import os
-
-    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    _parallel_chains()
     from priors.backtest import rolling
 
     result = rolling(sorted(args.as_of), args.horizon, out, args.seed)

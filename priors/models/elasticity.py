@@ -70,7 +70,7 @@ def build_model(obs: dict):
     import pymc as pm
     import pytensor.tensor as pt
 
-    from priors.models.failures import normal_interval_logp
+    from priors.models._likelihoods import normal_interval_logp
 
     e, p = obs["elasticity"], obs["pass_through"]
     coords = {}

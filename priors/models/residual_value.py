@@ -95,7 +95,7 @@ def _centering(obs: dict) -> np.ndarray:
 def build_model(obs: dict):
     import pymc as pm
 
-    from priors.models.failures import normal_interval_logp
+    from priors.models._likelihoods import normal_interval_logp
 
     iv, pts, sources = obs["intervals"], obs["points"], obs["sources"]
     sidx = {x: i for i, x in enumerate(sources)}
