@@ -22,6 +22,7 @@ from engine.inputs.registry import iter_inputs
 from engine.scenario import schema as S
 from engine.scenario.dists import Dist, Fixed, Posterior
 from engine.scenario.load import LoadedScenario
+from engine.stress.compile_stress import apply_bands, apply_launch_shocks, shock_arrays
 from engine.tco import capital_charge_annuity, monthly_rate
 
 
@@ -102,7 +103,7 @@ def _component_rows(c: S.Cohort) -> list[tuple[str, float, int, float]]:
 
 def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) -> Model:
     """Build the ``Model`` of a validated scenario. Raises ``ScenarioError`` on inconsistent input."""
-    s = loaded.scenario
+    s = apply_launch_shocks(loaded.scenario)  # a launch shock is a fixed launch (engine/stress)
     fname = str(loaded.path)
     T = s.run.horizon_months
     start = S.month_index(s.run.start_month)
@@ -121,6 +122,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
             specs.append(InputSpec(name, d, stable_id(name), posterior_file=d.file, posterior_draws=draws))
         else:
             specs.append(InputSpec(name, d, stable_id(name)))
+    specs = apply_bands(s, specs, fname)  # percentile-band stresses (engine/stress)
     index = {sp.name: j for j, sp in enumerate(specs)}
     post_files = tuple(sorted({sp.posterior_file for sp in specs if sp.posterior_file}))
     for f in post_files:
@@ -343,6 +345,9 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         if bad:
             raise ScenarioError(fname, "correlations.pair", f"posterior inputs carry their own joint correlation and cannot be in [correlations]: {', '.join(bad)}")
         chol = copula_matrix(list(correlated), [(p.a, p.b, p.rank) for p in s.correlations.pair])
+
+    # ---- stress: monthly shock arrays, neutral without a [stress] section (engine/stress) ------------------
+    a.update(shock_arrays(s, fname=fname, T=T, start=start, gens=gens))
 
     year_end = [t for t in range(1, T + 1) if cal[t - 1] == 12]
     return Model(

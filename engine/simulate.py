@@ -107,6 +107,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             sv=jnp.stack([A["salvage"], A["salvage"]]) * (cv0 > 0),
             cv_base=cv0,
             sv_base=A["salvage"] * (cv0 > 0),
+            p_off=jnp.zeros_like(P0),  # stress: log-price offset left by a path table (engine/stress)
             last_price=P0[gen],
             loss=jnp.zeros((2, C), dtype),
             first=jnp.zeros((2, C), dtype),
@@ -122,15 +123,24 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
         )
 
         def step(c, x):
-            t, zp, zf, rem, act, last, age, in_term, periodic = x
+            t, zp, zf, rem, act, last, age, in_term, periodic, sh = x
             W = c["W"] + sig * zp
             post = (t >= ship).astype(dtype)  # (L,)
             # a launch shipping in (t-1, t] is a triggering event for the generations it undercuts
             launched_now_g = ((post * (ship > t - 1.0)) @ A["launch_applies"]) > 0  # (G,)
             log_mp = post @ log1m_uc  # (G,)
             log_mu = post @ log1m_ut
-            price = P0 * jnp.exp(mu * t + W + log_mp)
-            util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp)), 0.0, A["util_ceiling"])
+            # stress (engine/stress/compile_stress.py): price level shocks and a path table's price
+            # index (the walk continues from the imposed level), utilization overrides; all neutral
+            # (exact zeros / NaN) without a [stress] section
+            log_sp = jnp.log(sh["price_mult"])
+            has_ix = ~jnp.isnan(sh["price_index"])
+            p_off = jnp.where(has_ix, jnp.log(jnp.where(has_ix, sh["price_index"], 1.0)) - (mu * t + W + log_mp + log_sp), c["p_off"])
+            log_st = log_sp + p_off
+            price = P0 * jnp.exp(mu * t + W + log_mp + log_st)
+            util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp + log_st)), 0.0, A["util_ceiling"])
+            has_uo = ~jnp.isnan(sh["util"])
+            util = jnp.where(has_uo, jnp.where(has_uo, sh["util"], 0.0), util)
             pc, uc = price[gen], util[gen]
 
             newly = (t == A["purchase"] + 1.0)[:, None]
@@ -140,8 +150,9 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             sv_base = jnp.where(newly, A["salvage"], c["sv_base"])
 
             alive = c["alive"]
-            m = alive * q_c
-            sd = jnp.sqrt(m * (1.0 - q_c))
+            q_t = jnp.clip(q_c * sh["afr_mult"][gen], 0.0, 1.0)  # stress: failure spike
+            m = alive * q_t
+            sd = jnp.sqrt(m * (1.0 - q_t))
             failed = jnp.clip(jnp.floor(m + sd * zf + 0.5), 0.0, alive) * act
             alive_new = alive - failed * (1.0 - A["policy_replace"])
             fail_frac = jnp.where(alive > 0, failed / jnp.where(alive > 0, alive, 1.0), 0.0) * A["policy_write_off"]
@@ -152,7 +163,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             h_con = n_live * share * hours
             h_mkt = n_live * (1.0 - share) * uc * hours
             revenue = h_con * cprice + h_mkt * pc * spot_c
-            opex = n_live * var_cost + act * fixed_c + failed * repl_unit
+            var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0)  # stress: power-price spike
+            opex = n_live * var_cost_t + act * fixed_c + failed * repl_unit
             cash = revenue - opex + last * n_live * disp_unit
 
             dep = monthly_depreciation(cv, sv, rem[None])
@@ -201,7 +213,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             hit = (loss_now > 0) & (c["first"] == 0)
             d_t = jnp.exp(log_dc * t)
             new = dict(
-                W=W, alive=alive_new, cv=cv, sv=sv, cv_base=cv_base, sv_base=sv_base, last_price=last_price,
+                W=W, alive=alive_new, cv=cv, sv=sv, cv_base=cv_base, sv_base=sv_base, last_price=last_price, p_off=p_off,
                 loss=c["loss"] + loss_now,
                 first=jnp.where(hit, t, c["first"]),
                 first_loss=jnp.where(hit, loss_now, c["first_loss"]),
@@ -236,7 +248,9 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             return new, out
 
         ts = jnp.arange(1, T + 1, dtype=dtype)
-        xs = (ts, z_price, z_fail, A["rem"], A["active"], A["last_month"], A["age"], A["in_term"], A["periodic"])
+        shocks = dict(price_mult=A["shock_price_mult"], price_index=A["shock_price_index"], util=A["shock_util_override"],
+                      afr_mult=A["shock_afr_mult"], elec_mult=A["shock_electricity_mult"])
+        xs = (ts, z_price, z_fail, A["rem"], A["active"], A["last_month"], A["age"], A["in_term"], A["periodic"], shocks)
         c, months = jax.lax.scan(step, carry0, xs)
 
         h_sold, h_avail = c["h_sold"], c["h_avail"]

@@ -35,6 +35,10 @@ def _beta_table(a: float, b: float) -> np.ndarray:
 
 def quantile(d: D.Dist, z: jnp.ndarray) -> jnp.ndarray:
     """x = Q_d(Phi(z)) elementwise. ``z``: any shape, standard-normal scores."""
+    from engine.inputs.band import Banded, band_score
+
+    if isinstance(d, Banded):  # a percentile-band stress (engine/inputs/band.py)
+        return quantile(d.base, band_score(z, d.p, d.q))
     if isinstance(d, D.Fixed):
         return jnp.full_like(z, d.value)
     if isinstance(d, D.Normal):

@@ -28,6 +28,9 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[accounting]", S.AccountingSection, "Depreciation and impairment settings (where practice varies, DOMAIN.md section 2)."),
     ("[tco]", S.TcoSection, "Total cost of ownership and NPV settings."),
     ("[[correlations.pair]]", S.RankCorrelation, "Rank correlations between uncertain inputs (Gaussian copula)."),
+    ("[stress]", S.StressSection, "Stress settings (docs/stress.md): shocks, percentile bands, a path table."),
+    ("[[stress.shock]]", S.Shock, "A deterministic shock at a date, the same on every path."),
+    ("[[stress.band]]", S.Band, "Hold an uncertain input inside a percentile band (common random numbers kept)."),
 ]
 
 

@@ -17,6 +17,7 @@ from engine.errors import ScenarioError
 from engine.scenario import schema as S
 from engine.scenario.dists import Fixed, Posterior, _Dist
 from engine.scenario.toml_write import dumps
+from engine.stress.check import absolutize_path_table, check_stress
 
 # Lists of tables merged item by item on this key when a file extends another.
 _MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name"}
@@ -125,6 +126,7 @@ def _load_chain(path: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tu
         raise ScenarioError(str(path), "extends", f"cyclic extends: {cycle}")
     data = _read_toml(path)
     data = _absolutize_posteriors(data, real.parent)
+    data = absolutize_path_table(data, real.parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data, (*stack, real)
@@ -149,6 +151,7 @@ def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unco
     except ValidationError as exc:
         raise _to_scenario_error(exc, path) from None
     _cross_check(scenario, path)
+    check_stress(scenario, path)
     if check_posteriors:
         _check_posterior_files(scenario, path, allow_unconverged=allow_unconverged)
     resolved = dumps(_plain(scenario))

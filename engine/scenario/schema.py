@@ -297,6 +297,103 @@ class CorrelationsSection(_Section):
     pair: list[RankCorrelation] = Field(default_factory=list, description="Rank correlations between uncertain inputs ([[correlations.pair]]).")
 
 
+# --------------------------------------------------------------------------------------- [stress]
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def quarter_first_month(text: str) -> int:
+    """'YYYY-Qn' -> the absolute month index of the quarter's first month."""
+    m = _QUARTER.match(text)
+    if not m:
+        raise ValueError(f"expected a quarter as \"YYYY-Qn\" (n = 1..4), got {text!r}")
+    return int(m.group(1)) * 12 + (int(m.group(2)) - 1) * 3
+
+
+def _check_quarter(text: str) -> str:
+    quarter_first_month(text)
+    return text
+
+
+Quarter = Annotated[str, AfterValidator(_check_quarter)]
+
+SHOCK_KINDS = ("price_drop", "launch", "utilization_hold", "failure_spike", "power_spike", "sofr")
+# the size field each shock kind needs (and may use), and the optional ones
+_SHOCK_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "price_drop": (("drop_frac",), ("generations", "duration_months")),
+    "launch": (("generation", "undercut_frac"), ("generations", "utilization_cut_frac")),
+    "utilization_hold": (("utilization_frac",), ("generations", "duration_months")),
+    "failure_spike": (("afr_mult",), ("generations", "duration_months")),
+    "power_spike": (("electricity_mult",), ("duration_months",)),
+    "sofr": (("sofr_shock_annual_frac",), ("duration_months",)),
+}
+_SHOCK_SIZE_FIELDS = ("drop_frac", "generation", "undercut_frac", "utilization_cut_frac", "utilization_frac", "afr_mult", "electricity_mult", "sofr_shock_annual_frac")
+
+
+class Shock(_Section):
+    kind: Literal["price_drop", "launch", "utilization_hold", "failure_spike", "power_spike", "sofr"] = Field(
+        description="price_drop: market price of the generations x (1 - drop_frac) from the month on; launch: the next generation `generation` ships in that month (fixed) and cuts the price of `generations` (default every older one) by undercut_frac; utilization_hold: utilization held at utilization_frac; failure_spike: monthly failure hazard x afr_mult; power_spike: electricity price x electricity_mult; sofr: SOFR + sofr_shock_annual_frac (needs a [financing] section)."
+    )
+    month: Month | None = Field(default=None, description="First shocked month (YYYY-MM); give month or quarter.")
+    quarter: Quarter | None = Field(default=None, description="First shocked quarter (YYYY-Qn): the shock starts in its first month.")
+    duration_months: int = Field(default=0, ge=0, le=240, description="Months the shock lasts; 0 = to the end of the horizon (launch: always permanent).")
+    generations: list[str] = Field(default_factory=list, description="Generations shocked (price_drop, utilization_hold, failure_spike) or undercut (launch); empty = all (launch: all older).")
+    drop_frac: float | None = Field(default=None, gt=0, lt=1, description="price_drop: fall of the market price level.")
+    generation: str | None = Field(default=None, description="launch: the launching generation.")
+    undercut_frac: float | None = Field(default=None, ge=0, lt=1, description="launch: price cut of the undercut generations.")
+    utilization_cut_frac: float | None = Field(default=None, ge=0, lt=1, description="launch: utilization cut of the undercut generations (default: the scenario's).")
+    utilization_frac: float | None = Field(default=None, ge=0, le=1, description="utilization_hold: utilization of non-contracted hours during the shock.")
+    afr_mult: float | None = Field(default=None, gt=0, le=100, description="failure_spike: multiplier of the monthly failure hazard.")
+    electricity_mult: float | None = Field(default=None, gt=0, le=100, description="power_spike: multiplier of the electricity price.")
+    sofr_shock_annual_frac: float | None = Field(default=None, ge=-0.2, le=0.5, description="sofr: change of SOFR (annual, e.g. 0.02 = +200 bp).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Shock:
+        if (self.month is None) == (self.quarter is None):
+            raise ValueError("month give exactly one of month = \"YYYY-MM\" or quarter = \"YYYY-Qn\"")
+        need, opt = _SHOCK_FIELDS[self.kind]
+        missing = [f for f in need if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"{missing[0]} is required for a {self.kind} shock")
+        extra = [f for f in _SHOCK_SIZE_FIELDS if f not in need + opt and getattr(self, f) is not None]
+        if self.generations and "generations" not in opt:
+            extra.append("generations")
+        if self.duration_months and "duration_months" not in opt:
+            extra.append("duration_months")
+        if extra:
+            raise ValueError(f"{extra[0]} does not apply to a {self.kind} shock; its fields: {', '.join(need + opt)}")
+        bad = [g for g in self.generations if g not in GENERATIONS]
+        if bad:
+            raise ValueError(f"generations has unknown generation(s) {', '.join(bad)}; allowed: {', '.join(GENERATIONS)}")
+        if self.generation is not None and self.generation not in GENERATIONS:
+            raise ValueError(f"generation {self.generation!r} is unknown; allowed: {', '.join(GENERATIONS)}")
+        return self
+
+    def first_month_abs(self) -> int:
+        """Absolute month index of the first shocked month."""
+        return month_index(self.month) if self.month is not None else quarter_first_month(self.quarter)
+
+
+class Band(_Section):
+    input: str = Field(description="Dotted name of an uncertain input, e.g. demand.utilization_frac (see docs/stress.md).")
+    p: float = Field(ge=0, lt=1, description="Lower percentile of the band, as a fraction (0.05 = 5th percentile).")
+    q: float = Field(gt=0, le=1, description="Upper percentile of the band, as a fraction; q > p.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Band:
+        if not self.q > self.p:
+            raise ValueError(f"q must exceed p (got p = {self.p:g}, q = {self.q:g})")
+        return self
+
+
+class StressSection(_Section):
+    shock: list[Shock] = Field(default_factory=list, description="Deterministic shocks at a date ([[stress.shock]] tables), applied on every path.")
+    band: list[Band] = Field(default_factory=list, description="Percentile-band stresses: the input is drawn inside its p-q percentile band ([[stress.band]]).")
+    path_table: str | None = Field(
+        default=None,
+        description="CSV path table (relative to the file naming it): a column quarter (YYYY-Qn) and any of price_index.<GEN> (price / start price), utilization_frac[.<GEN>], electricity_mult, sofr_shock_annual_frac; empty cells impose nothing.",
+    )
+
+
 # --------------------------------------------------------------------------------------- top level
 class Scenario(_Section):
     title: str = Field(default="", description="One line saying what the scenario is.")
@@ -310,3 +407,4 @@ class Scenario(_Section):
     accounting: AccountingSection = Field(default_factory=AccountingSection)
     tco: TcoSection = Field(default_factory=TcoSection)
     correlations: CorrelationsSection = Field(default_factory=CorrelationsSection)
+    stress: StressSection | None = Field(default=None, description="Stress shocks, percentile bands and a path table (docs/stress.md); absent = no stress.")

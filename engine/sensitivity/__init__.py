@@ -1,0 +1,1 @@
+"""Sensitivity analysis: tornado, pathwise gradients (elasticities), Sobol indices (docs/stress.md)."""
