@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=20261126, help="sampler seed")
     b.add_argument("--force", action="store_true", help="replace an existing output directory")
 
+    from engine.stress.cli_args import add_parsers  # argparse only
+
+    add_parsers(sub)
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -229,6 +233,10 @@ def cmd_backtest(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest}
+    if args.command in ("stress", "reverse-stress", "sensitivity"):
+        from engine.stress import commands
+
+        handlers[args.command] = {"stress": commands.cmd_stress, "reverse-stress": commands.cmd_reverse_stress, "sensitivity": commands.cmd_sensitivity}[args.command]
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

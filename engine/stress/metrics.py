@@ -1,0 +1,82 @@
+"""Per-path fleet metrics for comparisons, reverse stress tests and sensitivities (host, NumPy).
+
+Each metric is a function ``run -> (P,)`` float64 array whose mean over paths is the headline
+figure (a probability is the mean of a 0/1 indicator), so a difference between two scenarios run
+with common random numbers is a mean of per-path differences with standard error
+sd(d) / sqrt(P). ``METRICS`` maps a name to (label, function, summary.json location). A credit
+metric joins by adding one entry here (its per-path indicator from ``run.scalars``); summary
+metrics without an entry are still compared by ``engine.stress.compare`` with the independent-runs
+standard error only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.summary import first_month_fleet
+
+
+def _first(run) -> np.ndarray:
+    return first_month_fleet(np.asarray(run.scalars["first_impairment_month"]))  # (P, S)
+
+
+def _impaired(std: int) -> Callable:
+    return lambda run: (_first(run)[:, std] > 0).astype(np.float64)
+
+
+def _impaired_by(std: int, t: int) -> Callable:
+    def f(run):
+        first = _first(run)[:, std]
+        return ((first > 0) & (first <= t)).astype(np.float64)
+
+    return f
+
+
+def _loss(std: int) -> Callable:
+    return lambda run: np.asarray(run.scalars["impairment_loss_usd"], np.float64)[:, std, :].sum(axis=1)
+
+
+def _npv(run) -> np.ndarray:
+    return np.asarray(run.scalars["npv_usd"], np.float64).sum(axis=1)
+
+
+def _cohort_impaired(std: int, c: int) -> Callable:
+    return lambda run: (np.asarray(run.scalars["first_impairment_month"])[:, std, c] > 0).astype(np.float64)
+
+
+def metric_table(model) -> dict[str, tuple[str, Callable, str]]:
+    """name -> (label, per-path function, where it is in summary.json) for ``model``."""
+    out: dict[str, tuple[str, Callable, str]] = {}
+    for s_i, std in enumerate(("asc360", "ias36")):
+        if std not in model.standards:
+            continue
+        out[f"p_impairment_{std}"] = (f"P(impairment) {std}, horizon", _impaired(s_i), f"fleet.p_impairment_{std}.horizon")
+        if model.year_end_t:
+            t, lab = model.year_end_t[0], model.year_end_labels[0]
+            out[f"p_impairment_{std}_by_{lab}"] = (f"P(impairment) {std} by {lab}-12", _impaired_by(s_i, t), f"fleet.p_impairment_{std}.by_year_end.{lab}")
+        out[f"expected_impairment_loss_usd_{std}"] = (f"E[impairment loss] {std}, USD", _loss(s_i), f"fleet.expected_impairment_loss_usd_{std}")
+    out["expected_npv_usd"] = ("E[NPV], USD", _npv, "fleet.npv_usd.mean")
+    return out
+
+
+def cohort_metric(model, name: str) -> tuple[str, Callable] | None:
+    """``p_impairment_<std>.<cohort>``: P(the cohort is impaired within the horizon)."""
+    base, _, cohort = name.partition(".")
+    if not cohort or cohort not in model.cohorts or base not in ("p_impairment_asc360", "p_impairment_ias36"):
+        return None
+    s_i = 0 if base.endswith("asc360") else 1
+    return f"P(impairment) {base[-6:]} of {cohort}", _cohort_impaired(s_i, model.cohorts.index(cohort))
+
+
+def resolve(model, name: str) -> tuple[str, Callable]:
+    """(label, per-path function) of a metric name; ``KeyError`` with the allowed names."""
+    table = metric_table(model)
+    if name in table:
+        return table[name][0], table[name][1]
+    c = cohort_metric(model, name)
+    if c is not None:
+        return c
+    allowed = list(table) + [f"p_impairment_asc360.<cohort> ({', '.join(model.cohorts)})"]
+    raise KeyError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}")
