@@ -62,12 +62,26 @@ def metric_table(model) -> dict[str, tuple[str, Callable, str]]:
 
 
 def cohort_metric(model, name: str) -> tuple[str, Callable] | None:
-    """``p_impairment_<std>.<cohort>``: P(the cohort is impaired within the horizon)."""
+    """``p_impairment_<std>[_by_<YYYY>].<cohort>``: P(the cohort is impaired within the horizon, or
+    by the end of year YYYY)."""
     base, _, cohort = name.partition(".")
-    if not cohort or cohort not in model.cohorts or base not in ("p_impairment_asc360", "p_impairment_ias36"):
+    if not cohort or cohort not in model.cohorts:
         return None
-    s_i = 0 if base.endswith("asc360") else 1
-    return f"P(impairment) {base[-6:]} of {cohort}", _cohort_impaired(s_i, model.cohorts.index(cohort))
+    std, _, year = base.removeprefix("p_impairment_").partition("_by_")
+    if not base.startswith("p_impairment_") or std not in ("asc360", "ias36") or std not in model.standards:
+        return None
+    s_i, c = (0 if std == "asc360" else 1), model.cohorts.index(cohort)
+    if not year:
+        return f"P(impairment) {std} of {cohort}", _cohort_impaired(s_i, c)
+    if year not in model.year_end_labels:
+        return None
+    t = model.year_end_t[model.year_end_labels.index(year)]
+
+    def f(run):
+        first = np.asarray(run.scalars["first_impairment_month"])[:, s_i, c]
+        return ((first > 0) & (first <= t)).astype(np.float64)
+
+    return f"P(impairment) {std} of {cohort} by {year}-12", f
 
 
 def resolve(model, name: str) -> tuple[str, Callable]:
@@ -78,5 +92,5 @@ def resolve(model, name: str) -> tuple[str, Callable]:
     c = cohort_metric(model, name)
     if c is not None:
         return c
-    allowed = list(table) + [f"p_impairment_asc360.<cohort> ({', '.join(model.cohorts)})"]
+    allowed = list(table) + [f"p_impairment_<asc360|ias36>[_by_<year>].<cohort> (cohorts: {', '.join(model.cohorts)}; years: {', '.join(model.year_end_labels)})"]
     raise KeyError(f"unknown metric {name!r}; allowed: {', '.join(allowed)}")
