@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--store", choices=["summary", "paths", "full"], help="what results.nc holds (default: the file's run.store)")
     r.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    r.add_argument("--target-se", type=float, help="add paths until the standard error of --se-metric is at most this (or --max-paths is reached)")
+    r.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360; e.g. expected_impairment_loss_usd_ias36)")
+    r.add_argument("--max-paths", type=int, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
@@ -96,6 +99,8 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if args.target_se is not None:
+        return _run_target_se(args, out)
     from engine.app import run_scenario
 
     progress, finish = _progress(args.quiet)
@@ -116,6 +121,40 @@ def cmd_run(args) -> int:
 
         print_summary(result.summary)
     print(f"results written to {out}/ (results.nc, summary.json, scenario.resolved.toml); {result.run.n_paths} paths in {result.run.seconds:.1f} s")
+    return 0
+
+
+def _run_target_se(args, out: Path) -> int:
+    """``run --target-se``: engine/convergence.py."""
+    import math
+
+    from engine.errors import ScenarioError
+
+    if not (math.isfinite(args.target_se) and args.target_se > 0):
+        return _error(f"--target-se must be a positive number, got {args.target_se}")
+    msg = _positive("max-paths", args.max_paths)
+    if msg:
+        return _error(msg)
+    if out.exists() and not args.force:
+        return _error(f"output directory {out} exists; pass --force to replace it")
+    from engine.convergence import run_to_target_se
+
+    try:
+        result, conv = run_to_target_se(
+            args.scenario, metric=args.se_metric, target_se=args.target_se, max_paths=args.max_paths, start_paths=args.paths, seed=args.seed,
+            out=out, force=args.force, chunk_paths=args.chunk_paths, store=args.store, allow_unconverged=args.allow_unconverged,
+        )
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    if not args.quiet:
+        from engine.table import print_summary
+
+        print_summary(result.summary)
+    steps = ", ".join(f"{s['paths']} paths: SE {s['se']:.3g}" for s in conv["steps"])
+    print(f"--target-se {args.target_se:g} on {conv['label']}: {conv['reason']} (SE {conv['achieved_se']:.3g} at {conv['paths']} paths; steps {steps})")
+    print(f"results written to {out}/ (results.nc, summary.json with \"convergence\", scenario.resolved.toml)")
     return 0
 
 

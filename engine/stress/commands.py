@@ -212,4 +212,105 @@ def cmd_reverse_stress(args) -> int:
 
 
 def cmd_sensitivity(args) -> int:
-    raise NotImplementedError
+    msg = _check_common(args)
+    if msg:
+        return _error(msg)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in methods if m not in ("tornado", "gradients", "sobol")]
+    if bad or not methods:
+        return _error(f"--methods: unknown method(s) {', '.join(bad) or '(none given)'}; allowed: tornado, gradients, sobol")
+    out = _out(args, "sensitivity")
+    if out.exists() and not args.force:
+        return _error(f"output directory {out} exists; pass --force to replace it")
+    from engine.errors import ScenarioError
+    from engine.stress.metrics import metric_table, resolve
+
+    try:
+        loaded, model = _load_model(args)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    try:
+        label, _ = resolve(model, args.metric)
+    except KeyError as exc:
+        return _error(f"--metric: {exc.args[0]}")
+    import numpy as np
+
+    from engine.sensitivity.override import Evaluator
+    from engine.stress.output import json_text, write_folder
+    from engine.stress import plots
+
+    cfg = loaded.scenario.run
+    n = args.paths or 20_000
+    seed = cfg.seed
+    ev = Evaluator(model, dtype=cfg.dtype)
+    mt = metric_table(model)
+    metrics = {k: v[1] for k, v in mt.items() if "_by_" not in k}
+    if args.metric not in metrics:
+        metrics[args.metric] = resolve(model, args.metric)[1]
+    doc: dict = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": seed, "dtype": cfg.dtype,
+                                             "metric": args.metric})}
+    files: dict = {}
+    if "tornado" in methods:
+        from engine.sensitivity.tornado import tornado
+
+        print(f"tornado: {sum(sp.is_random for sp in model.inputs)} inputs x 2 values x {n} paths", file=sys.stderr)
+        tor = tornado(ev, metrics, seed=seed, paths=np.arange(n), rank_by=args.metric)
+        doc["tornado"] = {**tor, "paths": n}
+        rows = [{"input": r["input"], **r["metrics"][args.metric]} for r in tor["rows"]]
+        files["tornado.png"] = lambda p: plots.tornado_png(rows, p, title=f"Tornado: {label} (inputs at p10 / p90, CRN, {n} paths)", xlabel=label,
+                                                           base=tor["base"][args.metric])
+        files["tornado.csv"] = "input,x_p10,x_p90,at_p10,at_p90,se_delta_p10,se_delta_p90,swing\n" + "".join(
+            f"{r['input']},{t['x_p10']!r},{t['x_p90']!r},{r['at_p10']!r},{r['at_p90']!r},{r['se_delta_p10']!r},{r['se_delta_p90']!r},{r['swing']!r}\n"
+            for r, t in zip(rows, tor["rows"]))
+    if "gradients" in methods:
+        from engine.sensitivity.gradients import SMOOTH_METRICS, pathwise_elasticities, smooth_metric_values, tau_usd
+
+        print(f"gradients: autodiff through {n} paths", file=sys.stderr)
+        gr = pathwise_elasticities(model, seed=seed, paths=np.arange(n), dtype=cfg.dtype)
+        base_run = ev.evaluate(seed=seed, paths=np.arange(n))
+        loss = smooth_metric_values(base_run.scalars, tau_usd(model))["expected_impairment_loss_usd_ias36"]
+        gr["smoothing_bias_p_impairment_ias36"] = float(np.mean(1.0 - np.exp(-loss / gr["tau_usd"])) - np.mean(loss > 0))
+        doc["gradients"] = gr
+        gm = args.metric if args.metric in SMOOTH_METRICS else "expected_impairment_loss_usd_ias36"
+        top = [r for r in gr["metrics"][gm]["rows"] if r["elasticity"] == r["elasticity"]][:25]
+        files["gradients.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in top], [r["elasticity"] for r in top], [r["elasticity_se"] for r in top], p,
+                                                                 title=f"Elasticities of {gm} (pathwise autodiff, {n} paths)", xlabel="% change of the metric per % change of the input")
+    if "sobol" in methods:
+        from engine.sensitivity.sobol import engine_design
+
+        N = args.sobol_paths or 2048
+        print(f"sobol: N = {N} rows", file=sys.stderr)
+        sb = engine_design(ev, metrics, seed=seed, N=N)
+        doc["sobol"] = sb
+        res = sb["metrics"][args.metric]
+        order = np.argsort(res["ST"])[::-1]
+        names = [sb["groups"][i]["name"] for i in order]
+        files["sobol.png"] = lambda p: plots.sobol_png(names, [res["S1"][i] for i in order], [tuple(res["S1_ci"][i]) for i in order], [res["ST"][i] for i in order],
+                                                       [tuple(res["ST_ci"][i]) for i in order], p, title=f"Sobol indices of {args.metric} (N = {N})")
+    files["sensitivity.json"] = json_text(doc)
+    try:
+        write_folder(out, files, force=args.force)
+    except FileExistsError as exc:
+        return _error(str(exc))
+    _print_rankings(doc, args.metric)
+    print(f"written to {out}/ ({', '.join(sorted(files))})")
+    return 0
+
+
+def _print_rankings(doc: dict, metric: str) -> None:
+    if "tornado" in doc:
+        print(f"tornado ({metric}, swing p10 -> p90):")
+        for r in doc["tornado"]["rows"][:10]:
+            m = r["metrics"][metric]
+            print(f"  {r['input']:55s} {m['at_p10']:>16,.4g} -> {m['at_p90']:<16,.4g} swing {m['swing']:,.4g}")
+    if "gradients" in doc:
+        for name, g in doc["gradients"]["metrics"].items():
+            print(f"elasticities of {name} (value {g['value']:,.4g}):")
+            for r in g["rows"][:6]:
+                print(f"  {r['input']:55s} {r['elasticity']:+.4f} +- {r['elasticity_se']:.4f}")
+    if "sobol" in doc and metric in doc["sobol"]["metrics"]:
+        res = doc["sobol"]["metrics"][metric]
+        print(f"Sobol indices of {metric} (first order, total; 95 % bootstrap CI):")
+        for i in sorted(range(len(res["ST"])), key=lambda i: -res["ST"][i]):
+            print(f"  {doc['sobol']['groups'][i]['name']:55s} S1 {res['S1'][i]:+.3f} [{res['S1_ci'][i][0]:+.3f}, {res['S1_ci'][i][1]:+.3f}]"
+                  f"  ST {res['ST'][i]:.3f} [{res['ST_ci'][i][0]:.3f}, {res['ST_ci'][i][1]:.3f}]")
