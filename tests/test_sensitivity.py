@@ -65,6 +65,14 @@ def test_pathwise_gradients_match_crn_finite_differences(model) -> None:
             print(f"{metric:38s} {name:38s} autodiff {g:+.6g} (se {rows[name]['se']:.3g})  CRN FD {fd['dM_dlog_input']:+.6g} (se {fd['se']:.3g})")
             checked += 1
     assert checked == 9
+    # the additive per-sd derivative of the loss in the start price (sd of U(1.5, 2.5) = 1/sqrt(12) = 0.289)
+    from engine.sensitivity.gradients import fd_per_sd
+
+    r = {x["input"]: x for x in pw["metrics"]["expected_impairment_loss_usd_ias36"]["rows"]}["market.H100.price_usd_per_gpu_hour"]
+    assert abs(r["input_sd"] - 1 / math.sqrt(12)) < 5 * (1 / math.sqrt(12)) / math.sqrt(2 * 1200)  # SE of a sample sd ~ sd / sqrt(2 n)
+    fd = fd_per_sd(ev, lambda run: smooth_metric_values(run.scalars, tau)["expected_impairment_loss_usd_ias36"], ev.index("market.H100.price_usd_per_gpu_hour"),
+                   r["input_sd"], seed=SEED, paths=paths)
+    assert abs(r["dM_per_sd"] - fd["dM_per_sd"]) < 5 * math.hypot(r["dM_per_sd_se"], fd["se"]) + 0.01 * abs(fd["dM_per_sd"]), (r, fd)
     # signs a reader can check: a higher start price lowers the loss and raises the NPV (whose mean is
     # negative here, so its elasticity is negative: the derivative is the quantity with a sign to check)
     loss_rows = {r["input"]: r for r in pw["metrics"]["expected_impairment_loss_usd_ias36"]["rows"]}

@@ -10,6 +10,13 @@ input) is
 
     e_j = (dM/dh_j) / M(0).
 
+Scaling moves a draw in proportion to itself, so for an input whose draws straddle 0 (a decline
+rate drawn from a posterior that allows rising prices) positive and negative draws move in
+opposite directions and e_j is hard to read. Each row therefore also has the additive,
+uncertainty-scaled derivative dM/dk_j for theta_ij -> theta_ij + k_j sd_j (sd_j the input's spread
+over the paths): the change of the metric per one-standard-deviation shift of the input, which
+ranks inputs the way the tornado and Sobol indices do (by what their uncertainty does).
+
 Standard errors: the paths are split into K batches, each gives a gradient; SE = sd / sqrt(K).
 
 Smooth metrics (continuous in theta almost everywhere on a path):
@@ -65,35 +72,43 @@ def pathwise_elasticities(model, *, seed: int, paths: np.ndarray, dtype: str = "
     tau = tau_usd(model)
     N = len(model.inputs)
 
-    def batch_mean(h, seed_, idx):
+    paths = np.asarray(paths)
+    draws = jax.jit(jax.vmap(lambda i: draw_inputs(model, root_key(jnp.uint32(seed)), i, jd)[0]))
+    sd = np.asarray(draws(jnp.asarray(paths, jnp.uint32))).std(axis=0, ddof=1)  # (N,) spread of each input over the paths
+
+    def batch_mean(hk, seed_, idx):
+        h, k = hk[:N], hk[N:]
         root = root_key(seed_)
 
         def one(i):
             theta, _ = draw_inputs(model, root, i, jd)
             zp, zf = draw_noise(model, root, i, jd)
-            res, _ = path(theta * (1.0 + h), zp, zf)
+            res, _ = path(theta * (1.0 + h) + k * jnp.asarray(sd, jd), zp, zf)
             v = smooth_metric_values(res, tau, jnp)
-            return jnp.stack([v[k] for k in SMOOTH_METRICS])
+            return jnp.stack([v[k_] for k_ in SMOOTH_METRICS])
 
         return jax.vmap(one)(idx).mean(axis=0)  # (M,)
 
     jac = jax.jit(jax.jacrev(batch_mean))
     val = jax.jit(batch_mean)
-    paths = np.asarray(paths)
     groups = np.array_split(paths, batches)
-    h0 = jnp.zeros(N, jd)
-    grads = np.stack([np.asarray(jac(h0, jnp.uint32(seed), jnp.asarray(g, jnp.uint32))) for g in groups])  # (K, M, N)
+    h0 = jnp.zeros(2 * N, jd)
+    both = np.stack([np.asarray(jac(h0, jnp.uint32(seed), jnp.asarray(g, jnp.uint32))) for g in groups])  # (K, M, 2N)
     vals = np.stack([np.asarray(val(h0, jnp.uint32(seed), jnp.asarray(g, jnp.uint32))) for g in groups])  # (K, M)
+    grads, grads_sd = both[..., :N], both[..., N:]
     w = np.array([g.size for g in groups], np.float64) / paths.size
     g_mean = np.einsum("k,kmn->mn", w, grads)
+    gsd_mean = np.einsum("k,kmn->mn", w, grads_sd)
     v_mean = w @ vals
     g_se = grads.std(axis=0, ddof=1) / math.sqrt(batches)
+    gsd_se = grads_sd.std(axis=0, ddof=1) / math.sqrt(batches)
     out = {"tau_usd": tau, "n_paths": int(paths.size), "batches": batches, "metrics": {}}
     for m, name in enumerate(SMOOTH_METRICS):
         rows = []
         for j, sp in enumerate(model.inputs):
             e = g_mean[m, j] / v_mean[m] if v_mean[m] != 0 else float("nan")
             rows.append({"input": sp.name, "random": sp.is_random, "dM_dlog_input": float(g_mean[m, j]), "se": float(g_se[m, j]),
+                         "input_sd": float(sd[j]), "dM_per_sd": float(gsd_mean[m, j]), "dM_per_sd_se": float(gsd_se[m, j]),
                          "elasticity": float(e), "elasticity_se": float(g_se[m, j] / abs(v_mean[m])) if v_mean[m] != 0 else float("nan")})
         rows.sort(key=lambda r: -abs(r["elasticity"]) if r["elasticity"] == r["elasticity"] else 0.0)
         out["metrics"][name] = {"value": float(v_mean[m]), "rows": rows}
@@ -116,3 +131,18 @@ def fd_elasticity(ev, metric_fn, j: int, *, seed: int, paths: np.ndarray, delta:
     m0 = metric_fn(base)
     return {"dM_dlog_input": float(d.mean()), "se": float(d.std(ddof=1) / math.sqrt(d.size)), "value": float(m0.mean()),
             "elasticity": float(d.mean() / m0.mean())}
+
+
+def fd_per_sd(ev, metric_fn, j: int, sd: float, *, seed: int, paths: np.ndarray, delta: float = 0.05) -> dict:
+    """CRN central finite difference of the metric per one-sd additive shift of input j:
+    (M(theta_j + delta sd) - M(theta_j - delta sd)) / (2 delta), same paths, with its SE."""
+    base = ev.evaluate(seed=seed, paths=paths)
+    mask = np.zeros(ev.N)
+    mask[j] = 1.0
+    vals = {}
+    for s in (+1, -1):
+        over = base.inputs.copy()
+        over[:, j] = base.inputs[:, j] + s * delta * sd
+        vals[s] = metric_fn(ev.evaluate(seed=seed, paths=paths, theta_over=over, mask=mask))
+    d = (vals[1] - vals[-1]) / (2 * delta)
+    return {"dM_per_sd": float(d.mean()), "se": float(d.std(ddof=1) / math.sqrt(d.size))}

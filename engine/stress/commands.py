@@ -275,6 +275,9 @@ def cmd_sensitivity(args) -> int:
         top = [r for r in gr["metrics"][gm]["rows"] if r["elasticity"] == r["elasticity"]][:25]
         files["gradients.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in top], [r["elasticity"] for r in top], [r["elasticity_se"] for r in top], p,
                                                                  title=f"Elasticities of {gm} (pathwise autodiff, {n} paths)", xlabel="% change of the metric per % change of the input")
+        by_sd = sorted(gr["metrics"][gm]["rows"], key=lambda r: -abs(r["dM_per_sd"]))[:25]
+        files["gradients_per_sd.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in by_sd], [r["dM_per_sd"] for r in by_sd], [r["dM_per_sd_se"] for r in by_sd], p,
+                                                                        title=f"d {gm} per one-sd shift of each input (autodiff, {n} paths)", xlabel=f"change of {gm} per +1 sd")
     if "sobol" in methods:
         from engine.sensitivity.sobol import engine_design
 
@@ -308,6 +311,9 @@ def _print_rankings(doc: dict, metric: str) -> None:
             print(f"elasticities of {name} (value {g['value']:,.4g}):")
             for r in g["rows"][:6]:
                 print(f"  {r['input']:55s} {r['elasticity']:+.4f} +- {r['elasticity_se']:.4f}")
+            print(f"  per one-sd shift of the input (ranks like the tornado / Sobol indices):")
+            for r in sorted(g["rows"], key=lambda r: -abs(r["dM_per_sd"]))[:6]:
+                print(f"  {r['input']:55s} {r['dM_per_sd']:+,.4g} +- {r['dM_per_sd_se']:,.2g}")
     if "sobol" in doc and metric in doc["sobol"]["metrics"]:
         res = doc["sobol"]["metrics"][metric]
         print(f"Sobol indices of {metric} (first order, total; 95 % bootstrap CI):")
