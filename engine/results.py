@@ -41,7 +41,7 @@ def _git_sha() -> str:
 def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chunk_paths: int) -> dict:
     import jax
 
-    return {
+    out = {
         "engine": "rackrisk",
         "engine_version": __version__,
         "engine_git_sha": _git_sha(),
@@ -58,6 +58,12 @@ def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chu
         "python_version": platform.python_version(),
         "posterior_files": dict(model.posterior_sha256),
     }
+    stress = getattr(loaded.scenario, "stress", None)
+    if stress is not None and stress.path_table:  # the CSV's content is not in the resolved TOML: record its hash
+        from engine.inputs.posterior import file_sha256
+
+        out["stress_path_table_sha256"] = {stress.path_table: file_sha256(stress.path_table)}
+    return out
 
 
 def _month_coord(model: Model) -> np.ndarray:

@@ -108,7 +108,11 @@ def test_launch_forced(base, tmp_path) -> None:
 
 def test_path_table(base, tmp_path) -> None:
     (tmp_path / "table.csv").write_text("quarter,price_index.H100,utilization_frac\n2026-Q3,0.8,0.5\n2026-Q4,0.6,\n")
-    ma, mb, a, _ = _pair(base, tmp_path, '[stress]\npath_table = "table.csv"\n')
+    ma, mb, a, b = _pair(base, tmp_path, '[stress]\npath_table = "table.csv"\n')
+    import hashlib
+
+    # the CSV's content is not in the resolved scenario: its hash is in the provenance
+    assert b.summary["provenance"]["stress_path_table_sha256"] == {str((tmp_path / "table.csv").resolve()): hashlib.sha256((tmp_path / "table.csv").read_bytes()).hexdigest()}
     _before_identical(ma, mb, START_T)
     p0 = a.run.inputs[:, [sp.name for sp in a.model.inputs].index("market.H100.price_usd_per_gpu_hour")]
     p_a, p_b = ma["price_usd_per_gpu_hour"][:, :, 0], mb["price_usd_per_gpu_hour"][:, :, 0]
