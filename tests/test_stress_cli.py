@@ -56,3 +56,15 @@ def test_reverse_stress_and_sensitivity_commands(tmp_path, capsys) -> None:
     for png in ("tornado.png", "gradients.png", "sobol.png"):
         assert (out2 / png).read_bytes()[:4] == b"\x89PNG"
     assert "Sobol indices" in capsys.readouterr().out
+
+
+def test_stress_target_se_stops_at_the_path_limit(tmp_path, capsys) -> None:
+    base = write_scenario(tmp_path, "base.toml", **KW)
+    s1 = write_scenario(tmp_path, "drop.toml", extra='[[stress.shock]]\nkind = "price_drop"\nquarter = "2026-Q2"\ndrop_frac = 0.2\n', **KW)
+    out = tmp_path / "out"
+    assert main(["stress", str(s1), "--against", str(base), "--paths", "200", "--target-se", "1e-9", "--max-paths", "320", "--out", str(out)]) == 0
+    conv = json.loads((out / "comparison.json").read_text())["convergence"]
+    assert conv["reason"] == "path limit reached" and conv["paths"] == 320 and [s["paths"] for s in conv["steps"]] == [200, 320]
+    assert "path limit reached" in capsys.readouterr().out
+    assert main(["stress", str(s1), "--against", str(base), "--target-se", "0.01", "--se-metric", "bogus", "--out", str(tmp_path / "o2")]) == 2
+    assert "unknown metric 'bogus'" in capsys.readouterr().err

@@ -12,6 +12,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--out", help="output directory (default: outputs/stress-<timestamp>)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
     s.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
+    s.add_argument("--target-se", type=float, help="add paths until the CRN standard error of Delta(--se-metric) is at most this for every scenario (or --max-paths)")
+    s.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360)")
+    s.add_argument("--max-paths", type=int, default=200_000, help="path limit for --target-se (default 200,000)")
 
     r = sub.add_parser("reverse-stress", help="find the smallest value of an input that pushes a metric across a threshold (CRN root finding)")
     r.add_argument("scenario", help="scenario file (the baseline)")

@@ -65,9 +65,37 @@ def cmd_stress(args) -> int:
     from engine.stress.output import json_text, write_folder
     from engine.stress.plots import comparison_png
 
+    convergence = None
+    if args.target_se is not None:
+        import math
+
+        if not (math.isfinite(args.target_se) and args.target_se > 0):
+            return _error(f"--target-se must be a positive number, got {args.target_se}")
+        if args.max_paths <= 0:
+            return _error(f"--max-paths must be a positive integer, got {args.max_paths}")
+        from engine.compile import compile_model
+        from engine.stress.metrics import metric_table
+
+        names = metric_table(compile_model(load_scenario(args.against, allow_unconverged=args.allow_unconverged), allow_unconverged=args.allow_unconverged))
+        if args.se_metric not in names:
+            return _error(f"--se-metric: unknown metric {args.se_metric!r}; allowed: {', '.join(names)}")
     try:
-        cmp = run_comparison(args.against, args.scenarios, paths=args.paths, seed=args.seed, allow_unconverged=args.allow_unconverged,
-                             progress=lambda m: print(m, file=sys.stderr))
+        n = args.paths
+        steps = []
+        while True:
+            cmp = run_comparison(args.against, args.scenarios, paths=n, seed=args.seed, allow_unconverged=args.allow_unconverged,
+                                 progress=lambda m: print(m, file=sys.stderr))
+            if args.target_se is None:
+                break
+            n = cmp.base.run.n_paths
+            se = max(r["se_delta_crn"] for r in cmp.rows if r["metric"] == args.se_metric)
+            steps.append({"paths": n, "max_se_delta_crn": se})
+            reason = "target reached" if se <= args.target_se else "path limit reached" if n >= args.max_paths else None
+            if reason:
+                convergence = {"metric": args.se_metric, "target_se": args.target_se, "achieved_se": se, "paths": n, "max_paths": args.max_paths,
+                               "reason": reason, "steps": steps}
+                break
+            n = int(min(args.max_paths, max(1.1 * n * (se / args.target_se) ** 2, 1.5 * n)))
     except ScenarioError as exc:
         return _error(exc.render())
     base = cmp.base
@@ -79,6 +107,7 @@ def cmd_stress(args) -> int:
             "method": "common random numbers: same seed and path indices; SE of the paired difference (docs/stress.md)",
         }),
         "rows": cmp.rows,
+        "convergence": convergence,
         "common_random_numbers": cmp.crn,
         "summaries": {"baseline": base.summary, **{Path(f).stem: r.summary for f, r in zip(args.scenarios, cmp.stresses)}},
     }
@@ -91,6 +120,8 @@ def cmd_stress(args) -> int:
     except FileExistsError as exc:
         return _error(str(exc))
     _print_comparison(cmp.rows)
+    if convergence:
+        print(f"--target-se {args.target_se:g} on Delta {args.se_metric}: {convergence['reason']} (largest CRN SE {convergence['achieved_se']:.3g} at {convergence['paths']} paths)")
     print(f"comparison written to {out}/ (comparison.csv, comparison.json, comparison_*.png); {base.run.n_paths} paths per scenario, seed {base.summary['run']['seed']}")
     return 0
 
