@@ -78,6 +78,7 @@ class Model:
     posterior_sha256: dict[str, str] = field(default_factory=dict)
     year_end_t: tuple[int, ...] = ()
     year_end_labels: tuple[str, ...] = ()
+    facilities: tuple[str, ...] = ()  # [[financing.facility]] names (issue 4); () = no financing
 
     def index(self, name: str) -> int:
         for j, spec in enumerate(self.inputs):
@@ -344,6 +345,13 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
             raise ScenarioError(fname, "correlations.pair", f"posterior inputs carry their own joint correlation and cannot be in [correlations]: {', '.join(bad)}")
         chol = copula_matrix(list(correlated), [(p.a, p.b, p.rank) for p in s.correlations.pair])
 
+    # ---- financing (engine/credit; docs/credit.md) and the monthly SOFR shock hook (stress issue) ---------
+    from engine.credit.compile import financing_arrays
+
+    facilities, fin_arrays = financing_arrays(s, tuple(c.name for c in cohorts), lambda n: specs[idx(n)].mean(), idx)
+    a.update(fin_arrays)
+    a["sofr_shock_annual_frac"] = np.zeros(T)  # (T,) added to SOFR each month; zeros unless a stress fills it
+
     year_end = [t for t in range(1, T + 1) if cal[t - 1] == 12]
     return Model(
         T=T, G=G, C=C, K=K, L=L,
@@ -361,5 +369,6 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         a=a,
         year_end_t=tuple(year_end),
         year_end_labels=tuple(S.month_label(int(start + t - 1))[:4] for t in year_end),
+        facilities=facilities,
     )
 

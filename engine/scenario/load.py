@@ -19,7 +19,7 @@ from engine.scenario.dists import Fixed, Posterior, _Dist
 from engine.scenario.toml_write import dumps
 
 # Lists of tables merged item by item on this key when a file extends another.
-_MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name"}
+_MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name", "facility": "name"}
 
 
 @dataclass(frozen=True)
@@ -313,6 +313,10 @@ def _cross_check(s: S.Scenario, path: Path) -> None:
                 raise ScenarioError(f, f"correlations.pair[{i}].{side}", f"{name!r} is not an uncertain input of this scenario; uncertain inputs: {', '.join(sorted(known)) or 'none'}")
         if pair.a == pair.b:
             raise ScenarioError(f, f"correlations.pair[{i}]", "a and b must differ")
+    if s.financing is not None:
+        from engine.credit.checks import check_financing
+
+        check_financing(s, f)
     if s.correlations.pair:
         from engine.inputs.copula import copula_matrix
 
