@@ -65,16 +65,12 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc):
         funded = jnp.where(fund_now, 1.0, c["funded"])
 
         net = cf - ds
-        short = (alive > 0) & (ds > 0) & (net + R < 0)  # payment default: CFADS and reserve cannot pay
-        R1 = jnp.where(net < 0, R + net, R)
-        excess = jnp.maximum(net, 0.0)
-        top = jnp.minimum(excess, jnp.maximum(A["fin_reserve_months"] * ds - R1, 0.0))
-        R1 = R1 + top
-        excess = excess - top
+        short = (alive > 0) & (ds > 0) & (net + R < 0)  # payment default: CFADS and the cash account cannot pay
         sweep_share = jnp.where(c["trap"] > 0, 1.0, A["fin_sweep"])
         B1 = B - sched
-        prepay = jnp.minimum(excess * sweep_share + disp, B1) * alive
+        prepay = jnp.minimum(jnp.maximum(net, 0.0) * sweep_share + disp, B1) * alive
         B1 = B1 - prepay
+        R1 = R + (net + disp - prepay) * alive  # excess cash stays in the borrower's account until a passed test
 
         win_cf = jnp.concatenate([cf[None], c["win_cf"][:-1]])
         win_ds = jnp.concatenate([ds[None], c["win_ds"][:-1]])
@@ -95,6 +91,9 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc):
         R1 = R1 + cure_d
         B1 = B1 - cure_l
         trap = jnp.where(tested, (has_trap & (dscr_now < A["fin_trap_dscr"])).astype(dtype), c["trap"])
+        # at a test month without a cash trap or default, cash above the reserve target is distributed
+        release = (test > 0) & (alive > 0) & (trap == 0) & ~(short | (breach & ~cure))
+        R1 = jnp.where(release, jnp.minimum(R1, A["fin_reserve_months"] * ds), R1)
 
         default_now = short | cov_default
         ead = jnp.where(short, B + interest + cfee, B1)
