@@ -204,7 +204,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
             origin = typing.get_origin(model)
             if origin in (list,):
                 model = typing.get_args(model)[0]
-            elif origin is typing.Union or str(origin) == "types.UnionType":
+            elif origin is typing.Union or str(origin) in ("types.UnionType", "<class 'types.UnionType'>"):
                 args = [a for a in typing.get_args(model) if a is not type(None)]
                 model = args[0]
     if typing.get_origin(model) is dict:
