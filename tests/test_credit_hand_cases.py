@@ -111,7 +111,7 @@ def test_straight_line_schedule_and_point_in_time_dscr(hand):
     assert dscr[2] == pytest.approx(438000 / 333000, rel=1e-12)
     assert dscr[5] == pytest.approx(438000 / 324000, rel=1e-12)
     assert dscr[11] == pytest.approx(438000 / (103000 + 102000 + 101000), rel=1e-12)
-    assert _s(hand, "credit_covenant_tests", "PIT") == 4  # March, June, September, December; repaid after December
+    assert _s(hand, "credit_covenant_tests", "PIT") == 3  # March, June, September; not December: repaid by then
     assert _s(hand, "credit_min_tested_dscr", "PIT") == pytest.approx(438000 / 333000, rel=1e-12)
     assert _s(hand, "credit_first_breach_month", "PIT") == 0 and _s(hand, "credit_default_month", "PIT") == 0
 

@@ -79,7 +79,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc):
         dscr_now = dscr(cf_p, ds_p)
         ltv_now = ltv(B1, mv, h)
 
-        tested = (test > 0) & (alive > 0) & ~short & (ds_p > 0)
+        tested = (test > 0) & (alive > 0) & ~short & (ds_p > 0) & (B1 > 0)  # nothing to test once repaid
         breach_d = tested & has_min & (dscr_now < A["fin_min_dscr"])
         breach_l = tested & has_ltv & (ltv_now > A["fin_max_ltv"])
         breach = breach_d | breach_l

@@ -28,6 +28,10 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[accounting]", S.AccountingSection, "Depreciation and impairment settings (where practice varies, DOMAIN.md section 2)."),
     ("[tco]", S.TcoSection, "Total cost of ownership and NPV settings."),
     ("[[correlations.pair]]", S.RankCorrelation, "Rank correlations between uncertain inputs (Gaussian copula)."),
+    ("[financing.sofr]", S.Sofr, "The SOFR path of floating-rate facilities (docs/credit.md section 1)."),
+    ("[[financing.facility]]", S.Facility, "Debt facilities secured on cohorts (docs/credit.md)."),
+    ("[[financing.facility.draw]]", S.Draw, "Draw schedule of a facility."),
+    ("financing.facility.covenants", S.Covenants, "Financial covenants of a facility: DSCR, LTV, tests, cures, cash trap (docs/credit.md section 3)."),
 ]
 
 
