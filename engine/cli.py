@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=20261126, help="sampler seed")
     b.add_argument("--force", action="store_true", help="replace an existing output directory")
 
+    cc = sub.add_parser("capex-check", help="breakeven rental price and utilization of a capex plan (impairment, DSCR, NPV); docs/credit.md")
+    cc.add_argument("plan", help="plan TOML file, e.g. scenarios/plans/neocloud_2026.toml")
+    cc.add_argument("--paths", type=int, help="Monte Carlo paths (default: the plan's paths)")
+    cc.add_argument("--seed", type=int, help="root seed (default: the plan's seed)")
+    cc.add_argument("--out", help="output directory (default: outputs/<plan>-capex-<timestamp>)")
+    cc.add_argument("--force", action="store_true", help="replace an existing output directory")
+    cc.add_argument("--quiet", action="store_true", help="no table")
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -226,9 +234,34 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_capex_check(args) -> int:
+    from engine.errors import ScenarioError
+
+    msg = _positive("paths", args.paths)
+    if msg:
+        return _error(msg)
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.plan).stem}-capex-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from engine.capex.app import run_capex_check
+
+    try:
+        report, *_ = run_capex_check(args.plan, paths=args.paths, seed=args.seed, out=out, force=args.force)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    if not args.quiet:
+        from engine.capex.report import print_report
+
+        print_report(report)
+    print(f"capex check written to {out}/ (capex_check.json, capex_check.csv, scenario.resolved.toml)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
