@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import ScenarioError
 from engine.generations import GENERATIONS
@@ -45,12 +45,18 @@ class Tranche(_Plan):
     useful_life_months: int = Field(gt=0, le=240, description="Depreciable life.")
     salvage_frac: float = Field(default=0.0, ge=0, lt=1, description="Salvage value as a share of capex.")
 
-    @model_validator(mode="after")
-    def _check(self) -> Tranche:
-        quarter_first_month(self.quarter)
-        if self.generation not in GENERATIONS:
-            raise ValueError(f"generation {self.generation!r} is unknown; allowed: {', '.join(GENERATIONS)}")
-        return self
+    @field_validator("quarter")
+    @classmethod
+    def _quarter(cls, v: str) -> str:
+        quarter_first_month(v)
+        return v
+
+    @field_validator("generation")
+    @classmethod
+    def _generation(cls, v: str) -> str:
+        if v not in GENERATIONS:
+            raise ValueError(f"generation {v!r} is unknown; allowed: {', '.join(GENERATIONS)}")
+        return v
 
 
 class Funding(_Plan):
