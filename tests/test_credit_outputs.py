@@ -120,7 +120,7 @@ def test_scenario_without_financing_has_no_credit(tmp_path):
     assert "credit" not in r.summary and not any(k.startswith("credit_") for k in r.run.scalars)
 
 
-@pytest.mark.parametrize("name", ["coreweave_like.toml"])
+@pytest.mark.parametrize("name", ["coreweave_like.toml", "nebius_like.toml", "lambda_like.toml"])
 def test_presets_validate(name, capsys):
     from engine.cli import main
 
