@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--force", action="store_true", help="replace an existing output directory")
     cc.add_argument("--quiet", action="store_true", help="no table")
 
+    lc = sub.add_parser("compare-lives", help="the same fleet under several useful lives: impairment and earnings by year, paired by path")
+    lc.add_argument("scenario", help="scenario TOML file")
+    lc.add_argument("--lives", type=int, nargs="+", default=[48, 60, 72], help="useful lives in months (default 48 60 72)")
+    lc.add_argument("--reference", type=int, help="life the differences are taken against (default: the middle one)")
+    lc.add_argument("--paths", type=int, help="paths (default: the file's; every month of every path is kept, so use thousands)")
+    lc.add_argument("--seed", type=int, help="root seed (default: the file's)")
+    lc.add_argument("--out", help="output directory (default: outputs/<scenario>-lives-<timestamp>)")
+    lc.add_argument("--force", action="store_true", help="replace an existing output directory")
+    lc.add_argument("--quiet", action="store_true", help="no table")
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -259,9 +269,34 @@ def cmd_capex_check(args) -> int:
     return 0
 
 
+def cmd_compare_lives(args) -> int:
+    from engine.errors import ScenarioError
+
+    msg = _positive("paths", args.paths)
+    if msg:
+        return _error(msg)
+    bad = [x for x in args.lives if not 0 < x <= 240]
+    if bad:
+        return _error(f"--lives must be months in 1..240, got {bad}")
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-lives-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not args.force:
+        return _error(f"output directory {out} exists; pass --force to replace it")
+    from engine.life_comparison import compare_lives, print_comparison, write_comparison
+
+    try:
+        report = compare_lives(args.scenario, args.lives, paths=args.paths, seed=args.seed, reference=args.reference)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    write_comparison(out, report, force=args.force)
+    if not args.quiet:
+        print_comparison(report)
+    print(f"comparison written to {out}/life_comparison.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
