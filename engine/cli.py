@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
+    v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
 
     f = sub.add_parser("fit", help="fit the PyMC priors and write priors/fitted/<model>.nc (imports pymc)")
@@ -89,6 +89,17 @@ def cmd_validate(args) -> int:
 
     status = 0
     for f in args.files:
+        if _is_capex_plan(f):  # a capex-check plan (docs/credit.md section 8) validates as one
+            from engine.capex.plan import load_plan
+
+            try:
+                lp = load_plan(f)
+            except ScenarioError as exc:
+                print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
+                status = EXIT_BAD_INPUT
+                continue
+            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]})")
+            continue
         try:
             ls = load_scenario(f)
         except ScenarioError as exc:
@@ -98,6 +109,16 @@ def cmd_validate(args) -> int:
         s = ls.scenario
         print(f"{f}: ok ({len(s.fleet.cohort)} cohorts, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
     return status
+
+
+def _is_capex_plan(path: str) -> bool:
+    """A TOML file with a top-level ``base_scenario`` key is a capex plan, not a scenario."""
+    import tomllib
+
+    try:
+        return "base_scenario" in tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports it
 
 
 def cmd_run(args) -> int:
