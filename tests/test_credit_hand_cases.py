@@ -218,3 +218,21 @@ def test_expected_loss_statistics_by_hand():
     assert e["pd_x_lgd_x_ead_usd"] == pytest.approx(75000.0, abs=CENT)
     assert e["p_covenant_breach"]["by_quarter"]["Q1"]["value"] == 0.25 and e["p_covenant_breach"]["by_quarter"]["Q2"]["value"] == 0.5
     assert e["lgd_given_default_frac"]["value"] == pytest.approx(0.3)
+
+
+def test_sofr_path_floor_spread_and_stress_hook():
+    # SOFR_t = curve_t + level + shock_t (the stress issue fills sofr_shock_annual_frac):
+    # curve 0, level 4 %, shocks 0 / +1 % / +2 %: SOFR 4 %, 5 %, 6 %. Facility 0: spread 2 %, floor 0
+    # -> 6 %, 7 %, 8 %. Facility 1: floor 5 % -> max(SOFR, 5 %) + 2 % = 7 %, 7 %, 8 %. Facility 2 fixed 9 %.
+    # (float32 or float64 depending on the process: 1e-7 is float32 rounding of numbers near 0.1)
+    import jax.numpy as jnp
+
+    from engine.credit.rates import facility_rates, sofr_monthly
+
+    A = {
+        "fin_sofr_curve": jnp.zeros(3), "i_sofr_level": 0, "sofr_shock_annual_frac": jnp.array([0.0, 0.01, 0.02]),
+        "fin_floor": jnp.array([0.0, 0.05, 0.0]), "fin_spread": jnp.array([0.02, 0.02, 0.0]),
+        "fin_is_floating": jnp.array([1.0, 1.0, 0.0]), "fin_fixed_rate": jnp.array([0.0, 0.0, 0.09]),
+    }
+    rates = np.asarray(facility_rates(sofr_monthly(jnp.array([0.04]), A), A))
+    assert np.allclose(rates, [[0.06, 0.07, 0.09], [0.07, 0.07, 0.09], [0.08, 0.08, 0.09]], atol=1e-7)
