@@ -236,3 +236,35 @@ def test_sofr_path_floor_spread_and_stress_hook():
     }
     rates = np.asarray(facility_rates(sofr_monthly(jnp.array([0.04]), A), A))
     assert np.allclose(rates, [[0.06, 0.07, 0.09], [0.07, 0.07, 0.09], [0.08, 0.08, 0.09]], atol=1e-7)
+
+
+def test_contracted_amortization_follows_the_contracted_revenue():
+    # Weights K_t / sum_{s>=t} K_s for K = 1, 2, 3, 4: 1/10, 2/9, 3/7, 1. On a balance of 1,000 the
+    # re-based instalments are 1,000/10 = 100, 900 x 2/9 = 200, 700 x 3/7 = 300, 400 x 1 = 400:
+    # principal in proportion to the contracted revenue, repaid exactly at maturity.
+    from engine.credit.schedule import contracted_weights
+
+    w = contracted_weights(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert np.allclose(w, [0.1, 2 / 9, 3 / 7, 1.0], rtol=1e-15)
+    b, paid = 1000.0, []
+    for x in w:
+        paid.append(b * x)
+        b -= b * x
+    assert np.allclose(paid, [100.0, 200.0, 300.0, 400.0], atol=1e-9) and abs(b) < 1e-9
+    # no contracted revenue left: straight line over the months left (1/n)
+    assert np.allclose(contracted_weights(np.array([5.0, 0.0, 0.0])), [1.0, 0.5, 1.0])
+
+
+def test_opening_balance_of_a_facility_drawn_before_the_start(tmp_path):
+    # $1.2m drawn 2025-01, straight line over 24 months (maturity 2026-12): twelve instalments of
+    # $50,000 before the run starts in 2026-01 leave a scheduled opening balance of $600,000.00 (no
+    # opening_balance_usd given); 12 payments left at the start.
+    from engine.compile import compile_model
+    from engine.scenario.load import load_scenario
+
+    fac = SL_12.replace('first_draw_month = "2026-01"', 'first_draw_month = "2025-01"').replace("tenor_months = 12", "tenor_months = 24")
+    p = write_scenario(tmp_path, horizon=24, life=60, extra="\n[[financing.facility]]\n" + fac)
+    m = compile_model(load_scenario(p))
+    assert abs(m.a["fin_opening"][0] - 600000.0) < CENT
+    assert m.a["fin_n_left"][0, 0] == 12 and m.a["fin_n_left"][12, 0] == 0
+    assert m.a["fin_phi"][0, 0] == pytest.approx(1 / 12) and m.a["fin_phi"][11, 0] == 1.0
