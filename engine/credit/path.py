@@ -91,8 +91,8 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc):
         R1 = R1 + cure_d
         B1 = B1 - cure_l
         trap = jnp.where(tested, (has_trap & (dscr_now < A["fin_trap_dscr"])).astype(dtype), c["trap"])
-        # at a test month without a cash trap or default, cash above the reserve target is distributed
-        release = (test > 0) & (alive > 0) & (trap == 0) & ~(short | (breach & ~cure))
+        # a passed test (no breach, even a cured one; no cash trap) releases the cash above the reserve target
+        release = (test > 0) & (alive > 0) & (trap == 0) & ~short & ~breach
         R1 = jnp.where(release, jnp.minimum(R1, A["fin_reserve_months"] * ds), R1)
 
         default_now = short | cov_default
