@@ -217,7 +217,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
                 n_tests=c["n_tests"] + tested_f,
             )
             # per-cohort inputs of the debt scan (engine/credit/path.py), only with [financing]
-            credit_in = dict(cfads=revenue - opex, disposal=last * n_live * disp_unit, collateral=fv_used) if has_fin else {}
+            credit_in = dict(cfads=revenue - opex, cfads_contracted=h_con * cprice - opex * share, disposal=last * n_live * disp_unit, collateral=fv_used) if has_fin else {}
             if not monthly:
                 return new, (credit_in or None)
             out = dict(
@@ -271,7 +271,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
         )
         if has_fin:
             cin = months if not monthly else {k.removeprefix("_credit_"): months.pop(k) for k in [k for k in months if k.startswith("_credit_")]}
-            credit_res, credit_months = credit_path(A, th, cin["cfads"], cin["disposal"], cin["collateral"])
+            credit_res, credit_months = credit_path(A, th, cin["cfads"], cin["disposal"], cin["collateral"], cin["cfads_contracted"])
             res.update(credit_res)
             if not monthly:
                 return res, None

@@ -126,3 +126,27 @@ def test_cures_run_out(cure_model):
     assert res["credit_first_breach_month"] == 4 and res["credit_default_month"] == 8
     assert res["credit_cures_used"] == 1
     assert abs(res["credit_ead_usd"] - 400000.0) < 0.005
+
+
+def test_pledged_contracted_cash_flow_only(cure_model):
+    # A facility that pledges only the contracts' cash flow sees the contracted CFADS: with the whole
+    # cash flow at 146,000 but the contracted part at 110,000 in month 4 (debt service 109,000), the
+    # DSCR test at 1.2 fails on the contracted basis (110,000 / 109,000 = 1.009) and not on the whole.
+    import jax.numpy as jnp
+
+    from engine.credit.path import credit_path
+
+    model, A = cure_model[0]
+    T = model.T
+    theta = jnp.zeros(len(model.inputs), jnp.float64)
+    whole = jnp.full((T, 1), 146000.0)
+    con = np.full((T, 1), 146000.0)
+    con[3, 0] = 110000.0
+    coll = jnp.full((T, 1), 500000.0)
+    zero = jnp.zeros((T, 1))
+    res_all, _ = credit_path(A, theta, whole, zero, coll, jnp.asarray(con))
+    assert float(res_all["credit_first_breach_month"][0]) == 0  # pledged_cash_flow = "all": the whole cash flow
+    A_con = dict(A, fin_cfads_contracted=jnp.ones(1))
+    res_con, _ = credit_path(A_con, theta, whole, zero, coll, jnp.asarray(con))
+    assert float(res_con["credit_first_breach_month"][0]) == 4 and float(res_con["credit_default_month"][0]) == 4
+    assert float(res_con["credit_min_tested_dscr"][0]) == pytest.approx(110000 / 109000, rel=1e-12)

@@ -268,3 +268,17 @@ def test_opening_balance_of_a_facility_drawn_before_the_start(tmp_path):
     assert abs(m.a["fin_opening"][0] - 600000.0) < CENT
     assert m.a["fin_n_left"][0, 0] == 12 and m.a["fin_n_left"][12, 0] == 0
     assert m.a["fin_phi"][0, 0] == pytest.approx(1 / 12) and m.a["fin_phi"][11, 0] == 1.0
+
+
+def test_contracted_cfads_end_to_end(tmp_path):
+    # Half the 100 GPUs on take-or-pay at $3.00 for 12 months, the rest at the $2.00 market price,
+    # utilization 1, no costs: whole cash flow 100 x 730 x (0.5 x 3 + 0.5 x 2) = 182,500.00 a month;
+    # contracted only 100 x 730 x 0.5 x 3 = 109,500.00. Two identical cohorts, one per facility
+    # (ALL pledges c1's whole cash flow, CON only c2's contracts).
+    extra = COHORT.format(name="c2") + _facility(SL_12, "ALL", "c1") + _facility(SL_12 + 'pledged_cash_flow = "contracted"\n', "CON", "c2")
+    p = write_scenario(tmp_path, horizon=12, life=60, capex=30000.0, price=2.0, decline=0.0, vol=0.0, util=1.0, afr=0.0, extra=extra)
+    text = p.read_text().replace("volatility_per_month = 0.0", "volatility_per_month = 0.0\ncontracted_frac = 0.5\ncontract_price_usd_per_gpu_hour = 3.0\ncontract_term_months = 12", 1)
+    p.write_text(text)
+    r = run(p, paths=2)
+    cf = r.run.monthly["credit_cfads_usd"][0, 0]
+    assert abs(cf[0] - 182500.0) < CENT and abs(cf[1] - 109500.0) < CENT

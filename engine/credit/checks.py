@@ -50,6 +50,10 @@ def check_financing(s: S.Scenario, f: str) -> None:
                     f, f"{where}.amortization",
                     "'contracted' needs contracted cash flows: none of the pledged cohorts' generations has contract_price_usd_per_gpu_hour and contract_term_months; allowed: straight_line, level_payment, or pledge contracted cohorts",
                 )
+        if fac.pledged_cash_flow == "contracted":
+            gens = {cohorts[n].generation for n in fac.collateral_cohorts}
+            if not any(s.market[g].contract_term_months > 0 and s.market[g].contract_price_usd_per_gpu_hour > 0 for g in gens):
+                raise ScenarioError(f, f"{where}.pledged_cash_flow", "'contracted' needs contracts: none of the pledged cohorts' generations has contract_price_usd_per_gpu_hour and contract_term_months; allowed: all, or pledge contracted cohorts")
         cov = fac.covenants
         if cov.cash_trap_dscr is not None and cov.min_dscr is not None and cov.cash_trap_dscr < cov.min_dscr:
             raise ScenarioError(f, f"{where}.covenants.cash_trap_dscr", f"the cash-trap level ({cov.cash_trap_dscr:g}) must be at or above min_dscr ({cov.min_dscr:g})")

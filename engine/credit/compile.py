@@ -7,6 +7,7 @@ Dims: T months, F facilities, C cohorts. Arrays (F,) unless stated:
     fin_opening         opening balance at the run start, USD
     fin_is_floating, fin_fixed_rate, fin_spread, fin_floor   rates (nominal annual)
     fin_is_level        1 for level-payment amortization
+    fin_cfads_contracted 1 when only the contracted cash flow is pledged
     fin_cfee            commitment fee (annual) on the undrawn amount
     fin_sweep           cash-sweep share; fin_reserve_months; fin_haircut
     fin_min_dscr        (0 = no DSCR covenant); fin_max_ltv (inf = none); fin_trap_dscr (0 = none)
@@ -68,6 +69,7 @@ def financing_arrays(s: S.Scenario, cohorts: tuple[str, ...], mean_of, idx) -> t
     a["fin_spread"] = np.array([f.spread_annual_frac for f in fs])
     a["fin_floor"] = np.array([f.sofr_floor_annual_frac for f in fs])
     a["fin_is_level"] = np.array([f.amortization == "level_payment" for f in fs], float)
+    a["fin_cfads_contracted"] = np.array([f.pledged_cash_flow == "contracted" for f in fs], float)
     a["fin_cfee"] = np.array([f.commitment_fee_annual_frac for f in fs])
     a["fin_upfront_fee"] = np.array([f.upfront_fee_frac for f in fs])
     a["fin_sweep"] = np.array([f.cash_sweep_frac for f in fs])

@@ -7,6 +7,8 @@
     cfads_tc       (T, C) revenue - operating cost (incl. replacements) of each cohort, USD per month
     disposal_tc    (T, C) end-of-life disposal proceeds of each cohort, USD (a mandatory prepayment)
     collateral_tc  (T, C) used-GPU market value of each cohort's surviving GPUs at month end, USD
+    contracted_cfads_tc  (T, C) contracted revenue - the contracted share of operating cost, USD
+                   (used by facilities with pledged_cash_flow = "contracted"; optional)
 
 returns (per-path results, each (F,); monthly results, each (T, F)). Month t for facility f, in order
 (docs/credit.md §3): draw; interest at the month's rate on the balance, commitment fee, scheduled
@@ -27,12 +29,14 @@ from engine.credit.ratios import dscr, level_principal_frac, lgd_frac, ltv, reco
 WINDOW = 12  # months kept for the trailing-twelve-month DSCR
 
 
-def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc):
+def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads_tc=None):
     dtype = cfads_tc.dtype
     pledge = A["fin_pledge"]  # (F, C)
     F = pledge.shape[0]
     T = cfads_tc.shape[0]
     cf_tf = cfads_tc @ pledge.T
+    if contracted_cfads_tc is not None:  # facilities that pledge only the contracts' cash flow
+        cf_tf = jnp.where(A["fin_cfads_contracted"][None, :] > 0, contracted_cfads_tc @ pledge.T, cf_tf)
     disp_tf = disposal_tc @ pledge.T
     mv_tf = collateral_tc @ pledge.T
     rate_tf = facility_rates(sofr_monthly(theta, A), A)

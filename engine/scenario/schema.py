@@ -335,6 +335,10 @@ class Facility(_Section):
     upfront_fee_frac: float = Field(default=0.0, ge=0, lt=0.2, description="Fee on each draw, paid from the draw (reported; not debt service).")
     commitment_fee_annual_frac: float = Field(default=0.0, ge=0, lt=0.2, description="Fee on the undrawn commitment, part of debt service.")
     collateral_cohorts: list[str] = Field(min_length=1, description="Cohorts pledged to the facility (their GPUs and their contracts); their cash flow is the CFADS. A cohort is pledged to at most one facility.")
+    pledged_cash_flow: Literal["all", "contracted"] = Field(
+        default="all",
+        description="CFADS from the pledged cohorts' whole cash flow (all), or only from their take-or-pay contracts (contracted: contracted revenue less the contracted GPUs' share of operating cost); the GPUs are collateral either way.",
+    )
     reserve_months: float = Field(default=0.0, ge=0, le=24, description="Debt service reserve: months of debt service funded at the first payment, drawn for shortfalls, topped up from excess cash.")
     liquidation_haircut_frac: float = Field(default=0.2, ge=0, lt=1, description="Haircut to the collateral's used-GPU market value in LTV and recovery (DOMAIN 1.4: 10-30 %).")
     covenants: Covenants = Field(default_factory=Covenants, description="Financial covenants ([financing.facility.covenants]).")
