@@ -65,6 +65,10 @@ def run_scenario(
         },
         **stats,
     }
+    if model.facilities:  # [financing]: the credit block (engine/credit/summary.py; docs/credit.md)
+        from engine.credit.summary import credit_summary
+
+        summary["credit"] = credit_summary(model, run)
     out_dir = None
     if write and out is not None:
         ds = build_dataset(model, run, store=store_, prov=prov, resolved_toml=loaded.resolved_toml)

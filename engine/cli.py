@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360; e.g. expected_impairment_loss_usd_ias36)")
     r.add_argument("--max-paths", type=int, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
+    v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
 
     f = sub.add_parser("fit", help="fit the PyMC priors and write priors/fitted/<model>.nc (imports pymc)")
@@ -54,6 +54,24 @@ def _parser() -> argparse.ArgumentParser:
     from engine.stress.cli_args import add_parsers  # argparse only
 
     add_parsers(sub)
+
+    cc = sub.add_parser("capex-check", help="breakeven rental price and utilization of a capex plan (impairment, DSCR, NPV); docs/credit.md")
+    cc.add_argument("plan", help="plan TOML file, e.g. scenarios/plans/neocloud_2026.toml")
+    cc.add_argument("--paths", type=int, help="Monte Carlo paths (default: the plan's paths)")
+    cc.add_argument("--seed", type=int, help="root seed (default: the plan's seed)")
+    cc.add_argument("--out", help="output directory (default: outputs/<plan>-capex-<timestamp>)")
+    cc.add_argument("--force", action="store_true", help="replace an existing output directory")
+    cc.add_argument("--quiet", action="store_true", help="no table")
+
+    lc = sub.add_parser("compare-lives", help="the same fleet under several useful lives: impairment and earnings by year, paired by path")
+    lc.add_argument("scenario", help="scenario TOML file")
+    lc.add_argument("--lives", type=int, nargs="+", default=[48, 60, 72], help="useful lives in months (default 48 60 72)")
+    lc.add_argument("--reference", type=int, help="life the differences are taken against (default: the middle one)")
+    lc.add_argument("--paths", type=int, help="paths (default: the file's; every month of every path is kept, so use thousands)")
+    lc.add_argument("--seed", type=int, help="root seed (default: the file's)")
+    lc.add_argument("--out", help="output directory (default: outputs/<scenario>-lives-<timestamp>)")
+    lc.add_argument("--force", action="store_true", help="replace an existing output directory")
+    lc.add_argument("--quiet", action="store_true", help="no table")
 
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
@@ -78,6 +96,17 @@ def cmd_validate(args) -> int:
 
     status = 0
     for f in args.files:
+        if _is_capex_plan(f):  # a capex-check plan (docs/credit.md section 8) validates as one
+            from engine.capex.plan import load_plan
+
+            try:
+                lp = load_plan(f)
+            except ScenarioError as exc:
+                print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
+                status = EXIT_BAD_INPUT
+                continue
+            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]})")
+            continue
         try:
             ls = load_scenario(f)
         except ScenarioError as exc:
@@ -87,6 +116,16 @@ def cmd_validate(args) -> int:
         s = ls.scenario
         print(f"{f}: ok ({len(s.fleet.cohort)} cohorts, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
     return status
+
+
+def _is_capex_plan(path: str) -> bool:
+    """A TOML file with a top-level ``base_scenario`` key is a capex plan, not a scenario."""
+    import tomllib
+
+    try:
+        return "base_scenario" in tomllib.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports it
 
 
 def cmd_run(args) -> int:
@@ -269,9 +308,59 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_capex_check(args) -> int:
+    from engine.errors import ScenarioError
+
+    msg = _positive("paths", args.paths)
+    if msg:
+        return _error(msg)
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.plan).stem}-capex-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from engine.capex.app import run_capex_check
+
+    try:
+        report, *_ = run_capex_check(args.plan, paths=args.paths, seed=args.seed, out=out, force=args.force)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    if not args.quiet:
+        from engine.capex.report import print_report
+
+        print_report(report)
+    print(f"capex check written to {out}/ (capex_check.json, capex_check.csv, scenario.resolved.toml)")
+    return 0
+
+
+def cmd_compare_lives(args) -> int:
+    from engine.errors import ScenarioError
+
+    msg = _positive("paths", args.paths)
+    if msg:
+        return _error(msg)
+    bad = [x for x in args.lives if not 0 < x <= 240]
+    if bad:
+        return _error(f"--lives must be months in 1..240, got {bad}")
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-lives-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    if out.exists() and not args.force:
+        return _error(f"output directory {out} exists; pass --force to replace it")
+    from engine.life_comparison import compare_lives, print_comparison, write_comparison
+
+    try:
+        report = compare_lives(args.scenario, args.lives, paths=args.paths, seed=args.seed, reference=args.reference)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    write_comparison(out, report, force=args.force)
+    if not args.quiet:
+        print_comparison(report)
+    print(f"comparison written to {out}/life_comparison.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 

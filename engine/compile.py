@@ -79,6 +79,7 @@ class Model:
     posterior_sha256: dict[str, str] = field(default_factory=dict)
     year_end_t: tuple[int, ...] = ()
     year_end_labels: tuple[str, ...] = ()
+    facilities: tuple[str, ...] = ()  # [[financing.facility]] names (issue 4); () = no financing
 
     def index(self, name: str) -> int:
         for j, spec in enumerate(self.inputs):
@@ -346,6 +347,12 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
             raise ScenarioError(fname, "correlations.pair", f"posterior inputs carry their own joint correlation and cannot be in [correlations]: {', '.join(bad)}")
         chol = copula_matrix(list(correlated), [(p.a, p.b, p.rank) for p in s.correlations.pair])
 
+    # ---- financing (engine/credit; docs/credit.md) and the monthly SOFR shock hook (stress issue) ---------
+    from engine.credit.compile import financing_arrays
+
+    facilities, fin_arrays = financing_arrays(s, tuple(c.name for c in cohorts), lambda n: specs[idx(n)].mean(), idx)
+    a.update(fin_arrays)
+    a["sofr_shock_annual_frac"] = np.zeros(T)  # (T,) added to SOFR each month; zeros unless a stress fills it
     # ---- stress: monthly shock arrays, neutral without a [stress] section (engine/stress) ------------------
     a.update(shock_arrays(s, fname=fname, T=T, start=start, gens=gens))
 
@@ -366,5 +373,6 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         a=a,
         year_end_t=tuple(year_end),
         year_end_labels=tuple(S.month_label(int(start + t - 1))[:4] for t in year_end),
+        facilities=facilities,
     )
 

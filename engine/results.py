@@ -109,6 +109,14 @@ VAR_META = {
 # dims of each per-path scalar after the path axis
 _SCALAR_DIMS = {"impairment_loss_usd": ("standard", "cohort"), "first_impairment_month": ("standard", "cohort"), "first_impairment_loss_usd": ("standard", "cohort"), "failure_writeoff_usd": ("standard", "cohort"), "carrying_amount_end_usd": ("standard", "cohort")}
 _MONTHLY_DIMS = {"price_usd_per_gpu_hour": ("generation",), "utilization_frac": ("generation",), "carrying_amount_usd": ("standard", "cohort"), "impairment_loss_usd": ("standard", "cohort")}
+# credit variables (engine/credit/results.py): dims after path (and month) are ("facility",)
+from engine.credit.results import MONTHLY_DIMS as _CREDIT_MONTHLY_DIMS  # noqa: E402
+from engine.credit.results import SCALAR_DIMS as _CREDIT_SCALAR_DIMS  # noqa: E402
+from engine.credit.results import VAR_META as _CREDIT_VAR_META  # noqa: E402
+
+_SCALAR_DIMS.update(_CREDIT_SCALAR_DIMS)
+_MONTHLY_DIMS.update(_CREDIT_MONTHLY_DIMS)
+VAR_META.update(_CREDIT_VAR_META)
 
 
 def _attrs(name: str, base: str | None = None) -> dict:
@@ -179,6 +187,9 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
             key = name if name not in run.scalars else f"{name}_monthly"
             ds[key] = (("path", "month", *dims), arr, _attrs(key, name))
 
+    from engine.credit.results import add_credit_variables
+
+    ds = add_credit_variables(ds, model, run, store)
     attrs = {k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in prov.items()}
     attrs["resolved_scenario_toml"] = resolved_toml
     attrs["store"] = store

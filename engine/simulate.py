@@ -31,6 +31,7 @@ from engine.accounting.depreciation import monthly_depreciation
 from engine.accounting.forecast import forecast_value
 from engine.accounting.impairment import asc360, ias36
 from engine.compile import Model
+from engine.credit.path import credit_path
 
 _INT_KEYS = {"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"}
 
@@ -49,6 +50,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
     A = _consts(model, dtype)
     T, C, K, L = model.T, model.C, model.K, model.L
     gen = A["gen_of_cohort"]
+    has_fin = bool(model.facilities)
     f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
 
     def path(theta, z_price, z_fail):
@@ -226,8 +228,10 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
                 h_avail=c["h_avail"] + n_live * hours,
                 n_tests=c["n_tests"] + tested_f,
             )
+            # per-cohort inputs of the debt scan (engine/credit/path.py), only with [financing]
+            credit_in = dict(cfads=revenue - opex, cfads_contracted=h_con * cprice - opex * share, disposal=last * n_live * disp_unit, collateral=fv_used) if has_fin else {}
             if not monthly:
-                return new, None
+                return new, (credit_in or None)
             out = dict(
                 price_usd_per_gpu_hour=price,
                 utilization_frac=util,
@@ -245,6 +249,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
                 cash_flow_usd=cash,
                 gpu_hours_sold=h_con + h_mkt,
             )
+            out.update({f"_credit_{k}": v for k, v in credit_in.items()})
             return new, out
 
         ts = jnp.arange(1, T + 1, dtype=dtype)
@@ -278,6 +283,13 @@ def make_path_fn(model: Model, dtype, *, monthly: bool):
             impairment_tests=c["n_tests"],
             alive_gpus_end=c["alive"] * A["active"][-1],
         )
+        if has_fin:
+            cin = months if not monthly else {k.removeprefix("_credit_"): months.pop(k) for k in [k for k in months if k.startswith("_credit_")]}
+            credit_res, credit_months = credit_path(A, th, cin["cfads"], cin["disposal"], cin["collateral"], cin["cfads_contracted"])
+            res.update(credit_res)
+            if not monthly:
+                return res, None
+            months.update(credit_months)
         return res, months
 
     return path

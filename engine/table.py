@@ -82,3 +82,7 @@ def print_summary(summary: dict) -> None:
             f"Standards disagree on a path: impaired under ASC 360 only {pct(f['p_impaired_asc360_not_ias36'])}, "
             f"under IAS 36 only {pct(f['p_impaired_ias36_not_asc360'])}."
         )
+    if "credit" in summary:  # [financing] (engine/credit/table.py)
+        from engine.credit.table import print_credit
+
+        print_credit(console, summary)

@@ -13,6 +13,7 @@ Names:
     failures.annual_failure_rate_frac.<KEY>
     costs.<field>
     accounting.used_value_decay_per_month
+    financing.sofr.level_annual_frac          only when the scenario has [financing]
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "staff_maintenance_usd_per_gpu_month": (0.0, float("inf")),
     "network_usd_per_gpu_month": (0.0, float("inf")),
     "used_value_decay_per_month": (0.0, 1.0),
+    "level_annual_frac": (-0.05, 0.5),
 }
 
 
@@ -101,6 +103,8 @@ def iter_inputs(s: S.Scenario) -> Iterator[tuple[str, Dist]]:
     for f in COST_FIELDS:
         yield f"costs.{f}", getattr(s.costs, f)
     yield "accounting.used_value_decay_per_month", s.accounting.used_value_decay_per_month
+    if getattr(s, "financing", None) is not None:
+        yield "financing.sofr.level_annual_frac", s.financing.sofr.level_annual_frac
 
 
 def input_paths(s: S.Scenario) -> list[str]:

@@ -31,6 +31,10 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[stress]", S.StressSection, "Stress settings (docs/stress.md): shocks, percentile bands, a path table."),
     ("[[stress.shock]]", S.Shock, "A deterministic shock at a date, the same on every path."),
     ("[[stress.band]]", S.Band, "Hold an uncertain input inside a percentile band (common random numbers kept)."),
+    ("[financing.sofr]", S.Sofr, "The SOFR path of floating-rate facilities (docs/credit.md section 1)."),
+    ("[[financing.facility]]", S.Facility, "Debt facilities secured on cohorts (docs/credit.md)."),
+    ("[[financing.facility.draw]]", S.Draw, "Draw schedule of a facility."),
+    ("financing.facility.covenants", S.Covenants, "Financial covenants of a facility: DSCR, LTV, tests, cures, cash trap (docs/credit.md section 3)."),
 ]
 
 

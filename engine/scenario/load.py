@@ -20,7 +20,7 @@ from engine.scenario.toml_write import dumps
 from engine.stress.check import absolutize_path_table, check_stress
 
 # Lists of tables merged item by item on this key when a file extends another.
-_MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name"}
+_MERGE_KEYS = {"cohort": "name", "launch": "generation", "component": "name", "facility": "name"}
 
 
 @dataclass(frozen=True)
@@ -316,6 +316,10 @@ def _cross_check(s: S.Scenario, path: Path) -> None:
                 raise ScenarioError(f, f"correlations.pair[{i}].{side}", f"{name!r} is not an uncertain input of this scenario; uncertain inputs: {', '.join(sorted(known)) or 'none'}")
         if pair.a == pair.b:
             raise ScenarioError(f, f"correlations.pair[{i}]", "a and b must differ")
+    if s.financing is not None:
+        from engine.credit.checks import check_financing
+
+        check_financing(s, f)
     if s.correlations.pair:
         from engine.inputs.copula import copula_matrix
 

@@ -394,6 +394,104 @@ class StressSection(_Section):
     )
 
 
+# --------------------------------------------------------------------------------------- [financing]
+# Debt secured on the fleet (issue 4; docs/credit.md defines every metric). Rates are nominal annual
+# (accrued monthly at rate / 12), money in USD, months as "YYYY-MM".
+class Draw(_Section):
+    month: Month = Field(description="Month of the draw (funds arrive at the start of the month; interest accrues from it).")
+    amount_usd: float = Field(gt=0, description="Amount drawn.")
+
+
+class Covenants(_Section):
+    min_dscr: float | None = Field(default=None, gt=0, le=10, description="Minimum debt service coverage ratio (CFADS / debt service over the test period); omitted = no DSCR covenant.")
+    dscr_basis: Literal["point_in_time", "trailing_4q"] = Field(default="point_in_time", description="DSCR over the test period just ended (point_in_time) or over the trailing twelve months (trailing_4q, LTM).")
+    max_ltv_frac: float | None = Field(default=None, gt=0, le=5, description="Maximum loan to value: balance / (collateral market value x (1 - liquidation_haircut_frac)); omitted = no LTV covenant.")
+    test_every_months: Literal[1, 3, 6, 12] = Field(default=3, description="Covenant tests at calendar months divisible by this (3 = quarter ends).")
+    equity_cures: int = Field(default=0, ge=0, le=20, description="Number of equity cures allowed over the life of the facility (each cures one failed test).")
+    cash_trap_dscr: float | None = Field(default=None, gt=0, le=10, description="When a tested DSCR is below this, all excess cash is swept to prepay until the next test (cash trap); omitted = none.")
+
+
+class Facility(_Section):
+    name: str = Field(min_length=1, description="Unique facility label, e.g. DDTL_2.")
+    principal_usd: float = Field(gt=0, description="Commitment (the sum of the draws).")
+    draw: list[Draw] = Field(default_factory=list, description="Draw schedule ([[financing.facility.draw]]); omitted = the whole principal drawn at first_draw_month.")
+    first_draw_month: Month | None = Field(default=None, description="Month of the single draw when no draw schedule is given.")
+    opening_balance_usd: float | None = Field(default=None, ge=0, description="Outstanding balance at the run start of a facility drawn before it (e.g. from a filing); omitted = the scheduled balance.")
+    maturity_month: Month | None = Field(default=None, description="Final maturity (last payment month); give this or tenor_months.")
+    tenor_months: int | None = Field(default=None, gt=0, le=360, description="Months from the first draw to the last payment; give this or maturity_month.")
+    amortization: Literal["straight_line", "level_payment", "contracted"] = Field(
+        default="straight_line",
+        description="Scheduled principal: equal instalments of the balance over the months left (straight_line); annuity payments at the month's rate (level_payment); in proportion to the collateral's expected contracted revenue over the months left (contracted).",
+    )
+    interest_only_months: int = Field(default=0, ge=0, le=360, description="Months from the first draw with interest only (no scheduled principal).")
+    cash_sweep_frac: float = Field(default=0.0, ge=0, le=1, description="Share of excess cash (after debt service and reserve top-up) applied to prepay principal every month.")
+    rate_type: Literal["fixed", "floating"] = Field(default="fixed", description="Fixed rate, or SOFR ([financing.sofr]) plus spread.")
+    fixed_rate_annual_frac: float = Field(default=0.0, ge=0, lt=1, description="Nominal annual rate of a fixed-rate facility.")
+    spread_annual_frac: float = Field(default=0.0, ge=0, lt=1, description="Margin over SOFR of a floating-rate facility.")
+    sofr_floor_annual_frac: float = Field(default=0.0, ge=0, lt=1, description="Floor on SOFR (0 % floor is usual).")
+    upfront_fee_frac: float = Field(default=0.0, ge=0, lt=0.2, description="Fee on each draw, paid from the draw (reported; not debt service).")
+    commitment_fee_annual_frac: float = Field(default=0.0, ge=0, lt=0.2, description="Fee on the undrawn commitment, part of debt service.")
+    collateral_cohorts: list[str] = Field(min_length=1, description="Cohorts pledged to the facility (their GPUs and their contracts); their cash flow is the CFADS. A cohort is pledged to at most one facility.")
+    pledged_cash_flow: Literal["all", "contracted"] = Field(
+        default="all",
+        description="CFADS from the pledged cohorts' whole cash flow (all), or only from their take-or-pay contracts (contracted: contracted revenue less the contracted GPUs' share of operating cost); the GPUs are collateral either way.",
+    )
+    reserve_months: float = Field(default=0.0, ge=0, le=24, description="Debt service reserve: months of debt service funded at the first payment, drawn for shortfalls, topped up from excess cash.")
+    liquidation_haircut_frac: float = Field(default=0.2, ge=0, lt=1, description="Haircut to the collateral's used-GPU market value in LTV and recovery (DOMAIN 1.4: 10-30 %).")
+    covenants: Covenants = Field(default_factory=Covenants, description="Financial covenants ([financing.facility.covenants]).")
+
+    @model_validator(mode="after")
+    def _check(self) -> Facility:
+        if (self.maturity_month is None) == (self.tenor_months is None):
+            raise ValueError("maturity_month or tenor_months: give exactly one")
+        if self.draw and self.first_draw_month is not None:
+            raise ValueError("first_draw_month or draw: give one (the draw schedule sets the first draw)")
+        if not self.draw and self.first_draw_month is None:
+            raise ValueError("first_draw_month is required when no draw schedule is given")
+        if self.draw:
+            total = sum(d.amount_usd for d in self.draw)
+            if abs(total - self.principal_usd) > 1e-6 * self.principal_usd:
+                raise ValueError(f"draw amounts must sum to principal_usd ({self.principal_usd:g}), got {total:g}")
+            months = [month_index(d.month) for d in self.draw]
+            if months != sorted(months):
+                raise ValueError("draw months must be in order")
+        if self.rate_type == "fixed" and self.fixed_rate_annual_frac == 0.0 and self.spread_annual_frac > 0:
+            raise ValueError("rate_type is 'fixed' but only spread_annual_frac is given: set rate_type = 'floating' or fixed_rate_annual_frac")
+        if len(set(self.collateral_cohorts)) != len(self.collateral_cohorts):
+            raise ValueError("collateral_cohorts must not repeat a cohort")
+        return self
+
+    def first_draw(self) -> str:
+        return self.draw[0].month if self.draw else self.first_draw_month  # type: ignore[return-value]
+
+    def maturity(self) -> int:
+        """Absolute month index of the last payment."""
+        if self.maturity_month is not None:
+            return month_index(self.maturity_month)
+        return month_index(self.first_draw()) + int(self.tenor_months) - 1  # type: ignore[arg-type]
+
+
+class Sofr(_Section):
+    level_annual_frac: Annotated[Uncertain, _within(-0.05, 0.5)] = Field(default=0.0, description="SOFR level (nominal annual), or with curve_annual_frac a parallel shift of the curve; drawn once per path (input financing.sofr.level_annual_frac).")
+    curve_annual_frac: list[float] = Field(default_factory=list, max_length=20, description="Optional SOFR path by run year (year 1 = the first 12 months), the last value held; SOFR = curve + level.")
+
+
+class FinancingSection(_Section):
+    sofr: Sofr = Field(default_factory=Sofr, description="The SOFR path of floating-rate facilities ([financing.sofr]).")
+    facility: list[Facility] = Field(min_length=1, max_length=32, description="Debt facilities ([[financing.facility]]).")
+
+    @model_validator(mode="after")
+    def _unique(self) -> FinancingSection:
+        names = [f.name for f in self.facility]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"facility names must be unique; repeated: {', '.join(dup)}")
+        for r in self.sofr.curve_annual_frac:
+            if not -0.05 <= r <= 0.5:
+                raise ValueError(f"sofr.curve_annual_frac values must be in [-0.05, 0.5], got {r:g}")
+        return self
+
+
 # --------------------------------------------------------------------------------------- top level
 class Scenario(_Section):
     title: str = Field(default="", description="One line saying what the scenario is.")
@@ -408,3 +506,4 @@ class Scenario(_Section):
     tco: TcoSection = Field(default_factory=TcoSection)
     correlations: CorrelationsSection = Field(default_factory=CorrelationsSection)
     stress: StressSection | None = Field(default=None, description="Stress shocks, percentile bands and a path table (docs/stress.md); absent = no stress.")
+    financing: FinancingSection | None = Field(default=None, description="Optional debt secured on the fleet (docs/credit.md).")

@@ -130,10 +130,12 @@ def _print_comparison(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title="Stress minus baseline (common random numbers)")
+    # the headline metrics (those with a per-path paired SE); every other summary figure is in comparison.csv/json
+    shown = [r for r in rows if r.get("se_delta_crn") is not None and r["se_delta_crn"] == r["se_delta_crn"]]
+    t = Table(title="Stress minus baseline (common random numbers); every summary figure: comparison.csv")
     for col in ("scenario", "metric", "baseline", "stress", "Delta", "SE (CRN)", "SE (indep.)"):
         t.add_column(col, justify="left" if col in ("scenario", "metric") else "right")
-    for r in rows:
+    for r in shown:
         prob = r["metric"].startswith("p_") or "p_" in r["metric"].split(".")[-1][:2]
         f = (lambda x: "-" if x is None or x != x else f"{x:.4f}") if prob else (lambda x: "-" if x is None or x != x else f"{x:,.0f}")
         t.add_row(r["scenario"], r["metric"], f(r["base"]), f(r["stress"]), _fmt(r["delta"], prob), f(r["se_delta_crn"]), f(r["se_delta_independent"]))

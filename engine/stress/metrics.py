@@ -46,6 +46,15 @@ def _cohort_impaired(std: int, c: int) -> Callable:
     return lambda run: (np.asarray(run.scalars["first_impairment_month"])[:, std, c] > 0).astype(np.float64)
 
 
+def _any_facility(key: str) -> Callable:
+    """P(any facility has the event within the horizon): the per-path indicator of a (P, F) month array."""
+    return lambda run: (np.asarray(run.scalars[key]) > 0).any(axis=1).astype(np.float64)
+
+
+def _credit_loss(run) -> np.ndarray:
+    return np.asarray(run.scalars["credit_loss_usd"], np.float64).sum(axis=1)
+
+
 def metric_table(model) -> dict[str, tuple[str, Callable, str]]:
     """name -> (label, per-path function, where it is in summary.json) for ``model``."""
     out: dict[str, tuple[str, Callable, str]] = {}
@@ -58,6 +67,10 @@ def metric_table(model) -> dict[str, tuple[str, Callable, str]]:
             out[f"p_impairment_{std}_by_{lab}"] = (f"P(impairment) {std} by {lab}-12", _impaired_by(s_i, t), f"fleet.p_impairment_{std}.by_year_end.{lab}")
         out[f"expected_impairment_loss_usd_{std}"] = (f"E[impairment loss] {std}, USD", _loss(s_i), f"fleet.expected_impairment_loss_usd_{std}")
     out["expected_npv_usd"] = ("E[NPV], USD", _npv, "fleet.npv_usd.mean")
+    if getattr(model, "facilities", ()):  # credit (docs/credit.md): the portfolio = any facility
+        out["p_covenant_breach"] = ("P(covenant breach), any facility", _any_facility("credit_first_breach_month"), "credit.portfolio.p_covenant_breach.horizon")
+        out["p_default"] = ("P(default), any facility", _any_facility("credit_default_month"), "credit.portfolio.p_default.horizon")
+        out["expected_credit_loss_usd"] = ("E[credit loss], USD", _credit_loss, "credit.portfolio.expected_credit_loss_usd")
     return out
 
 

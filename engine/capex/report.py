@@ -1,0 +1,152 @@
+"""The capex cross-check table: per generation, the breakeven rental price for each criterion as a
+distribution over paths, the plan's price, and P(the plan clears each criterion) with SEs; the
+fleet breakeven utilization; written to the terminal, capex_check.json and capex_check.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from engine.capex.breakeven import CRITERIA
+from engine.summary import mean, prob, quantile
+
+LABELS = {"no_impairment": "(a) no ASC 360 impairment", "dscr": "(b) DSCR covenant, no default", "npv": "(c) NPV >= 0"}
+
+
+def _dist(x: np.ndarray) -> dict:
+    return {"p05": quantile(x, 0.05), "p50": quantile(x, 0.5), "p95": quantile(x, 0.95), "mean": mean(x)}
+
+
+def build_report(model, be: dict, *, plan_path: str, sha256: str, seed: int, n_paths: int, has_debt: bool, u_max: float) -> dict:
+    """The report dict (JSON-able): generations x criteria, and the fleet utilization block."""
+    gens = list(model.generations)
+    p0 = be["p0_usd_per_gpu_hour"]
+    out = {"plan_file": plan_path, "scenario_sha256": sha256, "seed": int(seed), "paths": int(n_paths), "criteria": list(CRITERIA), "generations": {}}
+    for g_i, g in enumerate(gens):
+        row = {"plan_price_usd_per_gpu_hour": _dist(p0[:, g_i])}
+        for k, crit in enumerate(CRITERIA):
+            if crit == "dscr" and not has_debt:
+                row[crit] = None
+                continue
+            price = be["price_mult"][:, k, g_i] * p0[:, g_i]
+            row[crit] = {
+                "breakeven_price_usd_per_gpu_hour": _dist(price),
+                "breakeven_price_multiplier": _dist(be["price_mult"][:, k, g_i]),
+                "p_plan_clears": prob(be["pass_plan"][:, k, g_i]),
+                "share_censored_low": float(be["censored_low"][:, k, g_i].mean()),
+                "share_censored_high": float(be["censored_high"][:, k, g_i].mean()),
+            }
+        ks = [k for k, c in enumerate(CRITERIA) if c != "dscr" or has_debt]
+        row["p_plan_clears_all"] = prob(be["pass_plan"][:, ks, g_i].all(axis=1))
+        out["generations"][g] = row
+    util = {}
+    for k, crit in enumerate(CRITERIA):
+        if crit == "dscr" and not has_debt:
+            util[crit] = None
+            continue
+        util[crit] = {
+            "breakeven_utilization_frac": _dist(be["utilization"][:, k]),
+            "p_plan_clears": prob(be["pass_plan_fleet"][:, k]),
+            "share_censored_low": float(be["util_censored_low"][:, k].mean()),
+            "share_censored_high": float(be["util_censored_high"][:, k].mean()),
+        }
+    out["fleet_utilization"] = util
+    out["utilization_searched_up_to_frac"] = float(u_max)
+    return out
+
+
+def csv_text(report: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["row", "criterion", "breakeven_p05", "breakeven_p50", "breakeven_p95", "breakeven_units", "plan_value_p50", "p_plan_clears", "p_plan_clears_se", "share_censored_low", "share_censored_high"])
+    for g, row in report["generations"].items():
+        for crit in report["criteria"]:
+            r = row[crit]
+            if r is None:
+                continue
+            b = r["breakeven_price_usd_per_gpu_hour"]
+            w.writerow([g, crit, b["p05"]["value"], b["p50"]["value"], b["p95"]["value"], "USD per GPU-hour", row["plan_price_usd_per_gpu_hour"]["p50"]["value"],
+                        r["p_plan_clears"]["value"], r["p_plan_clears"]["se"], r["share_censored_low"], r["share_censored_high"]])
+    for crit, r in report["fleet_utilization"].items():
+        if r is None:
+            continue
+        b = r["breakeven_utilization_frac"]
+        w.writerow(["fleet_utilization", crit, b["p05"]["value"], b["p50"]["value"], b["p95"]["value"], "1", "", r["p_plan_clears"]["value"], r["p_plan_clears"]["se"],
+                    r["share_censored_low"], r["share_censored_high"]])
+    return buf.getvalue()
+
+
+def write_report(out: Path, report: dict, resolved_toml: str, *, force: bool) -> None:
+    """capex_check.json, capex_check.csv and plan.resolved.toml, written atomically (temp dir renamed)."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        from engine.results import _clean
+
+        (tmp / "capex_check.json").write_text(json.dumps(_clean(report), indent=2) + "\n")
+        (tmp / "capex_check.csv").write_text(csv_text(report))
+        (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def print_report(report: dict) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.table import _ok, pct
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    t = Table(title=f"Capex cross-check: what has to be true ({report['paths']:,} paths, seed {report['seed']}; price = on-demand $/GPU-h at the run start; ± = one SE)")
+    t.add_column("generation", no_wrap=True)
+    t.add_column("plan price p50", justify="right")
+    for crit in report["criteria"]:
+        t.add_column(f"{LABELS[crit]}\nbreakeven p05 / p50 / p95", justify="right")
+        t.add_column("P(clears)", justify="right")
+    t.add_column("P(clears all)", justify="right")
+
+    def trio(b, fmt):
+        return " / ".join(fmt(b[q]["value"]) if _ok(b[q]) else "-" for q in ("p05", "p50", "p95"))
+
+    for g, row in report["generations"].items():
+        cells = [g, f"{row['plan_price_usd_per_gpu_hour']['p50']['value']:.2f}"]
+        for crit in report["criteria"]:
+            r = row[crit]
+            if r is None:
+                cells += ["no debt", "-"]
+                continue
+            cells += [trio(r["breakeven_price_usd_per_gpu_hour"], lambda v: f"{v:.2f}"), pct(r["p_plan_clears"])]
+        cells.append(pct(row["p_plan_clears_all"]))
+        t.add_row(*cells)
+    cells = ["fleet utilization", ""]
+    for crit in report["criteria"]:
+        r = report["fleet_utilization"][crit]
+        if r is None:
+            cells += ["no debt", "-"]
+            continue
+        cells += [trio(r["breakeven_utilization_frac"], lambda v: f"{100 * v:.0f}%"), pct(r["p_plan_clears"])]
+    cells.append("")
+    t.add_row(*cells)
+    console.print(t)
+    console.print("Breakevens at the search bounds are censored (shares in capex_check.json). Utilization is one fleet-wide input (demand.utilization_frac).")
