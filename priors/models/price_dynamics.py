@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from priors.models._likelihoods import normal_logcdf
 from priors.observations_io import read_table
 
 # numpyro runs chains in parallel only on as many XLA host devices as chains; set before jax loads.
@@ -180,9 +181,11 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
     entities = sorted(quotes["entity"].unique())
     rows = []
     med = df[(df["series"] == "market_median") & is_point]
-    # quotes behind a median (n_quotes, else n_providers): its measurement noise shrinks with it
-    n_prov = pd.to_numeric(df.get("n_quotes", pd.Series(np.nan, index=df.index)), errors="coerce")
-    n_prov = n_prov.fillna(pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce"))
+    # distinct providers behind a median (n_providers, else n_quotes): its composition noise shrinks
+    # with it. Providers, not quotes: one provider's several SKUs move together, and the median of
+    # 18 quotes from 2 providers (A100, 2023-01) is still two providers' lists
+    n_prov = pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce")
+    n_prov = n_prov.fillna(pd.to_numeric(df.get("n_quotes", pd.Series(np.nan, index=df.index)), errors="coerce"))
     for i, r in med.iterrows():
         n = n_prov.get(i, np.nan)
         rows.append(dict(g=r.g, t=r.t, b=r.b, c=r.c, k=-1, kind=KINDS.index(f"median_{r.basis}"), y=np.log(r.lo),
@@ -291,7 +294,9 @@ def build_model(obs: PriceObs):
         # with the random walk (and is implausible for list-price medians of a few providers)
         sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([20.0, 10.0, 10.0, 10.0]), dims="kind")
         s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
-        k_comp = pm.Gamma("composition_exponent", alpha=4.0, beta=4.0)  # 1 = sampling-like 1/n
+        # variance ~ n^-kappa; kappa = 1 is sampling-like 1/n, and a median of 1-2 providers' lists is
+        # worse than a sample (one provider's list is not the market): the prior allows steep decay
+        k_comp = pm.LogNormal("composition_exponent", mu=np.log(2.0), sigma=0.75)
         pm.Deterministic("log_level_offset", beta[None, :, None] + gamma[None, None, :] + delta[:, :, None],
                          dims=("generation", "basis", "provider_class"))
 
@@ -312,21 +317,10 @@ def build_model(obs: PriceObs):
             z_hi = (np.where(fin_hi, hi, 0.0) - mu_i) / s_q
             z_lo = (np.where(fin_lo, lo, 0.0) - mu_i) / s_q
             # log(Phi(z_hi) - Phi(z_lo)) for a range; log Phi(z_hi) below a bound; log Phi(-z_lo) above one
-            lp_both = pm.math.logdiffexp(_log_ndtr(z_hi), _log_ndtr(z_lo))
-            lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, _log_ndtr(z_hi), _log_ndtr(-z_lo)))
+            lp_both = pm.math.logdiffexp(normal_logcdf(z_hi), normal_logcdf(z_lo))
+            lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, normal_logcdf(z_hi), normal_logcdf(-z_lo)))
             pm.Potential("interval_loglik", lp.sum())
     return model
-
-
-def _log_ndtr(x):
-    """log Phi(x), stable in the lower tail (the JAX backend has no erfcx, which pm.logcdf needs)."""
-    import pytensor.tensor as pt
-
-    xl = pt.maximum(x, -5.0)
-    xs = pt.minimum(x, -5.0)
-    direct = pt.log(0.5 * pt.erfc(-xl / np.sqrt(2.0)))
-    asym = -0.5 * xs**2 - pt.log(-xs) - 0.5 * np.log(2 * np.pi) + pt.log1p(-1.0 / xs**2 + 3.0 / xs**4)
-    return pt.where(x > -5.0, direct, asym)
 
 
 def _post(idata, name):
