@@ -77,10 +77,16 @@ BASES = ["on_demand", "reserved", "spot", "marketplace"]
 CLASSES = ["neocloud", "hyperscaler", "marketplace"]
 KINDS = ["median_on_demand", "median_reserved", "median_spot", "quote"]
 RAMP_MONTHS = 6
-# Student-t(4) measurement noise on point observations: a median of 1-2 providers' list prices, or a
-# mislabelled scrape, jumps now and then (e.g. the A100 median of 2023-01, 4.09 vs ~1.8 around it);
-# normal noise would let those few jumps inflate the noise scale of every month (and the forecasts).
-NU = 4.0
+# Student-t measurement noise on point observations with its degrees of freedom estimated, one for
+# the market medians and one for the single-provider quotes. A median of a few providers' sticky
+# list prices mostly does not move and now and then jumps when the provider mix changes (2024: the
+# median month-on-month |log change| of the on-demand medians is 0.025 while their sd is 0.145; a
+# normal has median |x| = 0.67 sd): the tail weight is a property of the data, not a constant. A
+# fixed nu = 4 forced one scale to cover both the calm months and the jumps, which widened every
+# forecast interval (see docs/priors.md, "Backtest"). Prior nu ~ Gamma(2, 0.1) (Juarez and Steel
+# 2010; mean 20, P(nu < 1) = 0.5 %).
+NU_GROUPS = ["median", "quote"]
+NU_PRIOR = (2.0, 0.1)
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
@@ -92,7 +98,7 @@ UNDERCUTS = {"H100": ["A100"], "H200": ["H100"], "B200": ["H100", "H200"]}
 GATE_VARS = [
     "decline_rate_mean", "decline_rate_sd", "decline_rate_per_month",
     "volatility_log_mean", "volatility_log_sd", "volatility_per_month",
-    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "quote_offset",
+    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "noise_dof", "quote_offset",
     "log_level_end",
 ]
 ENGINE_VARS = {
@@ -220,7 +226,28 @@ def load_observations(as_of: str | None = None) -> PriceObs:
     return prepare(prices, launches, as_of)
 
 
-def build_model(obs: PriceObs):
+def launch_age_years(obs: PriceObs) -> np.ndarray:
+    """(G, T) age since each generation's volume launch, in years, centred at 2 years (AGE_REF_YEARS);
+    from launches.csv (the launch rows known at the cutoff; a generation without one gets 0)."""
+    start_mi = _month_index(pd.Timestamp(obs.months[0] + "-01"))
+    t_abs = start_mi + np.arange(obs.T)
+    out = np.zeros((len(GENERATIONS), obs.T))
+    for g, gen in enumerate(GENERATIONS):
+        rows = obs.launches[obs.launches["generation"] == gen] if len(obs.launches) else []
+        if len(rows):
+            y, m = map(int, str(rows.iloc[0]["volume_month"]).split("-"))
+            out[g] = (t_abs - (y * 12 + m - 1)) / 12.0 - AGE_REF_YEARS
+    return out
+
+
+AGE_REF_YEARS = 2.0
+AGE_SLOPE_PRIOR_SD = 0.01  # per month per year of age: +-0.01 lets the decline change by 1 %/month a year
+
+
+def build_model(obs: PriceObs, age_slope: bool = False):
+    """The PyMC model. ``age_slope=True`` adds a decline that changes with age since launch,
+    r[g,t] = r[g] + b_age (age[g,t] - 2 years), b_age ~ N(0, AGE_SLOPE_PRIOR_SD): an experiment
+    (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -228,7 +255,7 @@ def build_model(obs: PriceObs):
     coords = {
         "generation": GENERATIONS, "month": obs.months,
         "basis": BASES, "provider_class": CLASSES, "priced_basis": ["reserved", "spot"],
-        "other_class": ["hyperscaler", "marketplace"], "provider": obs.entities or ["none"], "kind": KINDS,
+        "other_class": ["hyperscaler", "marketplace"], "provider": obs.entities or ["none"], "kind": KINDS, "noise_group": NU_GROUPS,
         "obs": np.arange(len(obs.point)), "interval_obs": np.arange(len(obs.interval)),
     }
     P, I = obs.point, obs.interval
@@ -254,7 +281,11 @@ def build_model(obs: PriceObs):
         active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)  # month t has an increment from t-1
         dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
         logf = pt.log1p(-f)
-        drift = -r[:, None] * active + logf * dS
+        if age_slope:
+            b_age = pm.Normal("decline_age_slope", 0.0, AGE_SLOPE_PRIOR_SD)
+            drift = -(r[:, None] + b_age * launch_age_years(obs)) * active + logf * dS
+        else:
+            drift = -r[:, None] * active + logf * dS
         start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
         if RW_PARAM == "centred":
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
@@ -296,6 +327,7 @@ def build_model(obs: PriceObs):
         s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
         # variance ~ n^-kappa; kappa = 1 is sampling-like 1/n, and a median of 1-2 providers' lists is
         # worse than a sample (one provider's list is not the market): the prior allows steep decay
+        nu = pm.Gamma("noise_dof", alpha=NU_PRIOR[0], beta=NU_PRIOR[1], dims="noise_group")
         k_comp = pm.LogNormal("composition_exponent", mu=np.log(2.0), sigma=0.75)
         pm.Deterministic("log_level_offset", beta[None, :, None] + gamma[None, None, :] + delta[:, :, None],
                          dims=("generation", "basis", "provider_class"))
@@ -307,7 +339,8 @@ def build_model(obs: PriceObs):
             inv_n = P.inv_n.values
             comp_i = pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0)
             sd_i = pt.sqrt(sd[P.kind.values] ** 2 + comp_i)
-            pm.StudentT("y", nu=NU, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
+            nu_i = nu[(P.kind.values == KINDS.index("quote")).astype(int)]
+            pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
         if len(I):
             mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
                     + e[I.k.values] + q_off[I.g.values])
@@ -344,10 +377,12 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     comp = _post(idata, "composition_sd")
     kexp = _post(idata, "composition_exponent")
     level = _post(idata, "log_level_end")
+    nu_med = _post(idata, "noise_dof")[:, NU_GROUPS.index("median")]
     n = r.shape[0]
     if max_samples is not None and n > max_samples:
         idx = np.sort(rng.choice(n, max_samples, replace=False))
         r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
+        nu_med = nu_med[idx]
         n = max_samples
     n_prov = cutoff_providers(obs)
     sd_od = np.sqrt(floor[:, None] ** 2 + comp[:, None] ** 2 * n_prov[None, :] ** (-kexp[:, None]))  # (samples, G)
@@ -356,7 +391,7 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
-    lr = lr + sd_od[:, :, None] * rng.standard_t(NU, (n, G, horizon))
+    lr = lr + sd_od[:, :, None] * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
 
 
@@ -396,7 +431,8 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
             e = np.zeros((nc, nd, 1))
         qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
         mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
-        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(NU, mu.shape))
+        nu = post["noise_dof"].values[:, :, (P.kind.values == KINDS.index("quote")).astype(int)]  # (c, d, obs)
+        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(nu, mu.shape))
     H = 12
     # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
     lr = forecast_log_ratio(idata, obs, H, seed=seed + 2).reshape(nc, nd, len(GENERATIONS), H)
