@@ -21,8 +21,9 @@ Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data mo
     a[g]   = m[g,t1] - r[g] gap + log(1 - f) (S[g,T-1] - S[g,t1]) + sigma[g] sqrt(gap) z[g]   (gap = T-1-t1)
              (a generation without data: a[g] ~ N(log 3, 1))
     y_i    = m[g_i,t_i] + beta[b_i] + gamma[c_i] + delta[g_i,b_i] + [quote] (q[g_i] + e[k_i]) + eps_i
-    eps_i  ~ StudentT(4, 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point observations;
-             n_i = quotes behind an on-demand median, the composition term is 0 for the others)
+    eps_i  ~ StudentT(nu[grp_i], 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point
+             observations; n_i = distinct providers behind a median, the composition term is 0 for
+             single-provider quotes; grp = median or quote)
     P(lo_i <= y_i <= hi_i) under N(mu_i, s[quote])                  (interval observations, log bounds)
 
 m[g,t] is the log on-demand market price (the median series) of generation g; a[g] its level at the
@@ -35,7 +36,11 @@ marketplace class, whose offset carries it); delta[g,b] the generation-specific 
 reserved and spot discounts; q[g] the mean level of a generation's single-provider quotes relative to
 its market median; e[k] a provider effect. The walk is centred (the increments are the parameters):
 most months are pinned by several observations, where this samples without divergences.
-Age since launch is not a covariate: with four generations it is confounded with the generation.
+Age since launch is not a covariate of the shipped model: each generation's data cover a different
+age span (A100 2.2-5.1 years, H100 0-2 years, H200 and B200 under 1 year), so within the data age is
+calendar time within a generation and generation across them; ``build_model(obs, age_slope=True)``
+adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experiments/age_since_launch.py
+(result in docs/priors.md).
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
@@ -45,9 +50,11 @@ Priors (weakly informative, on the monthly log scale):
     gamma_hyperscaler ~ N(log 1.5, 0.5), gamma_marketplace ~ N(0, 0.5)
     delta[g,b] = s_delta zd[g,b], s_delta ~ HalfNormal(0.15);  e[k] = s_e ze[k], s_e ~ HalfNormal(0.5)
     q[g] ~ N(0, 0.3)
-    s[kind] ~ Gamma(2, 20) for the on-demand median's floor, Gamma(2, 10) for the others (zero-avoiding);
-    s_comp ~ Gamma(2, 5), kappa ~ Gamma(4, 4) (kappa = 1: sampling-like 1/n; a median of a few
-    providers' list prices jumps when the provider mix changes)
+    s[kind] ~ Gamma(2, 40) for the on-demand median's floor (its noise as the provider count grows),
+    Gamma(2, 10) for the others (zero-avoiding);
+    s_comp ~ Gamma(2, 5), kappa ~ LogNormal(log 2, 0.75) (kappa = 1: sampling-like 1/n; a median of
+    1-2 providers' list prices is worse than a sample, so steeper decay is allowed)
+    nu[grp] ~ Gamma(2, 0.1) (Juarez and Steel 2010)
 
 ENGINE_VARS (posterior group, Deterministics): decline_rate_per_month[generation] = r[g] (the
 forward-looking drift without launch steps; a generation with little data gets its partially pooled
@@ -86,6 +93,7 @@ RAMP_MONTHS = 6
 # forecast interval (see docs/priors.md, "Backtest"). Prior nu ~ Gamma(2, 0.1) (Juarez and Steel
 # 2010; mean 20, P(nu < 1) = 0.5 %).
 NU_GROUPS = ["median", "quote"]
+OD_FLOOR_PRIOR_RATE = 40.0  # obs_sd[median_on_demand] ~ Gamma(2, 40): see build_model
 NU_PRIOR = (2.0, 0.1)
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
@@ -322,8 +330,13 @@ def build_model(obs: PriceObs, age_slope: bool = False):
         # scraped providers and products are not the median's mix)
         q_off = pm.Normal("quote_offset", 0.0, 0.3, dims="generation")
         # zero-avoiding Gamma(2, .) priors on the noise scales: a noise sd pushed to 0 makes a funnel
-        # with the random walk (and is implausible for list-price medians of a few providers)
-        sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([20.0, 10.0, 10.0, 10.0]), dims="kind")
+        # with the random walk. For the on-demand median, obs_sd is the floor its noise tends to as
+        # the number of providers grows (the composition term carries the few-provider noise):
+        # Gamma(2, 40), mean 0.05. The former Gamma(2, 20) (mean 0.1) put the floor alone at the size
+        # of the whole month-on-month variation of the medians of 4+ providers (sd of log changes
+        # 0.03-0.06), and with ~10 such medians before 2024 the data could not pull it down: every
+        # forecast then carried ~0.1 of noise the medians do not show (docs/priors.md, "Backtest").
+        sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([OD_FLOOR_PRIOR_RATE, 10.0, 10.0, 10.0]), dims="kind")
         s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
         # variance ~ n^-kappa; kappa = 1 is sampling-like 1/n, and a median of 1-2 providers' lists is
         # worse than a sample (one provider's list is not the market): the prior allows steep decay
