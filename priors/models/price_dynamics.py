@@ -37,7 +37,7 @@ reserved and spot discounts; q[g] the mean level of a generation's single-provid
 its market median; e[k] a provider effect. The walk is centred (the increments are the parameters):
 most months are pinned by several observations, where this samples without divergences.
 Age since launch is not a covariate of the shipped model: each generation's data cover a different
-age span (A100 2.2-5.1 years, H100 0-2 years, H200 and B200 under 1 year), so within the data age is
+age span (A100 2.2-5.1 years, H100 -0.4 to 2.9, H200 0.4-1.0, B200 0.3-1.4), so within the data age is
 calendar time within a generation and generation across them; ``build_model(obs, age_slope=True)``
 adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experiments/age_since_launch.py
 (result in docs/priors.md).
