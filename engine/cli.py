@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=20261126, help="sampler seed (default 20261126)")
     f.add_argument("--allow-unconverged", action="store_true", help="save a posterior that fails the gate (marked as failed in the file)")
     f.add_argument("--out-dir", help="where to write <model>.nc (default: priors/fitted/)")
+    f.add_argument("--check", action="store_true", help="refit with each shipped file's seed into a temporary folder and check it reproduces the shipped posterior (same data hash, means within 4.5 combined MCSE, gate passed); writes nothing")
 
     b = sub.add_parser("backtest", help="fit rental-price dynamics as of past dates and score the forecasts against later data")
     b.add_argument("--as-of", action="append", required=True, help="forecast origin YYYY-MM (repeat for rolling origins)")
@@ -269,6 +270,10 @@ def cmd_fit(args) -> int:
     from priors.fit import FITTED, GateError, fit
 
     console = Console(width=None if sys.stdout.isatty() else 140)
+    if getattr(args, "check", False):
+        from priors.reproduce_cli import check_models
+
+        return check_models(names, Path(args.out_dir) if args.out_dir else FITTED, console)
     status = 0
     for name in names:
         try:

@@ -108,6 +108,34 @@ def _coverage(rows: pd.DataFrame, who: str) -> dict[str, float]:
     return {f"{int(lv * 100)}": float(rows[f"{who}_in{int(lv * 100)}"].mean()) if len(rows) else float("nan") for lv in LEVELS}
 
 
+def coverage_uncertainty(rows: pd.DataFrame, who: str = "model", n_boot: int = 4000, seed: int = 0) -> dict:
+    """How well the scored sample pins a coverage down. The later observations of one generation
+    from one origin share one forecast path and move together, so they are not independent: the
+    honest unit is the trajectory (origin x generation). Returns, per level, the Wilson 90 %
+    interval as if all observations were independent (optimistic) and a 90 % percentile interval
+    from resampling whole trajectories (n_boot resamples, seeded)."""
+    out = {"n_obs": int(len(rows)), "n_trajectories": 0}
+    if not len(rows):
+        return out
+    keys = rows["as_of"].astype(str) + "/" + rows["generation"].astype(str)
+    groups = [g.index.to_numpy() for _, g in rows.groupby(keys)]
+    out["n_trajectories"] = len(groups)
+    rng = np.random.default_rng(seed)
+    z = 1.6449  # two-sided 90 %
+    for lv in LEVELS:
+        col = rows[f"{who}_in{int(lv * 100)}"].to_numpy(float)
+        n, p = col.size, col.mean()
+        c = (p + z * z / (2 * n)) / (1 + z * z / n)
+        h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        sums = np.array([col[g].sum() for g in groups])
+        cnts = np.array([g.size for g in groups])
+        pick = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+        boot = sums[pick].sum(1) / cnts[pick].sum(1)
+        out[f"{int(lv * 100)}"] = {"coverage": float(p), "wilson90_independent": [float(c - h), float(c + h)],
+                                   "trajectory_bootstrap90": [float(np.quantile(boot, 0.05)), float(np.quantile(boot, 0.95))]}
+    return out
+
+
 def _summary(rows: pd.DataFrame) -> dict:
     return {
         "n_obs": int(len(rows)),
@@ -262,6 +290,7 @@ def rolling(origins: list[str], horizon: int, out_dir: Path, seed: int, **kw) ->
         "calibrated_80": bool(TARGET_80[0] <= cov80 <= TARGET_80[1]),
         "target_80": list(TARGET_80),
         "crps_model_not_worse_than_rw": bool(len(rows) and pooled["crps_model"] <= pooled["crps_rw"]),
+        "coverage_uncertainty_model": coverage_uncertainty(rows, "model", seed=seed) if len(rows) else {},
         "per_origin": [{k: s[k] for k in ("as_of", "n_obs", "coverage_model", "coverage_rw", "crps_model", "crps_rw", "diagnostics", "sampling_seconds")} for s in per],
     }
     (out_dir / "rolling_summary.json").write_text(json.dumps(res, indent=2))

@@ -21,8 +21,9 @@ Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data mo
     a[g]   = m[g,t1] - r[g] gap + log(1 - f) (S[g,T-1] - S[g,t1]) + sigma[g] sqrt(gap) z[g]   (gap = T-1-t1)
              (a generation without data: a[g] ~ N(log 3, 1))
     y_i    = m[g_i,t_i] + beta[b_i] + gamma[c_i] + delta[g_i,b_i] + [quote] (q[g_i] + e[k_i]) + eps_i
-    eps_i  ~ StudentT(4, 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point observations;
-             n_i = quotes behind an on-demand median, the composition term is 0 for the others)
+    eps_i  ~ StudentT(nu[grp_i], 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point
+             observations; n_i = distinct providers behind a median, the composition term is 0 for
+             single-provider quotes; grp = median or quote)
     P(lo_i <= y_i <= hi_i) under N(mu_i, s[quote])                  (interval observations, log bounds)
 
 m[g,t] is the log on-demand market price (the median series) of generation g; a[g] its level at the
@@ -35,7 +36,11 @@ marketplace class, whose offset carries it); delta[g,b] the generation-specific 
 reserved and spot discounts; q[g] the mean level of a generation's single-provider quotes relative to
 its market median; e[k] a provider effect. The walk is centred (the increments are the parameters):
 most months are pinned by several observations, where this samples without divergences.
-Age since launch is not a covariate: with four generations it is confounded with the generation.
+Age since launch is not a covariate of the shipped model: each generation's data cover a different
+age span (A100 2.2-5.1 years, H100 -0.4 to 2.9, H200 0.4-1.0, B200 0.3-1.4), so within the data age is
+calendar time within a generation and generation across them; ``build_model(obs, age_slope=True)``
+adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experiments/age_since_launch.py
+(result in docs/priors.md).
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
@@ -45,9 +50,11 @@ Priors (weakly informative, on the monthly log scale):
     gamma_hyperscaler ~ N(log 1.5, 0.5), gamma_marketplace ~ N(0, 0.5)
     delta[g,b] = s_delta zd[g,b], s_delta ~ HalfNormal(0.15);  e[k] = s_e ze[k], s_e ~ HalfNormal(0.5)
     q[g] ~ N(0, 0.3)
-    s[kind] ~ Gamma(2, 20) for the on-demand median's floor, Gamma(2, 10) for the others (zero-avoiding);
-    s_comp ~ Gamma(2, 5), kappa ~ Gamma(4, 4) (kappa = 1: sampling-like 1/n; a median of a few
-    providers' list prices jumps when the provider mix changes)
+    s[kind] ~ Gamma(2, 40) for the on-demand median's floor (its noise as the provider count grows),
+    Gamma(2, 10) for the others (zero-avoiding);
+    s_comp ~ Gamma(2, 5), kappa ~ LogNormal(log 2, 0.75) (kappa = 1: sampling-like 1/n; a median of
+    1-2 providers' list prices is worse than a sample, so steeper decay is allowed)
+    nu[grp] ~ Gamma(2, 0.1) (Juarez and Steel 2010)
 
 ENGINE_VARS (posterior group, Deterministics): decline_rate_per_month[generation] = r[g] (the
 forward-looking drift without launch steps; a generation with little data gets its partially pooled
@@ -63,6 +70,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from priors.models._likelihoods import normal_logcdf
 from priors.observations_io import read_table
 
 # numpyro runs chains in parallel only on as many XLA host devices as chains; set before jax loads.
@@ -76,10 +84,17 @@ BASES = ["on_demand", "reserved", "spot", "marketplace"]
 CLASSES = ["neocloud", "hyperscaler", "marketplace"]
 KINDS = ["median_on_demand", "median_reserved", "median_spot", "quote"]
 RAMP_MONTHS = 6
-# Student-t(4) measurement noise on point observations: a median of 1-2 providers' list prices, or a
-# mislabelled scrape, jumps now and then (e.g. the A100 median of 2023-01, 4.09 vs ~1.8 around it);
-# normal noise would let those few jumps inflate the noise scale of every month (and the forecasts).
-NU = 4.0
+# Student-t measurement noise on point observations with its degrees of freedom estimated, one for
+# the market medians and one for the single-provider quotes. A median of a few providers' sticky
+# list prices mostly does not move and now and then jumps when the provider mix changes (2024: the
+# median month-on-month |log change| of the on-demand medians is 0.025 while their sd is 0.145; a
+# normal has median |x| = 0.67 sd): the tail weight is a property of the data, not a constant. A
+# fixed nu = 4 forced one scale to cover both the calm months and the jumps, which widened every
+# forecast interval (see docs/priors.md, "Backtest"). Prior nu ~ Gamma(2, 0.1) (Juarez and Steel
+# 2010; mean 20, P(nu < 1) = 0.5 %).
+NU_GROUPS = ["median", "quote"]
+OD_FLOOR_PRIOR_RATE = 40.0  # obs_sd[median_on_demand] ~ Gamma(2, 40): see build_model
+NU_PRIOR = (2.0, 0.1)
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
@@ -91,7 +106,7 @@ UNDERCUTS = {"H100": ["A100"], "H200": ["H100"], "B200": ["H100", "H200"]}
 GATE_VARS = [
     "decline_rate_mean", "decline_rate_sd", "decline_rate_per_month",
     "volatility_log_mean", "volatility_log_sd", "volatility_per_month",
-    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "quote_offset",
+    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "noise_dof", "quote_offset",
     "log_level_end",
 ]
 ENGINE_VARS = {
@@ -180,9 +195,11 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
     entities = sorted(quotes["entity"].unique())
     rows = []
     med = df[(df["series"] == "market_median") & is_point]
-    # quotes behind a median (n_quotes, else n_providers): its measurement noise shrinks with it
-    n_prov = pd.to_numeric(df.get("n_quotes", pd.Series(np.nan, index=df.index)), errors="coerce")
-    n_prov = n_prov.fillna(pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce"))
+    # distinct providers behind a median (n_providers, else n_quotes): its composition noise shrinks
+    # with it. Providers, not quotes: one provider's several SKUs move together, and the median of
+    # 18 quotes from 2 providers (A100, 2023-01) is still two providers' lists
+    n_prov = pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce")
+    n_prov = n_prov.fillna(pd.to_numeric(df.get("n_quotes", pd.Series(np.nan, index=df.index)), errors="coerce"))
     for i, r in med.iterrows():
         n = n_prov.get(i, np.nan)
         rows.append(dict(g=r.g, t=r.t, b=r.b, c=r.c, k=-1, kind=KINDS.index(f"median_{r.basis}"), y=np.log(r.lo),
@@ -217,7 +234,28 @@ def load_observations(as_of: str | None = None) -> PriceObs:
     return prepare(prices, launches, as_of)
 
 
-def build_model(obs: PriceObs):
+def launch_age_years(obs: PriceObs) -> np.ndarray:
+    """(G, T) age since each generation's volume launch, in years, centred at 2 years (AGE_REF_YEARS);
+    from launches.csv (the launch rows known at the cutoff; a generation without one gets 0)."""
+    start_mi = _month_index(pd.Timestamp(obs.months[0] + "-01"))
+    t_abs = start_mi + np.arange(obs.T)
+    out = np.zeros((len(GENERATIONS), obs.T))
+    for g, gen in enumerate(GENERATIONS):
+        rows = obs.launches[obs.launches["generation"] == gen] if len(obs.launches) else []
+        if len(rows):
+            y, m = map(int, str(rows.iloc[0]["volume_month"]).split("-"))
+            out[g] = (t_abs - (y * 12 + m - 1)) / 12.0 - AGE_REF_YEARS
+    return out
+
+
+AGE_REF_YEARS = 2.0
+AGE_SLOPE_PRIOR_SD = 0.01  # per month per year of age: +-0.01 lets the decline change by 1 %/month a year
+
+
+def build_model(obs: PriceObs, age_slope: bool = False):
+    """The PyMC model. ``age_slope=True`` adds a decline that changes with age since launch,
+    r[g,t] = r[g] + b_age (age[g,t] - 2 years), b_age ~ N(0, AGE_SLOPE_PRIOR_SD): an experiment
+    (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -225,7 +263,7 @@ def build_model(obs: PriceObs):
     coords = {
         "generation": GENERATIONS, "month": obs.months,
         "basis": BASES, "provider_class": CLASSES, "priced_basis": ["reserved", "spot"],
-        "other_class": ["hyperscaler", "marketplace"], "provider": obs.entities or ["none"], "kind": KINDS,
+        "other_class": ["hyperscaler", "marketplace"], "provider": obs.entities or ["none"], "kind": KINDS, "noise_group": NU_GROUPS,
         "obs": np.arange(len(obs.point)), "interval_obs": np.arange(len(obs.interval)),
     }
     P, I = obs.point, obs.interval
@@ -251,7 +289,11 @@ def build_model(obs: PriceObs):
         active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)  # month t has an increment from t-1
         dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
         logf = pt.log1p(-f)
-        drift = -r[:, None] * active + logf * dS
+        if age_slope:
+            b_age = pm.Normal("decline_age_slope", 0.0, AGE_SLOPE_PRIOR_SD)
+            drift = -(r[:, None] + b_age * launch_age_years(obs)) * active + logf * dS
+        else:
+            drift = -r[:, None] * active + logf * dS
         start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
         if RW_PARAM == "centred":
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
@@ -288,10 +330,18 @@ def build_model(obs: PriceObs):
         # scraped providers and products are not the median's mix)
         q_off = pm.Normal("quote_offset", 0.0, 0.3, dims="generation")
         # zero-avoiding Gamma(2, .) priors on the noise scales: a noise sd pushed to 0 makes a funnel
-        # with the random walk (and is implausible for list-price medians of a few providers)
-        sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([20.0, 10.0, 10.0, 10.0]), dims="kind")
+        # with the random walk. For the on-demand median, obs_sd is the floor its noise tends to as
+        # the number of providers grows (the composition term carries the few-provider noise):
+        # Gamma(2, 40), mean 0.05. The former Gamma(2, 20) (mean 0.1) put the floor alone at the size
+        # of the whole month-on-month variation of the medians of 4+ providers (sd of log changes
+        # 0.03-0.06), and with ~10 such medians before 2024 the data could not pull it down: every
+        # forecast then carried ~0.1 of noise the medians do not show (docs/priors.md, "Backtest").
+        sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([OD_FLOOR_PRIOR_RATE, 10.0, 10.0, 10.0]), dims="kind")
         s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
-        k_comp = pm.Gamma("composition_exponent", alpha=4.0, beta=4.0)  # 1 = sampling-like 1/n
+        # variance ~ n^-kappa; kappa = 1 is sampling-like 1/n, and a median of 1-2 providers' lists is
+        # worse than a sample (one provider's list is not the market): the prior allows steep decay
+        nu = pm.Gamma("noise_dof", alpha=NU_PRIOR[0], beta=NU_PRIOR[1], dims="noise_group")
+        k_comp = pm.LogNormal("composition_exponent", mu=np.log(2.0), sigma=0.75)
         pm.Deterministic("log_level_offset", beta[None, :, None] + gamma[None, None, :] + delta[:, :, None],
                          dims=("generation", "basis", "provider_class"))
 
@@ -302,7 +352,8 @@ def build_model(obs: PriceObs):
             inv_n = P.inv_n.values
             comp_i = pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0)
             sd_i = pt.sqrt(sd[P.kind.values] ** 2 + comp_i)
-            pm.StudentT("y", nu=NU, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
+            nu_i = nu[(P.kind.values == KINDS.index("quote")).astype(int)]
+            pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
         if len(I):
             mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
                     + e[I.k.values] + q_off[I.g.values])
@@ -312,21 +363,10 @@ def build_model(obs: PriceObs):
             z_hi = (np.where(fin_hi, hi, 0.0) - mu_i) / s_q
             z_lo = (np.where(fin_lo, lo, 0.0) - mu_i) / s_q
             # log(Phi(z_hi) - Phi(z_lo)) for a range; log Phi(z_hi) below a bound; log Phi(-z_lo) above one
-            lp_both = pm.math.logdiffexp(_log_ndtr(z_hi), _log_ndtr(z_lo))
-            lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, _log_ndtr(z_hi), _log_ndtr(-z_lo)))
+            lp_both = pm.math.logdiffexp(normal_logcdf(z_hi), normal_logcdf(z_lo))
+            lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, normal_logcdf(z_hi), normal_logcdf(-z_lo)))
             pm.Potential("interval_loglik", lp.sum())
     return model
-
-
-def _log_ndtr(x):
-    """log Phi(x), stable in the lower tail (the JAX backend has no erfcx, which pm.logcdf needs)."""
-    import pytensor.tensor as pt
-
-    xl = pt.maximum(x, -5.0)
-    xs = pt.minimum(x, -5.0)
-    direct = pt.log(0.5 * pt.erfc(-xl / np.sqrt(2.0)))
-    asym = -0.5 * xs**2 - pt.log(-xs) - 0.5 * np.log(2 * np.pi) + pt.log1p(-1.0 / xs**2 + 3.0 / xs**4)
-    return pt.where(x > -5.0, direct, asym)
 
 
 def _post(idata, name):
@@ -350,10 +390,12 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     comp = _post(idata, "composition_sd")
     kexp = _post(idata, "composition_exponent")
     level = _post(idata, "log_level_end")
+    nu_med = _post(idata, "noise_dof")[:, NU_GROUPS.index("median")]
     n = r.shape[0]
     if max_samples is not None and n > max_samples:
         idx = np.sort(rng.choice(n, max_samples, replace=False))
         r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
+        nu_med = nu_med[idx]
         n = max_samples
     n_prov = cutoff_providers(obs)
     sd_od = np.sqrt(floor[:, None] ** 2 + comp[:, None] ** 2 * n_prov[None, :] ** (-kexp[:, None]))  # (samples, G)
@@ -362,7 +404,7 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
-    lr = lr + sd_od[:, :, None] * rng.standard_t(NU, (n, G, horizon))
+    lr = lr + sd_od[:, :, None] * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
 
 
@@ -402,7 +444,8 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
             e = np.zeros((nc, nd, 1))
         qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
         mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
-        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(NU, mu.shape))
+        nu = post["noise_dof"].values[:, :, (P.kind.values == KINDS.index("quote")).astype(int)]  # (c, d, obs)
+        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(nu, mu.shape))
     H = 12
     # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
     lr = forecast_log_ratio(idata, obs, H, seed=seed + 2).reshape(nc, nd, len(GENERATIONS), H)

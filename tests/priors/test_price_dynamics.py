@@ -171,3 +171,43 @@ def test_derive_market_recreates_the_tables(tmp_path):
     derive_market.main(["--out", str(tmp_path)])
     for name in ("rental_prices.csv", "launches.csv"):
         assert (tmp_path / name).read_bytes() == (OBS_DIR / name).read_bytes()
+
+
+def test_launch_age_is_months_since_volume_launch_in_years():
+    obs = pdm.load_observations("2024-06")
+    age = pdm.launch_age_years(obs) + pdm.AGE_REF_YEARS
+    t = obs.months.index("2024-06")
+    # H100 volume shipments 2023-06 (launches.csv): 12 months later = 1.0 year; A100 launched 2020-05: 49 months
+    assert age[pdm.GENERATIONS.index("H100"), t] == pytest.approx(1.0)
+    assert age[pdm.GENERATIONS.index("A100"), t] == pytest.approx(49 / 12)
+    # B200 (volume 2024-12) is not known as of 2024-06: no age, 0 after centring
+    assert (pdm.launch_age_years(obs)[pdm.GENERATIONS.index("B200")] == 0).all()
+
+
+def test_composition_noise_counts_providers_not_quotes():
+    # the A100 median of 2023-01 rests on 18 quotes from 2 providers (rental_prices.csv): precision of 2
+    obs = pdm.load_observations("2023-03")
+    P = obs.point
+    row = P[(P.g == pdm.GENERATIONS.index("A100")) & (P.kind == pdm.KINDS.index("median_on_demand"))
+            & (P.t == obs.months.index("2023-01"))]
+    assert len(row) == 1 and row.inv_n.iloc[0] == pytest.approx(1 / 2)
+
+
+def test_coverage_uncertainty_resamples_whole_trajectories():
+    from priors.backtest import coverage_uncertainty
+
+    # trajectory A: 3 later observations inside the 80 % interval; trajectory B: 1 outside -> 3/4
+    rows = pd.DataFrame({"as_of": ["2024-06"] * 4, "generation": ["A100"] * 3 + ["H100"],
+                         **{f"model_in{k}": [True, True, True, False] for k in (50, 80, 95)}})
+    u = coverage_uncertainty(rows, "model", n_boot=4000, seed=0)
+    assert u["n_obs"] == 4 and u["n_trajectories"] == 2
+    c = u["80"]
+    assert c["coverage"] == 0.75
+    # resampling 2 trajectories: BB (coverage 0) and AA (coverage 1) each have probability 1/4 > 5 %,
+    # so the 5 % and 95 % bootstrap quantiles are exactly 0 and 1
+    assert c["trajectory_bootstrap90"] == [0.0, 1.0]
+    # Wilson 90 % interval for 3 of 4 by hand: z = 1.6449, z^2 = 2.7057; centre (0.75 + z^2/8) /
+    # (1 + z^2/4) = 1.0882 / 1.6764 = 0.6491; half-width z sqrt(0.75*0.25/4 + z^2/64) / (1 + z^2/4)
+    # = 1.6449 * sqrt(0.046875 + 0.042277) / 1.6764 = 0.2930
+    lo, hi = c["wilson90_independent"]
+    assert lo == pytest.approx(0.6491 - 0.2930, abs=2e-4) and hi == pytest.approx(0.6491 + 0.2930, abs=2e-4)

@@ -1,0 +1,1 @@
+"""Fits that support a modelling choice written in docs/priors.md; not part of `rackrisk fit`."""
