@@ -25,7 +25,7 @@ from engine.compile import Model
 def _configure_jax(dtype: str) -> None:
     import jax
 
-    # counter-based, shape-partitionable threefry: a draw's bits depend on its key and position only
+    # draws come from engine.random's counter-based hash; threefry stays partitionable for any other use
     jax.config.update("jax_threefry_partitionable", True)
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)  # process-wide (JAX has no per-call switch)
