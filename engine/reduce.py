@@ -142,29 +142,33 @@ class Column:
         s2 = self.s2[j] + 2 * c * self.s1[j] + n * c * c
         return n, float(s), float(s2)
 
-    def value_at_rank(self, j: int, r: float) -> tuple[float, bool]:
-        """Approximate (exact for integer columns) order statistic at 0-based fractional rank r.
+    def order_statistic(self, j: int, i: int) -> tuple[float, bool]:
+        """Estimate of the i-th smallest finite value (0-based): exact for integer columns, else the
+        i-th element's position in its bin with the bin's values spread evenly (error < one bin).
 
-        Returns (value, inside) with inside False when the rank falls in the under/overflow bin.
-        """
+        Returns (value, inside): inside is False when it lies in the under- or overflow bin (the
+        exact min or max is returned then)."""
         h = self.hist[j]
         cum = np.cumsum(h)
-        r = min(max(r, 0.0), cum[-1] - 1)
-        lo, w = self.plan.lo[j], self.plan.width[j]
+        k = int(np.searchsorted(cum, i, side="right"))  # histogram index of the bin holding element i
         if self.plan.exact_int[j]:
-            r0, r1 = math.floor(r), math.ceil(r)
-            v0 = float(np.searchsorted(cum, r0, side="right") - 1)  # bin k (1-based) holds integer k - 1
-            v1 = float(np.searchsorted(cum, r1, side="right") - 1)
-            return v0 + (r - r0) * (v1 - v0), True
-        k = int(np.searchsorted(cum, r, side="right"))  # bin index holding rank r
+            return float(k - 1), True  # bin k holds the integer k - 1
         if k == 0:
             return float(self.min[j]), False
         if k == h.size - 1:
             return float(self.max[j]), False
         before = cum[k - 1]
-        frac = (r - before + 0.5) / h[k]
-        v = lo + w * (k - 1 + frac)
+        v = self.plan.lo[j] + self.plan.width[j] * (k - 1 + (i - before + 0.5) / h[k])
         return float(min(max(v, self.min[j]), self.max[j])), True
+
+    def value_at_rank(self, j: int, r: float) -> tuple[float, bool]:
+        """numpy 'linear' interpolation between the order statistics around fractional rank r."""
+        n = int(self.hist[j].sum())
+        r = min(max(r, 0.0), n - 1.0)
+        r0, r1 = math.floor(r), math.ceil(r)
+        v0, in0 = self.order_statistic(j, r0)
+        v1, in1 = self.order_statistic(j, r1)
+        return v0 + (r - r0) * (v1 - v0), in0 and in1
 
     def quantile(self, j: int, q: float) -> dict:
         """numpy 'linear' quantile with the SPEC's SE (half the distance between q -+ sqrt(q(1-q)/n))."""
