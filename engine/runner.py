@@ -59,6 +59,7 @@ class RunOutput:
     compile_seconds: float
     reduced: dict | None = None  # streamed runs: name -> engine.reduce.Column (scalars is then empty)
     n_devices: int = 1
+    fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):
@@ -142,6 +143,7 @@ def simulate_paths(
     posterior_index = np.concatenate(pidx_parts)
 
     n_fan = min(fan_paths, n_paths)
+    t_fan = time.perf_counter()
     if store_full:
         monthly = {k: np.concatenate([p[k] for p in month_parts]) for k in month_parts[0]}
     else:
@@ -164,4 +166,5 @@ def simulate_paths(
         seconds=time.perf_counter() - t0,
         compile_seconds=compile_s,
         n_devices=len(jax.local_devices()),
+        fan_seconds=0.0 if store_full else time.perf_counter() - t_fan,
     )

@@ -84,6 +84,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
 
     # 3. fans over the first fan_paths paths (monthly values), as a gathered run
     n_fan = min(fan_paths, n_paths)
+    t_fan = time.perf_counter()
     fan_fn = shard_paths(_chunk_fn(model, dtype, monthly=True))
     Bf = -(-int(min(2048, n_fan)) // chunk_multiple(1)) * chunk_multiple(1)
     parts = []
@@ -103,4 +104,5 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
         compile_seconds=compile_s,
         reduced=acc.cols,
         n_devices=n_devices(),
+        fan_seconds=time.perf_counter() - t_fan,
     )
