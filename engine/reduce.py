@@ -208,9 +208,9 @@ class Accumulator:
             col = self.cols[key]
             n, s1, s2 = (np.asarray(r[k]) for k in ("n", "s1", "s2"))
             col.n += n.sum(axis=0, dtype=np.int64)
-            for b in range(s1.shape[0]):  # block by block, in path order: independent of chunking
-                col.s1 += s1[b].astype(np.float64)
-                col.s2 += s2[b].astype(np.float64)
+            # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
+            col.s1 = np.cumsum(np.concatenate([col.s1[None], s1.astype(np.float64)]), axis=0)[-1]
+            col.s2 = np.cumsum(np.concatenate([col.s2[None], s2.astype(np.float64)]), axis=0)[-1]
             col.min = np.minimum(col.min, np.asarray(r["min"], np.float64))
             col.max = np.maximum(col.max, np.asarray(r["max"], np.float64))
             col.hist += np.asarray(r["hist"], np.int64)
