@@ -132,7 +132,7 @@ def main() -> int:
         import numpy as np
 
         from engine.compile import compile_model
-        from engine.reduce import PILOT_PATHS, plan_from_pilot, reduce_chunk
+        from engine.reduce import PILOT_PATHS, plan_arrays, plan_from_pilot, reduce_chunk
         from engine.runner import _configure_jax
         from engine.scenario.load import load_scenario
         from engine.sharding import shard_paths
@@ -144,13 +144,14 @@ def main() -> int:
         pilot = jax.tree.map(np.asarray, jax.jit(per_path)(jnp.uint32(0), jnp.arange(PILOT_PATHS, dtype=jnp.uint32)))
         plans = plan_from_pilot(pilot)
         B = args.chunk
-        fn = shard_paths(jax.jit(lambda s, idx: reduce_chunk(per_path(s, idx), idx < np.uint32(2**31), plans, jnp.float32)))
+        arrays = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), plan_arrays(plans))
+        fn = shard_paths(jax.jit(lambda s, idx, arr: reduce_chunk(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32)))
         idx = jnp.arange(B, dtype=jnp.uint32)
-        jax.block_until_ready(fn(jnp.uint32(0), idx))
+        jax.block_until_ready(fn(jnp.uint32(0), idx, arrays))
         reps = 5
         t = time.perf_counter()
         for _ in range(reps):
-            jax.block_until_ready(fn(jnp.uint32(0), idx))
+            jax.block_until_ready(fn(jnp.uint32(0), idx, arrays))
         dt = (time.perf_counter() - t) / reps
         return {"paths_per_chunk": B, "seconds_per_chunk": dt, "paths_per_s_device": B / dt}
 

@@ -64,7 +64,11 @@ def worker(args) -> dict:
         }
     import jax
 
+    import engine.reduce as R
     from engine.app import run_scenario
+
+    if args.force_stream:
+        R.EXACT_MAX_PATHS = 0
 
     t1 = time.perf_counter()
     res = run_scenario(args.scenario, paths=args.paths, seed=0, store="summary", chunk_paths=args.chunk, write=False)
@@ -141,6 +145,9 @@ def markdown(report: dict) -> str:
     lines += ["| workload | paths | device | paths/s (end to end) | paths/s (steady) | vs NumPy (steady) | compile s | peak RSS MB | mode |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
     np_rows = {r["paths"]: r for r in report["rows"] if r["workload"] == "numpy_reference" and "error" not in r}
     for r in report["rows"]:
+        if r["workload"].startswith("warm_up"):
+            lines.append(f"| {r['workload']} (compiles; cold-compile peak) | {r['paths']:,} | {r.get('device', '')} | | | | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('peak_rss_mb'))} | streamed |")
+            continue
         if "error" in r:
             lines.append(f"| {r['workload']} | {r['paths']:,} | - | error: {r['error']} | | | | | |")
             continue
@@ -168,7 +175,9 @@ def main(argv=None) -> int:
     p.add_argument("--kind", choices=["numpy", "engine"], help=argparse.SUPPRESS)
     p.add_argument("--scenario", help=argparse.SUPPRESS)
     p.add_argument("--paths", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--chunk", type=int, default=32_768, help="engine paths per chunk (default 32768)")
+    p.add_argument("--chunk", type=int, default=32_768, help="engine paths per chunk, gathered runs (default 32768)")
+    p.add_argument("--stream-chunk", type=int, default=8192, help="engine paths per chunk, streamed runs (above 1e6 paths; default 8192: memory)")
+    p.add_argument("--force-stream", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="sizes 1e4..1e6 only")
     p.add_argument("--sizes", nargs="+", type=float, help="path counts (default 1e4 1e5 1e6 1e7)")
     p.add_argument("--no-baseline", action="store_true", help="skip scenarios/baseline.toml")
@@ -200,17 +209,27 @@ def main(argv=None) -> int:
         (out_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
         (out_dir / "results.md").write_text(markdown(report))
 
+    from engine.reduce import EXACT_MAX_PATHS
+
+    warmed = False
     for n in sizes:
-        jobs = [("numpy_reference", ["--kind", "numpy", "--paths", str(n)]), ("engine_reference", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(args.chunk)])]
+        chunk = args.chunk if n <= EXACT_MAX_PATHS else args.stream_chunk
+        jobs = [("numpy_reference", ["--kind", "numpy", "--paths", str(n)]), ("engine_reference", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk)])]
         if not args.no_baseline:
-            jobs.append(("engine_baseline", ["--kind", "engine", "--scenario", BASELINE, "--paths", str(n), "--chunk", str(args.chunk)]))
+            jobs.append(("engine_baseline", ["--kind", "engine", "--scenario", BASELINE, "--paths", str(n), "--chunk", str(chunk)]))
+        if n > EXACT_MAX_PATHS and not warmed:
+            # first streamed size: compile the streamed functions once (a small streamed run per
+            # scenario, recorded: its peak RSS is the cold-compile peak), so the large rows measure warm runs
+            warm = [(f"warm_up_streamed_{w}", ["--kind", "engine", "--scenario", sc, "--paths", "20000", "--chunk", str(chunk), "--force-stream"]) for w, sc in (("reference", REF), ("baseline", BASELINE))]
+            jobs = (warm if not args.no_baseline else warm[:1]) + jobs
+            warmed = True
         for name, argv_ in jobs:
             print(f"[bench] {name} {n:,} paths ...", file=sys.stderr, flush=True)
             try:
                 row = _sub(argv_, env_engine, timeout=3600)
             except subprocess.TimeoutExpired:
                 row = {"error": "timeout"}
-            report["rows"].append({"workload": name, "paths": n, **row})
+            report["rows"].append({"workload": name, "paths": int(argv_[argv_.index("--paths") + 1]), "chunk_paths": int(argv_[argv_.index("--chunk") + 1]) if "--chunk" in argv_ else None, **row})
             save()
     if not args.no_cold_start:
         print("[bench] cold start ...", file=sys.stderr, flush=True)

@@ -24,8 +24,10 @@ per-path output flows through without touching this module. Per column:
              overflow bin is reported as the exact min or max and flagged.
 
 Pilot: the first ``PILOT_PATHS`` paths (or all, if fewer) are simulated first and gathered on the
-host; they fix ``c``, ``lo`` and ``width`` per column. They are paths 0..PILOT-1 of the same run,
-so the plan depends on the seed and the scenario only, never on the chunk size.
+host (with the fan paths: the same compiled function); they fix ``c``, ``lo`` and ``width`` per
+column, passed to the compiled chunk function as arguments (one compilation serves every seed).
+They are paths 0..PILOT-1 of the same run, so the plan depends on the seed and the scenario only,
+never on the chunk size.
 """
 
 from __future__ import annotations
@@ -81,32 +83,39 @@ def plan_from_pilot(pilot: dict[str, np.ndarray]) -> dict[str, ColumnPlan]:
     return plans
 
 
-def reduce_chunk(res: dict, valid, plans: dict[str, ColumnPlan], dtype) -> dict:
+def plan_arrays(plans: dict[str, ColumnPlan]) -> dict:
+    """The plan's numbers as arrays to pass to the jitted chunk function (not baked in as constants,
+    so one compiled function serves every seed and pilot)."""
+    return {k: (p.c, p.lo, p.width) for k, p in plans.items()}
+
+
+def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
     """Device-side reduction of one chunk (JAX; traced inside the chunk function).
 
     Args:
         res: name -> (B, ...) per-path values, B a multiple of BLOCK_PATHS.
         valid: (B,) bool, False for padding paths (indices >= n_paths).
+        arrays: ``plan_arrays(plans)``: name -> (c, lo, width), each (E,).
     Returns name -> dict(n (nb, E) int32, s1, s2 (nb, E) dtype, min, max (E,), hist (E, BINS + 2) int32).
     """
     import jax.numpy as jnp
 
     out = {}
-    for key, p in plans.items():
+    for key, (c, lo, width) in arrays.items():
         x = jnp.asarray(res[key])
         B = x.shape[0]
         nb = B // BLOCK_PATHS
         x = x.reshape(B, -1).astype(dtype)
         E = x.shape[1]
         fin = jnp.isfinite(x) & valid[:, None]
-        d = jnp.where(fin, x - jnp.asarray(p.c, dtype), 0.0)
+        d = jnp.where(fin, x - jnp.asarray(c, dtype), 0.0)
         blk = lambda a: a.reshape(nb, BLOCK_PATHS, E).sum(axis=1)  # noqa: E731
         n = blk(fin.astype(jnp.int32))
         s1 = blk(d)
         s2 = blk(d * d)
         mn = jnp.where(fin, x, jnp.inf).min(axis=0)
         mx = jnp.where(fin, x, -jnp.inf).max(axis=0)
-        b = jnp.floor((x - jnp.asarray(p.lo, dtype)) / jnp.asarray(p.width, dtype))
+        b = jnp.floor((x - jnp.asarray(lo, dtype)) / jnp.asarray(width, dtype))
         b = jnp.clip(b, -1.0, float(BINS)).astype(jnp.int32) + 1  # 0 underflow, 1..BINS, BINS + 1 overflow
         b = jnp.where(fin, b, BINS + 2)  # non-finite and padding: a dump bin, dropped
         hist = jnp.zeros((E, BINS + 3), jnp.int32).at[jnp.arange(E)[None, :], b].add(1)[:, : BINS + 2]

@@ -103,7 +103,7 @@ def test_reducer_is_generic_and_exact_on_integers():
             part = res[k][start : start + B]
             chunk[k][: part.shape[0]] = part
         valid = jnp.arange(start, start + B) < n
-        acc.add(R.reduce_chunk({k: jnp.asarray(v) for k, v in chunk.items()}, valid, plans, jnp.float32))
+        acc.add(R.reduce_chunk({k: jnp.asarray(v) for k, v in chunk.items()}, valid, R.plan_arrays(plans), jnp.float32))
     col = acc.cols["some_new_month_output"]
     j = R.flat_index((2, 3), 1, 2)
     x = months[:, 1, 2].astype(np.float64)
