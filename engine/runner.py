@@ -26,7 +26,10 @@ def _configure_jax(dtype: str) -> None:
     import jax
 
     # draws come from engine.random's counter-based hash; threefry stays partitionable for any other use
-    jax.config.update("jax_threefry_partitionable", True)
+    try:
+        jax.config.update("jax_threefry_partitionable", True)
+    except (AttributeError, KeyError, ValueError):  # newer JAX: the flag is gone (always on)
+        pass
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)  # process-wide (JAX has no per-call switch)
     cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
