@@ -96,7 +96,7 @@ def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
         res: name -> (B, ...) per-path values, B a multiple of BLOCK_PATHS.
         valid: (B,) bool, False for padding paths (indices >= n_paths).
         arrays: ``plan_arrays(plans)``: name -> (c, lo, width), each (E,).
-    Returns name -> dict(n (nb, E) int32, s1, s2 (nb, E) dtype, min, max (E,), hist (E, BINS + 2) int32).
+    Returns name -> dict(n (nb, E) int32, s1, s2 (nb, E) dtype, min, max (1, E), hist (1, E, BINS + 2) int32).
     """
     import jax.numpy as jnp
 
@@ -119,7 +119,8 @@ def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
         b = jnp.clip(b, -1.0, float(BINS)).astype(jnp.int32) + 1  # 0 underflow, 1..BINS, BINS + 1 overflow
         b = jnp.where(fin, b, BINS + 2)  # non-finite and padding: a dump bin, dropped
         hist = jnp.zeros((E, BINS + 3), jnp.int32).at[jnp.arange(E)[None, :], b].add(1)[:, : BINS + 2]
-        out[key] = dict(n=n, s1=s1, s2=s2, min=mn, max=mx, hist=hist)
+        # extrema and counts get a leading length-1 axis: one row per device when sharded (engine.sharding)
+        out[key] = dict(n=n, s1=s1, s2=s2, min=mn[None], max=mx[None], hist=hist[None])
     return out
 
 
@@ -220,9 +221,9 @@ class Accumulator:
             # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
             col.s1 = np.cumsum(np.concatenate([col.s1[None], s1.astype(np.float64)]), axis=0)[-1]
             col.s2 = np.cumsum(np.concatenate([col.s2[None], s2.astype(np.float64)]), axis=0)[-1]
-            col.min = np.minimum(col.min, np.asarray(r["min"], np.float64))
-            col.max = np.maximum(col.max, np.asarray(r["max"], np.float64))
-            col.hist += np.asarray(r["hist"], np.int64)
+            col.min = np.minimum(col.min, np.asarray(r["min"], np.float64).min(axis=0))  # (devices, E)
+            col.max = np.maximum(col.max, np.asarray(r["max"], np.float64).max(axis=0))
+            col.hist += np.asarray(r["hist"], np.int64).sum(axis=0)
 
 
 def flat_index(shape: tuple[int, ...], *idx: int) -> int:

@@ -116,7 +116,7 @@ def simulate_paths(
 
         return simulate_streamed(model, n_paths=n_paths, seed=seed, dtype=jdtype, chunk_paths=chunk_paths, fan_paths=fan_paths, progress=progress)
     t0 = time.perf_counter()
-    mult = chunk_multiple(1)
+    mult = chunk_multiple()
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
     fn = shard_paths(_chunk_fn(model, jdtype, monthly=store_full))

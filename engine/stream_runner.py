@@ -79,7 +79,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     n_fan = min(fan_paths, n_paths)
     n_pilot = min(PILOT_PATHS, n_paths)
     fan_fn = shard_paths(_chunk_fn(model, dtype, monthly=True))
-    Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple(1)) * chunk_multiple(1)
+    Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple()) * chunk_multiple()
     monthly: dict[str, np.ndarray] = {}
     pilot: dict[str, np.ndarray] = {}
     for start in range(0, max(n_fan, n_pilot), Bf):
