@@ -76,3 +76,18 @@ def test_bad_grid_names_the_file_and_field(tmp_path, capsys):
     bad.write_text(GRID.replace("[B200]", "[B200"))
     with pytest.raises(ScenarioError, match="bad part"):
         load_grid(bad)
+
+
+def test_sweep_on_a_running_scheduler(tmp_path):
+    """--scheduler ADDRESS: the tasks go to an existing cluster (here a local one started by the test)."""
+    from dask.distributed import LocalCluster
+
+    grid_file = tmp_path / "grid.toml"
+    grid_file.write_text(GRID.replace("seeds = [0, 1]", "seeds = [4]").replace("values = [0.2, 0.35]", "values = [0.25]"))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main(["sweep", str(grid_file), "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "s")]) == 0
+    summaries = json.loads((tmp_path / "s" / "summaries.json").read_text())
+    grid = load_grid(grid_file)
+    (p,) = grid.points
+    summary, _ = run_point(str(grid.base), p.overlay, p.seed, grid.paths, grid.store)
+    assert json.dumps(_strip(json.loads(json.dumps(summary, default=float))), sort_keys=True) == json.dumps(_strip(summaries[p.label]), sort_keys=True)
