@@ -91,9 +91,13 @@ def main() -> int:
     np_res = step("numpy_reference_1e6_host_cpu", numpy_ref, estimate_s=10)
 
     # 3. engine, reference, end to end
-    import engine.reduce as R
+    try:
+        import engine.reduce as R
 
-    R.EXACT_MAX_PATHS = 0  # stream at every size: reductions on the device
+        R.EXACT_MAX_PATHS = 0  # stream at every size: reductions on the device
+    except Exception as exc:  # the engine cannot even import: record it, steps below will fail one by one
+        report["steps"].append({"step": "import engine", "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        save()
 
     def engine_run(path, n):
         def f():
