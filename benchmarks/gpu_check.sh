@@ -33,7 +33,7 @@ import jax
 print(jax.devices())
 PYEOF
 
-timeout 280 "$PY" benchmarks/gpu_bench.py --out "$OUT" --budget-s 240 > "$OUT/gpu_bench.log" 2>&1
+timeout 280 "$PY" benchmarks/gpu_bench.py --out "$OUT" --budget-s "${GPU_BUDGET_S:-240}" > "$OUT/gpu_bench.log" 2>&1
 echo "gpu_bench exit status $?" >> "$OUT/gpu_bench.log"
 du -sh "$OUT/jax-cache" >> "$OUT/gpu_bench.log" 2>&1 || true
 rm -rf "$OUT/jax-cache"

@@ -78,7 +78,8 @@ def worker(args) -> dict:
     dev = jax.devices()[0]
     return {
         "paths_per_s": args.paths / wall,
-        "paths_per_s_steady": args.paths / max(run.seconds - run.compile_seconds - run.fan_seconds, 1e-9),
+        # steady: the chunks after the first (whose time is counted as compile), fans excluded; None with one chunk
+        "paths_per_s_steady": (args.paths - run.first_chunk_paths) / max(run.seconds - run.compile_seconds - run.fan_seconds, 1e-9) if args.paths > run.first_chunk_paths else None,
         "fan_seconds": run.fan_seconds,
         "seconds": wall,
         "compile_seconds": run.compile_seconds,
@@ -152,7 +153,7 @@ def markdown(report: dict) -> str:
             lines.append(f"| {r['workload']} | {r['paths']:,} | - | error: {r['error']} | | | | | |")
             continue
         ratio = "-"
-        if r["workload"] == "engine_reference" and r["paths"] in np_rows:
+        if r["workload"] == "engine_reference" and r["paths"] in np_rows and r.get("paths_per_s_steady"):
             ratio = f"{r['paths_per_s_steady'] / np_rows[r['paths']]['paths_per_s']:.2f}x"
         mode = "-" if r["workload"] == "numpy_reference" else ("streamed" if r.get("streamed") else "gathered")
         lines.append(

@@ -63,6 +63,7 @@ class RunOutput:
     reduced: dict | None = None  # streamed runs: name -> engine.reduce.Column (scalars is then empty)
     n_devices: int = 1
     fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
+    first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):
@@ -170,4 +171,5 @@ def simulate_paths(
         compile_seconds=compile_s,
         n_devices=len(jax.local_devices()),
         fan_seconds=0.0 if store_full else time.perf_counter() - t_fan,
+        first_chunk_paths=min(B, n_paths),
     )

@@ -135,4 +135,5 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
         reduced=acc.cols,
         n_devices=n_devices(),
         fan_seconds=fan_s,
+        first_chunk_paths=min(B, n_paths),
     )
