@@ -10,10 +10,10 @@ Every random number of the engine is one 32-bit hash of its coordinates:
     per-path key    = H(per-name key ^ H(path_index))
     draw j (month)  = H(H(per-path key + j * GOLDEN))       j = 0 for a scalar input, t - 1 for month t
 
-``H`` is ``mix32``, a 2-multiply xor-shift avalanche (Wellons' ``lowbias32``, constants 0x21f0aaad /
-0x735a2d97, shifts 16/15/15; bias 0.107 in his avalanche test, i.e. each input bit flips each
-output bit with probability 0.5 +- 0.001). Draws apply it twice, so consecutive counters are
-separated by four multiply-xorshift rounds. Cost: about 14 integer operations per 32-bit draw,
+``H`` is ``mix32``, a 2-multiply xor-shift avalanche (C. Wellons' "lowbias32" hash-prospector
+form, constants 0x21f0aaad / 0x735a2d97, shifts 16/15/15: among the lowest avalanche biases he
+reports for this form). Draws apply it twice, so consecutive counters are separated by four
+multiply-xorshift rounds; the statistical checks below are what the engine relies on. Cost: about 14 integer operations per 32-bit draw,
 against about 100 for threefry-2x32 (20 rounds), which was the prototype's bottleneck.
 
 So path i gets the same numbers whether it runs in a chunk of 1,000 or 100,000, on one device or
