@@ -15,6 +15,7 @@ from engine.results import build_dataset, check_out_dir, provenance, write_resul
 from engine.runner import RunOutput, simulate_paths
 from engine.scenario.load import LoadedScenario, load_scenario
 from engine.summary import summarize
+from engine.summary_stream import reduction_note, should_stream, summarize_streamed
 
 
 @dataclass
@@ -51,10 +52,13 @@ def run_scenario(
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
-        store_full=(store_ == "full"), progress=progress,
+        store_full=(store_ == "full"), progress=progress, stream=should_stream(store_, n_paths),
     )
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
-    stats = summarize(model, run, standards=model.standards)
+    if run.reduced is not None:  # streamed (store = "summary", more than EXACT_MAX_PATHS paths)
+        stats = summarize_streamed(model, run.reduced, n_paths, standards=model.standards)
+    else:
+        stats = summarize(model, run, standards=model.standards)
     summary = {
         # what makes the numbers (not when, nor the chunk size, which changes no number)
         "provenance": {k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
@@ -62,6 +66,7 @@ def run_scenario(
             "start_month": cfg.start_month, "horizon_months": cfg.horizon_months, "paths": n_paths, "seed": seed_,
             "dtype": cfg.dtype, "standards": list(model.standards), "year_ends": list(model.year_end_labels),
             "cohorts": list(model.cohorts),
+            **({"reduction": reduction_note(run)} if run.reduced is not None else {}),
         },
         **stats,
     }

@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     lc.add_argument("--force", action="store_true", help="replace an existing output directory")
     lc.add_argument("--quiet", action="store_true", help="no table")
 
+    w = sub.add_parser("sweep", help="run a grid of scenario overrides x seeds on Dask and combine the results")
+    w.add_argument("grid", help="grid TOML file (base scenario, seeds, [[axis]] tables; see docs/performance.md)")
+    w.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    w.add_argument("--workers", type=int, help="local cluster worker processes (default: the CPU count)")
+    w.add_argument("--out", help="output directory (default: outputs/<grid>-<timestamp>)")
+    w.add_argument("--format", choices=["auto", "zarr", "netcdf"], default="auto", help="sweep file format (auto: netCDF up to 64 MiB, else zarr)")
+    w.add_argument("--chunk-paths", type=int, help="paths per compiled chunk (results do not depend on it)")
+    w.add_argument("--force", action="store_true", help="replace an existing output directory")
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -313,6 +322,33 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from engine.errors import ScenarioError
+
+    for name in ("workers", "chunk_paths"):
+        msg = _positive(name.replace("_", "-"), getattr(args, name))
+        if msg:
+            return _error(msg)
+    from engine.sweep.grid import load_grid
+
+    out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.grid).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    try:
+        grid = load_grid(args.grid)
+        if out.exists() and not args.force:
+            return _error(f"output directory {out} exists; pass --force to replace it")
+        from engine.sweep.combine import write_sweep
+        from engine.sweep.run import run_sweep
+
+        ds, summaries = run_sweep(grid, scheduler=args.scheduler, n_workers=args.workers, chunk_paths=args.chunk_paths)
+        target = write_sweep(out, ds, summaries, [p.label for p in grid.points], fmt=args.format, force=args.force)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    print(f"sweep of {len(grid.points)} points written to {target} (+ summaries.json)")
+    return 0
+
+
 def cmd_capex_check(args) -> int:
     from engine.errors import ScenarioError
 
@@ -365,7 +401,7 @@ def cmd_compare_lives(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 

@@ -141,11 +141,16 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
     }
     ds = xr.Dataset(coords=coords)
     T = model.T
-    first = run.scalars["first_impairment_month"][:, s_idx, :]
-    p, se = impaired_by_month(first, T)  # (T, S, C)
+    if run.reduced is not None:  # streamed run: from exact counts by month (engine/summary_stream.py)
+        from engine.summary_stream import impaired_by_month_from_run
+
+        (p, se), (pf, sef) = impaired_by_month_from_run(run, s_idx, model)
+    else:
+        first = run.scalars["first_impairment_month"][:, s_idx, :]
+        p, se = impaired_by_month(first, T)  # (T, S, C)
+        pf, sef = impaired_by_month(first_month_fleet(first), T)
     ds["p_impaired_by_month"] = (("month", "standard", "cohort"), p, {"units": "1", "long_name": "probability the cohort has been impaired by the month end"})
     ds["p_impaired_by_month_se"] = (("month", "standard", "cohort"), se, {"units": "1", "long_name": "Monte Carlo standard error of p_impaired_by_month"})
-    pf, sef = impaired_by_month(first_month_fleet(first), T)
     ds["fleet_p_impaired_by_month"] = (("month", "standard"), pf, {"units": "1", "long_name": "probability some cohort of the fleet has been impaired by the month end"})
     ds["fleet_p_impaired_by_month_se"] = (("month", "standard"), sef, {"units": "1", "long_name": "Monte Carlo standard error of fleet_p_impaired_by_month"})
 

@@ -25,8 +25,11 @@ from engine.compile import Model
 def _configure_jax(dtype: str) -> None:
     import jax
 
-    # counter-based, shape-partitionable threefry: a draw's bits depend on its key and position only
-    jax.config.update("jax_threefry_partitionable", True)
+    # draws come from engine.random's counter-based hash; threefry stays partitionable for any other use
+    try:
+        jax.config.update("jax_threefry_partitionable", True)
+    except (AttributeError, KeyError, ValueError):  # newer JAX: the flag is gone (always on)
+        pass
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)  # process-wide (JAX has no per-call switch)
     cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
@@ -57,6 +60,10 @@ class RunOutput:
     n_fan: int
     seconds: float
     compile_seconds: float
+    reduced: dict | None = None  # streamed runs: name -> engine.reduce.Column (scalars is then empty)
+    n_devices: int = 1
+    fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
+    first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):
@@ -90,16 +97,30 @@ def simulate_paths(
     fan_paths: int = 10_000,
     store_full: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    stream: bool = False,
 ) -> RunOutput:
-    """Simulate ``n_paths`` paths of ``model`` with root seed ``seed``."""
+    """Simulate ``n_paths`` paths of ``model`` with root seed ``seed``.
+
+    ``stream``: reduce each chunk on the device (engine.reduce) instead of gathering every path;
+    the returned ``scalars`` is then empty and ``reduced`` holds the accumulated statistics.
+    Paths are sharded over all local devices (engine.sharding); no number depends on it.
+    """
     _configure_jax(dtype)
     import jax
     import jax.numpy as jnp
 
+    from engine.sharding import chunk_multiple, shard_paths
+
     jdtype = jnp.float64 if dtype == "float64" else jnp.float32
+    if stream:
+        from engine.stream_runner import simulate_streamed
+
+        return simulate_streamed(model, n_paths=n_paths, seed=seed, dtype=jdtype, chunk_paths=chunk_paths, fan_paths=fan_paths, progress=progress)
     t0 = time.perf_counter()
+    mult = chunk_multiple()
     B = int(min(chunk_paths, max(n_paths, 1)))
-    fn = _chunk_fn(model, jdtype, monthly=store_full)
+    B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
+    fn = shard_paths(_chunk_fn(model, jdtype, monthly=store_full))
     seed_arr = jnp.uint32(seed)
     scal_parts: list[dict] = []
     theta_parts, pidx_parts, month_parts = [], [], []
@@ -126,11 +147,12 @@ def simulate_paths(
     posterior_index = np.concatenate(pidx_parts)
 
     n_fan = min(fan_paths, n_paths)
+    t_fan = time.perf_counter()
     if store_full:
         monthly = {k: np.concatenate([p[k] for p in month_parts]) for k in month_parts[0]}
     else:
-        fan_fn = _chunk_fn(model, jdtype, monthly=True)
-        Bf = int(min(2048, n_fan))
+        fan_fn = shard_paths(_chunk_fn(model, jdtype, monthly=True))
+        Bf = -(-int(min(2048, n_fan)) // mult) * mult
         parts = []
         for start in range(0, n_fan, Bf):
             idx = jnp.arange(start, start + Bf, dtype=jnp.uint32)
@@ -147,4 +169,7 @@ def simulate_paths(
         n_fan=n_fan,
         seconds=time.perf_counter() - t0,
         compile_seconds=compile_s,
+        n_devices=len(jax.local_devices()),
+        fan_seconds=0.0 if store_full else time.perf_counter() - t_fan,
+        first_chunk_paths=min(B, n_paths),
     )

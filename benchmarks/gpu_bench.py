@@ -1,0 +1,198 @@
+"""GPU benchmark steps, one process, each step guarded (run by benchmarks/gpu_check.sh).
+
+    python benchmarks/gpu_bench.py --out DIR [--budget-s 240] [--max-paths 1e8]
+
+Steps (results appended to DIR/gpu_results.json and DIR/gpu_results.md after every step, so a
+failure or the time budget still leaves what was measured):
+
+1. environment: JAX version, devices;
+2. NumPy reference at 1e6 paths (on the host CPU, for the ratio);
+3. engine, reference workload, streamed (reductions on the device, no per-path copy to the host),
+   float32, end to end through ``run_scenario`` (summary included): 1e6 (compiles), 1e7, 1e8;
+4. the same chunk function alone on the device (no host work), for the device-only rate;
+5. engine, baseline, streamed: 1e6 (compiles) and 1e7.
+
+A step is skipped when the time left in ``--budget-s`` is less than its estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+REF = str(ROOT / "scenarios" / "bench" / "reference.toml")
+BASELINE = str(ROOT / "scenarios" / "baseline.toml")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", required=True)
+    p.add_argument("--budget-s", type=float, default=240.0)
+    p.add_argument("--max-paths", type=float, default=1e8)
+    p.add_argument("--chunk", type=int, default=2**22)
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    report = {"steps": [], "created_unix": time.time(), "python": platform.python_version(), "chunk_paths": args.chunk}
+
+    def left() -> float:
+        return args.budget_s - (time.perf_counter() - t_start)
+
+    def save():
+        (out / "gpu_results.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+        (out / "gpu_results.md").write_text(markdown(report))
+
+    def step(name, fn, estimate_s=0.0):
+        if left() < estimate_s:
+            report["steps"].append({"step": name, "skipped": f"time left {left():.0f} s < estimate {estimate_s:.0f} s"})
+            save()
+            return None
+        print(f"[gpu_bench] {name} (time left {left():.0f} s)", flush=True)
+        t = time.perf_counter()
+        try:
+            res = fn()
+            row = {"step": name, "ok": True, "wall_s": time.perf_counter() - t, **(res or {})}
+        except Exception as exc:  # one failure must not lose the other results
+            row = {"step": name, "ok": False, "wall_s": time.perf_counter() - t, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
+            res = None
+        report["steps"].append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "traceback"}, default=str), flush=True)
+        save()
+        return res
+
+    # 1. environment
+    def env():
+        import jax
+
+        devs = jax.devices()
+        return {"jax": jax.__version__, "backend": jax.default_backend(), "devices": [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in devs], "n_devices": len(devs)}
+
+    info = step("environment", env) or {}
+    report["device"] = (info.get("devices") or ["unknown"])[0]
+    report["n_devices"] = info.get("n_devices")
+
+    # 2. NumPy reference
+    def numpy_ref():
+        import numpy_reference as ref
+
+        r = ref.run(1_000_000, 0, chunk=100_000)
+        return {"paths": 1_000_000, "paths_per_s": r["timing"]["paths_per_s"], "npv_mean_usd": r["summary"]["npv_mean_usd"]["value"]}
+
+    np_res = step("numpy_reference_1e6_host_cpu", numpy_ref, estimate_s=10)
+
+    # 3. engine, reference, end to end
+    try:
+        import engine.reduce as R
+
+        R.EXACT_MAX_PATHS = 0  # stream at every size: reductions on the device
+    except Exception as exc:  # the engine cannot even import: record it, steps below will fail one by one
+        report["steps"].append({"step": "import engine", "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        save()
+
+    def engine_run(path, n):
+        def f():
+            from engine.app import run_scenario
+
+            t = time.perf_counter()
+            r = run_scenario(path, paths=int(n), seed=0, store="summary", chunk_paths=min(args.chunk, int(n)), write=False)
+            wall = time.perf_counter() - t
+            run = r.run
+            rest = int(n) - run.first_chunk_paths  # the first chunk's time is counted as compile
+            steady = rest / max(run.seconds - run.compile_seconds - run.fan_seconds, 1e-9) if rest > 0 else None
+            row = {
+                "paths": int(n), "paths_per_s_end_to_end": int(n) / wall, "paths_per_s_steady": steady, "compile_s": run.compile_seconds,
+                "fan_s": run.fan_seconds, "streamed": run.reduced is not None, "n_devices": run.n_devices,
+                "npv_mean_usd": r.summary["fleet"]["npv_usd"]["mean"]["value"],
+                "p_impaired_asc360": r.summary["fleet"]["p_impairment_asc360"]["horizon"]["value"],
+            }
+            if np_res and path == REF:
+                row["vs_numpy_end_to_end"] = row["paths_per_s_end_to_end"] / np_res["paths_per_s"]
+            return row
+
+        return f
+
+    rate = None
+    for n in (1e6, 1e7, 1e8):
+        if n > args.max_paths:
+            continue
+        est = 5.0 if rate is None else 1.5 * n / rate + 5
+        res = step(f"engine_reference_{n:.0e}", engine_run(REF, n), estimate_s=est)
+        if res:
+            rate = res["paths_per_s_steady"] or res["paths_per_s_end_to_end"]
+
+    # 4. device only: the chunk function (simulate + reduce), no host accumulation
+    def device_only():
+        import jax
+        import jax.numpy as jnp
+        import numpy as np
+
+        from engine.compile import compile_model
+        from engine.reduce import PILOT_PATHS, plan_arrays, plan_from_pilot, reduce_chunk
+        from engine.runner import _configure_jax
+        from engine.scenario.load import load_scenario
+        from engine.sharding import shard_paths
+        from engine.stream_runner import _per_path_fn
+
+        _configure_jax("float32")
+        model = compile_model(load_scenario(REF))
+        per_path = _per_path_fn(model, jnp.float32)
+        pilot = jax.tree.map(np.asarray, jax.jit(per_path)(jnp.uint32(0), jnp.arange(PILOT_PATHS, dtype=jnp.uint32)))
+        plans = plan_from_pilot(pilot)
+        B = args.chunk
+        arrays = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), plan_arrays(plans))
+        fn = shard_paths(jax.jit(lambda s, idx, arr: reduce_chunk(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32)))
+        idx = jnp.arange(B, dtype=jnp.uint32)
+        jax.block_until_ready(fn(jnp.uint32(0), idx, arrays))
+        reps = 5
+        t = time.perf_counter()
+        for _ in range(reps):
+            jax.block_until_ready(fn(jnp.uint32(0), idx, arrays))
+        dt = (time.perf_counter() - t) / reps
+        return {"paths_per_chunk": B, "seconds_per_chunk": dt, "paths_per_s_device": B / dt}
+
+    step("engine_reference_device_only", device_only, estimate_s=20)
+
+    # 5. baseline
+    brate = None
+    for n in (1e6, 1e7):
+        est = 60.0 if brate is None else 1.5 * n / brate + 10
+        res = step(f"engine_baseline_{n:.0e}", engine_run(BASELINE, n), estimate_s=est)
+        if res:
+            brate = res["paths_per_s_steady"] or res["paths_per_s_end_to_end"]
+    report["total_s"] = time.perf_counter() - t_start
+    save()
+    print(markdown(report), flush=True)
+    return 0
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# rackrisk GPU benchmark: {report.get('device', '?')} x{report.get('n_devices', '?')}", "", "| step | paths | paths/s end to end | paths/s steady | vs NumPy | compile s | note |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for s in report["steps"]:
+        if "skipped" in s:
+            lines.append(f"| {s['step']} | | | | | | skipped: {s['skipped']} |")
+            continue
+        if not s.get("ok"):
+            lines.append(f"| {s['step']} | | | | | | error: {s.get('error', '')[:120]} |")
+            continue
+        pe = s.get("paths_per_s_end_to_end", s.get("paths_per_s", s.get("paths_per_s_device")))
+        lines.append(
+            f"| {s['step']} | {s.get('paths', s.get('paths_per_chunk', '')):,} | {pe:,.0f} | {s.get('paths_per_s_steady') or 0:,.0f} | {s.get('vs_numpy_end_to_end', 0):.1f} | {s.get('compile_s', 0):.1f} | |"
+            if pe is not None and "paths" in s or "paths_per_chunk" in s
+            else f"| {s['step']} | | | | | | {json.dumps({k: v for k, v in s.items() if k not in ('step', 'ok', 'traceback')}, default=str)[:200]} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Streamed runs: simulate chunk after chunk and reduce each on the device (engine.reduce).
+
+Memory is O(chunk) whatever the number of paths: no per-path array leaves the device; each chunk
+returns per-block sums, extrema and histogram counts (a few MB), added on the host in path order.
+
+    1. fans and pilot, one pass of the monthly function: monthly values of the first ``fan_paths``
+       paths (as in a gathered run) and per-path results of paths 0..PILOT-1 -> reduction plan;
+    2. chunks of B paths (B a whole number of blocks per device): per-path results plus the fleet
+       quantities of ``engine.summary_stream.derived_paths`` -> ``reduce_chunk`` -> host add.
+
+Compiled functions: the monthly one (shared with gathered runs) and the reducing chunk function,
+whose plan (shifts, bin ranges) and path count are arguments: a second run of the same scenario
+shape, any seed or path count, reuses both from JAX's persistent compilation cache.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from engine.compile import Model
+from engine.reduce import BLOCK_PATHS, PILOT_PATHS, Accumulator, plan_arrays, plan_from_pilot, reduce_chunk
+
+
+FAN_CHUNK_PATHS = 1024  # paths per call of the monthly function (fans and pilot)
+
+
+def _per_path_fn(model: Model, dtype):
+    """(seed, idx) -> name -> (B, ...) per-path results and derived fleet values (jitted)."""
+    import jax
+
+    from engine.random import draw_inputs, draw_noise, root_key
+    from engine.simulate import make_path_fn
+    from engine.summary_stream import derived_paths
+
+    path = make_path_fn(model, dtype, monthly=False)
+
+    def one(root, i):
+        theta, _ = draw_inputs(model, root, i, dtype)
+        zp, zf = draw_noise(model, root, i, dtype)
+        res, _ = path(theta, zp, zf)
+        return res
+
+    def chunk(seed, idx):
+        root = root_key(seed)
+        res = jax.vmap(lambda i: one(root, i))(idx)
+        return {**res, **derived_paths(model, res)}
+
+    return chunk
+
+
+def _release_memory() -> None:
+    """Hand freed heap back to the OS (glibc keeps it otherwise): the fan pass's temporaries are
+    not needed while the reducing function compiles and runs, so peak memory is their max, not their sum."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_paths: int, fan_paths: int, progress=None):
+    import jax
+    import jax.numpy as jnp
+
+    from engine.runner import RunOutput, _chunk_fn
+    from engine.sharding import chunk_multiple, n_devices, shard_paths
+    from engine.summary_stream import derived_paths
+
+    t0 = time.perf_counter()
+    seed_arr = jnp.uint32(seed)
+
+    # 1. fans and pilot in one pass of the monthly function (one compilation for both): monthly
+    #    values of the first fan_paths paths, per-path results of the first PILOT_PATHS paths
+    n_fan = min(fan_paths, n_paths)
+    n_pilot = min(PILOT_PATHS, n_paths)
+    fan_fn = shard_paths(_chunk_fn(model, dtype, monthly=True))
+    Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple()) * chunk_multiple()
+    monthly: dict[str, np.ndarray] = {}
+    pilot: dict[str, np.ndarray] = {}
+    for start in range(0, max(n_fan, n_pilot), Bf):
+        res, months, _, _ = fan_fn(seed_arr, jnp.arange(start, start + Bf, dtype=jnp.uint32))
+        # filled in place (no list of parts to concatenate: peak memory is one copy)
+        for dest, src, n_keep in ((pilot, res, n_pilot), (monthly, months, n_fan)):
+            if start >= n_keep:
+                continue
+            k_rows = min(Bf, n_keep - start)
+            for k, v in src.items():
+                v = np.asarray(v)
+                if k not in dest:
+                    dest[k] = np.empty((n_keep,) + v.shape[1:], v.dtype)
+                dest[k][start : start + k_rows] = v[:k_rows]
+        del res, months
+    pilot.update({k: np.asarray(v) for k, v in derived_paths(model, {k: jnp.asarray(v) for k, v in pilot.items()}).items()})
+    plans = plan_from_pilot(pilot)
+    arrays = jax.tree.map(lambda a: jnp.asarray(a, dtype), plan_arrays(plans))
+    del pilot
+    fan_s = time.perf_counter() - t0
+    _release_memory()
+
+    # 2. chunks reduced on the device
+    per_path = _per_path_fn(model, dtype)
+    n_arr = jnp.uint32(n_paths)
+
+    def reduced(seed_, idx, arrays_, n_):
+        return reduce_chunk(per_path(seed_, idx), idx < n_, arrays_, dtype)
+
+    fn = shard_paths(jax.jit(reduced))
+    mult = chunk_multiple(BLOCK_PATHS)
+    B = int(min(chunk_paths, max(n_paths, 1)))
+    B = -(-B // mult) * mult
+    acc = Accumulator(plans)
+    compile_s = 0.0
+    for start in range(0, n_paths, B):
+        tc = time.perf_counter()
+        out = jax.tree.map(np.asarray, fn(seed_arr, jnp.arange(start, start + B, dtype=jnp.uint32), arrays, n_arr))
+        if start == 0:
+            compile_s = time.perf_counter() - tc
+        acc.add(out)
+        if progress:
+            progress(min(start + B, n_paths), n_paths)
+    return RunOutput(
+        scalars={},
+        inputs=np.zeros((0, len(model.inputs))),
+        posterior_index=np.zeros((0, len(model.posterior_files)), np.int64),
+        monthly=monthly,
+        n_paths=n_paths,
+        n_fan=n_fan,
+        seconds=time.perf_counter() - t0,
+        compile_seconds=compile_s,
+        reduced=acc.cols,
+        n_devices=n_devices(),
+        fan_seconds=fan_s,
+        first_chunk_paths=min(B, n_paths),
+    )

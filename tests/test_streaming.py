@@ -1,0 +1,135 @@
+"""Streamed runs (engine/reduce.py): the same summary as a gathered run, for any chunk size.
+
+Streaming is switched on for small runs by lowering ``engine.reduce.EXACT_MAX_PATHS`` so the
+comparison with the exact gathered summary stays cheap. Bounds, from engine/reduce.py:
+probabilities and month quantiles exact; means equal to 1e-4 of an SE (float32 block sums: at
+most 1.5e-5 sd per block); value quantiles within one histogram bin (``quantile_error_bound``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import engine.reduce as R
+from engine.app import run_scenario
+
+BASELINE = "scenarios/baseline.toml"
+REF = "scenarios/bench/reference.toml"
+
+
+def _run(path, monkeypatch, *, stream, **kw):
+    monkeypatch.setattr(R, "EXACT_MAX_PATHS", 0 if stream else 10**9)
+    return run_scenario(path, store="summary", write=False, **kw)
+
+
+def _leaves(d, prefix=()):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield from _leaves(v, prefix + (k,))
+    else:
+        yield prefix, d
+
+
+@pytest.fixture(scope="module")
+def baseline_pair():
+    mp = pytest.MonkeyPatch()
+    try:
+        gathered = _run(BASELINE, mp, stream=False, paths=2000, seed=3)
+        streamed = _run(BASELINE, mp, stream=True, paths=2000, seed=3)
+    finally:
+        mp.undo()
+    return gathered, streamed
+
+
+def test_streamed_summary_has_the_same_keys_and_agrees(baseline_pair):
+    gathered, streamed = baseline_pair
+    g = {k: v for k, v in gathered.summary.items() if k != "run"}
+    s = {k: v for k, v in streamed.summary.items() if k != "run"}
+    assert [p for p, _ in _leaves(g)] == [p for p, _ in _leaves(s)]
+    bounds = streamed.summary["run"]["reduction"]["quantile_error_bound"]
+    assert streamed.summary["run"]["paths"] == 2000
+    widest = max(max(v) if isinstance(v, list) else v for v in bounds.values())
+    sl = dict(_leaves(s))
+    n_quantiles = 0
+    for path, gv in _leaves(g):
+        sv = sl[path]
+        if not isinstance(gv, float) or (math.isnan(gv) and math.isnan(sv)):
+            assert gv == sv, path  # month labels and counts: exact
+            continue
+        stat = path[-2]
+        if stat[0] == "p" and stat[1:].isdigit():
+            # a value quantile (or its SE): within one bin (the SE, a difference of two quantiles, within two)
+            n_quantiles += 1
+            assert abs(sv - gv) <= 2 * widest + 1e-9 * abs(gv), path
+        elif any(part.startswith("p_") for part in path):
+            assert sv == pytest.approx(gv, rel=1e-12, abs=1e-15), path  # probabilities: exact counts
+        else:
+            assert sv == pytest.approx(gv, rel=1e-5, abs=1e-6), path  # means and SEs
+    assert n_quantiles > 50
+
+
+def test_streamed_months_and_probabilities_are_exact(baseline_pair):
+    gathered, streamed = baseline_pair
+    for std in ("asc360", "ias36"):
+        assert gathered.summary["fleet"][f"first_impairment_month_{std}"] == streamed.summary["fleet"][f"first_impairment_month_{std}"]
+        assert gathered.summary["fleet"][f"p_impairment_{std}"] == streamed.summary["fleet"][f"p_impairment_{std}"]
+
+
+def test_streamed_summary_does_not_depend_on_the_chunk_size(monkeypatch):
+    runs = [_run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=c) for c in (256, 700, 4096)]
+    dumps = [json.dumps({k: v for k, v in r.summary.items()}, sort_keys=True, default=float) for r in runs]
+    assert dumps[0] == dumps[1] == dumps[2]
+
+
+def test_reducer_is_generic_and_exact_on_integers():
+    """Any key with any trailing shape flows through; integer columns give exact counts and quantiles."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    n = 1000
+    months = rng.integers(0, 73, size=(n, 2, 3)).astype(np.float32)
+    money = rng.normal(1e6, 2e5, size=(n,)).astype(np.float32)
+    res = {"some_new_month_output": months, "some_new_amount_usd": money}
+    plans = R.plan_from_pilot({k: v[:512] for k, v in res.items()})
+    acc = R.Accumulator(plans)
+    B = 768  # 3 blocks; the second chunk is padded
+    for start in range(0, n, B):
+        chunk = {k: np.zeros((B,) + v.shape[1:], np.float32) for k, v in res.items()}
+        for k in res:
+            part = res[k][start : start + B]
+            chunk[k][: part.shape[0]] = part
+        valid = jnp.arange(start, start + B) < n
+        acc.add(R.reduce_chunk({k: jnp.asarray(v) for k, v in chunk.items()}, valid, R.plan_arrays(plans), jnp.float32))
+    col = acc.cols["some_new_month_output"]
+    j = R.flat_index((2, 3), 1, 2)
+    x = months[:, 1, 2].astype(np.float64)
+    assert col.n[j] == n
+    assert np.array_equal(col.int_counts(j)[:73], np.bincount(x.astype(int), minlength=73))
+    for q in (0.05, 0.5, 0.95):
+        assert col.quantile(j, q)["value"] == np.quantile(x, q)  # exact for integer columns
+    m = acc.cols["some_new_amount_usd"]
+    ref = money.astype(np.float64)
+    assert m.mean(0)["value"] == pytest.approx(ref.mean(), rel=1e-9, abs=0.0)
+    assert m.mean(0)["se"] == pytest.approx(ref.std(ddof=1) / math.sqrt(n), rel=1e-6)
+    for q in (0.05, 0.5, 0.95):
+        assert abs(m.quantile(0, q)["value"] - np.quantile(ref, q)) <= m.quantile_error_bound(0)
+
+
+def test_streamed_run_writes_results_with_exact_monthly_probabilities(tmp_path, monkeypatch):
+    """results.nc of a streamed run: P(impaired by month) from exact counts equals the gathered run's."""
+    import xarray as xr
+
+    monkeypatch.setattr(R, "EXACT_MAX_PATHS", 0)
+    run_scenario(REF, paths=1200, seed=9, store="summary", out=tmp_path / "s", write=True)
+    monkeypatch.setattr(R, "EXACT_MAX_PATHS", 10**9)
+    run_scenario(REF, paths=1200, seed=9, store="summary", out=tmp_path / "g", write=True)
+    s = xr.load_dataset(tmp_path / "s" / "results.nc", engine="h5netcdf")
+    g = xr.load_dataset(tmp_path / "g" / "results.nc", engine="h5netcdf")
+    for name in ("p_impaired_by_month", "p_impaired_by_month_se", "fleet_p_impaired_by_month", "npv_usd_fan" if "npv_usd_fan" in g else "cash_flow_usd_fan"):
+        assert np.array_equal(s[name].values, g[name].values), name
+    streamed = json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert streamed["run"]["reduction"]["quantile_error_bound"]["first_impairment_month"] == [0.0, 0.0]
