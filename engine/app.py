@@ -52,7 +52,10 @@ def run_scenario(
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
-        store_full=(store_ == "full"), progress=progress, stream=should_stream(store_, n_paths),
+        store_full=(store_ == "full"), progress=progress,
+        # credit statistics (engine/credit/summary.py) need the per-path debt results: a scenario with
+        # [financing] is gathered exactly at any path count (docs/performance.md, memory)
+        stream=should_stream(store_, n_paths) and not model.facilities,
     )
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
     if run.reduced is not None:  # streamed (store = "summary", more than EXACT_MAX_PATHS paths)
