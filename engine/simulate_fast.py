@@ -152,6 +152,9 @@ def make_fast_path_fn(model: Model, dtype):
     cap_sl, cap_ann = float(a["capital_charge_sl"][0]), float(a["capital_charge_annuity"][0])
     tokens_per_s, cloud_price = float(a["tokens_per_s"][0]), float(a["cloud_price"][0])
     n_tests = float(sch["tested"].sum())
+    # a fixed zero elasticity with at most one launch: utilization takes one of two per-path values
+    el = model.inputs[ix["i_elasticity"]]
+    two_level_util = L <= 1 and isinstance(el.dist, Fixed) and el.posterior_draws is None and el.dist.value == 0.0
     C = 1
 
     def path(theta, z_price, z_fail):
@@ -178,6 +181,9 @@ def make_fast_path_fn(model: Model, dtype):
         energy = kw * th[ix["i_power_draw_frac"]] * th[ix["i_pue"]] * th[ix["i_electricity_usd_per_kwh"]] * hours
         var_cost = energy + th[ix["i_staff_maintenance_usd_per_gpu_month"]] + th[ix["i_network_usd_per_gpu_month"]]
         fixed_c = fixed_opex + units * kw * th[ix["i_colocation_usd_per_kw_month"]]
+        if two_level_util:
+            util_before = jnp.clip(u0, 0.0, util_ceiling)  # exp(0) = 1 before the launch
+            util_after = jnp.clip(u0 * jnp.exp(log1m_ut[0]), 0.0, util_ceiling)
         margin_rate = hours * spot_c  # revenue per GPU per unit of (util x price)
         one_m_q = 1.0 - q
 
@@ -199,7 +205,10 @@ def make_fast_path_fn(model: Model, dtype):
             log_mu = post @ log1m_ut
             x_w = W + log_mp
             price = P0 * jnp.exp(mu * t + x_w)
-            util = jnp.clip(u0 * jnp.exp(log_mu - eps * x_w), 0.0, util_ceiling)
+            if two_level_util:
+                util = jnp.where(post[0] > 0, util_after, util_before)
+            else:
+                util = jnp.clip(u0 * jnp.exp(log_mu - eps * x_w), 0.0, util_ceiling)
 
             m = alive * q
             sd = jnp.sqrt(m * one_m_q)
@@ -218,31 +227,37 @@ def make_fast_path_fn(model: Model, dtype):
             cvA = cvA - jnp.where(has_rem, (cvA - svA) / rem1, 0.0)
             cvI = cvI - jnp.where(has_rem, (cvI - svI) / rem1, 0.0)
 
-            # impairment test at the end of month t (flat forecast, no contracts)
-            run_rate = n_live * (up * margin_rate - var_cost) - fixed_c
-            undisc = run_rate * n + disposal
-            viu = run_rate * a_viu + disposal * dn_viu
-            fair = run_rate * a_fv + disposal * dn_fv
-            due = tested > 0
-            lossA_now = jnp.where(due & (cvA > undisc), jnp.minimum(jnp.maximum(cvA - fair, 0.0), cvA), 0.0)
-            recov = jnp.maximum(viu, fair * (1.0 - disposal_cost))
-            impI = cvI > recov
-            lossI_now = jnp.where(due & impI, jnp.minimum(cvI - recov, cvI), 0.0)
-            revI = jnp.where(due & ~impI, jnp.minimum(jnp.maximum(recov - cvI, 0.0), jnp.maximum(cvb_pre - cvI, 0.0)), 0.0)
+            # impairment test at the end of month t (flat forecast, no contracts); the calendar is
+            # the same on every path, so under vmap this stays a real branch: untested months skip it
+            def test(ops):
+                cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = ops
+                run_rate = n_live * (up * margin_rate - var_cost) - fixed_c
+                undisc = run_rate * n + disposal
+                viu = run_rate * a_viu + disposal * dn_viu
+                fair = run_rate * a_fv + disposal * dn_fv
+                lossA_now = jnp.where(cvA > undisc, jnp.minimum(jnp.maximum(cvA - fair, 0.0), cvA), 0.0)
+                recov = jnp.maximum(viu, fair * (1.0 - disposal_cost))
+                impI = cvI > recov
+                lossI_now = jnp.where(impI, jnp.minimum(cvI - recov, cvI), 0.0)
+                revI = jnp.where(~impI, jnp.minimum(jnp.maximum(recov - cvI, 0.0), jnp.maximum(cvb_pre - cvI, 0.0)), 0.0)
+                hitA = (lossA_now > 0) & (firstA == 0)
+                hitI = (lossI_now > 0) & (firstI == 0)
+                return (
+                    cvA - lossA_now, cvI - lossI_now + revI, lossA + lossA_now, lossI + lossI_now,
+                    jnp.where(hitA, t, firstA), jnp.where(hitI, t, firstI),
+                    jnp.where(hitA, lossA_now, flA), jnp.where(hitI, lossI_now, flI), rev_sum + revI,
+                )
+
+            ops = (cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum)
+            cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = jax.lax.cond(tested > 0, test, lambda o: o, ops)
             keep = 1.0 - last
-            cvA = (cvA - lossA_now) * keep
-            cvI = (cvI - lossI_now + revI) * keep
+            cvA = cvA * keep
+            cvI = cvI * keep
             svA = jnp.minimum(svA, cvA) * keep
             svI = jnp.minimum(svb, cvI)
-
-            hitA = (lossA_now > 0) & (firstA == 0)
-            hitI = (lossI_now > 0) & (firstI == 0)
             return (
-                W, alive, cvA, cvI, svA, svI,
-                lossA + lossA_now, lossI + lossI_now,
-                jnp.where(hitA, t, firstA), jnp.where(hitI, t, firstI),
-                jnp.where(hitA, lossA_now, flA), jnp.where(hitI, lossI_now, flI),
-                rev_sum + revI, pv + cash * d_t, opex_sum + opex, rev_usd + revenue,
+                W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI,
+                rev_sum, pv + cash * d_t, opex_sum + opex, rev_usd + revenue,
                 h_sold + h_mkt, h_avail + n_live * hours,
             ), None
 
