@@ -81,7 +81,7 @@ def _annuity(d: float, n: np.ndarray) -> np.ndarray:
 def _static_schedule(model: Model) -> dict[str, np.ndarray]:
     """Per-month constants (T,) of an eligible scenario, float64 on the host.
 
-    rem: remaining life at the start of month t; act: in service; last: last month of life;
+    inv_rem: 1 / remaining life at the start of month t (0 when none is left); act: in service; last: last month of life;
     tested: periodic test due and life left; cvb_pre: the no-impairment carrying amount after month
     t's depreciation (before derecognition); svb: its salvage at the end of month t; n: months left after t; a_viu, a_fv: annuity
     factors; dn_viu, dn_fv: d^n; d_coc: NPV discount factor of month t.
@@ -109,7 +109,7 @@ def _static_schedule(model: Model) -> dict[str, np.ndarray]:
         svb_t[t] = svb
     d_viu, d_fv, d_coc = float(a["d_viu"]), float(a["d_fv"]), float(a["d_coc"])
     return dict(
-        rem=rem, act=act, last=last, tested=tested.astype(np.float64), n=n,
+        inv_rem=np.where(rem > 0, 1.0 / np.maximum(rem, 1.0), 0.0), act=act, last=last, tested=tested.astype(np.float64), n=n,
         cvb_pre=cvb_pre, svb=svb_t,
         a_viu=_annuity(d_viu, n), a_fv=_annuity(d_fv, n), dn_viu=d_viu ** n, dn_fv=d_fv ** n,
         d_coc=d_coc ** np.arange(1, T + 1, dtype=np.float64),
@@ -198,7 +198,7 @@ def make_fast_path_fn(model: Model, dtype):
 
         def step(c, x):
             W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
-            t, zp, zf, rem, act, last, tested, cvb_pre, svb, n, a_viu, a_fv, dn_viu, dn_fv, d_t = x
+            t, zp, zf, inv_rem, act, last, tested, cvb_pre, svb, n, a_viu, a_fv, dn_viu, dn_fv, d_t = x
             W = W + sig * zp
             post = (t >= ship).astype(dtype)
             log_mp = post @ log1m_uc
@@ -222,10 +222,10 @@ def make_fast_path_fn(model: Model, dtype):
             disposal = n_live * disp_unit
             cash = revenue - opex + last * disposal
 
-            rem1 = jnp.maximum(rem, 1.0)
-            has_rem = rem > 0
-            cvA = cvA - jnp.where(has_rem, (cvA - svA) / rem1, 0.0)
-            cvI = cvI - jnp.where(has_rem, (cvI - svI) / rem1, 0.0)
+            # straight line re-based on the current carrying amount: (cv - sv) / rem, as a product with
+            # the host's 1/rem (0 when no life is left) so that no compiler rewrites the division
+            cvA = cvA - (cvA - svA) * inv_rem
+            cvI = cvI - (cvI - svI) * inv_rem
 
             # impairment test at the end of month t (flat forecast, no contracts); the calendar is
             # the same on every path, so under vmap this stays a real branch: untested months skip it
@@ -262,7 +262,7 @@ def make_fast_path_fn(model: Model, dtype):
             ), None
 
         xs = (f(np.arange(1, T + 1)), z_price[:, 0], z_fail[:, 0]) + tuple(
-            f(sch[k]) for k in ("rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc"))
+            f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc"))
         c, _ = jax.lax.scan(step, carry0, xs)
         W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
 
