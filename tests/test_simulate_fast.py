@@ -1,0 +1,172 @@
+"""The specialised step (engine/simulate_fast.py) gives the general step's results on the scenarios it accepts.
+
+Both path functions are fed identical draws (the engine's own generator, engine/random.py) and
+compared path by path on every result key:
+
+* float64: decisions (first impairment month, test counts, alive GPUs) identical; amounts equal to
+  1e-9 relative (the SPEC agreement rule), with an absolute floor of 1e-9 of the cohort's cost
+  (C0) for amounts that are 0 on one side and a rounding residue (~1e-8 USD) on the other
+  (e.g. an IAS 36 reversal capped at a headroom of exactly 0).
+* float32: the same decisions on every path; amounts within float32 rounding of the sums
+  (1e-5 relative, floor 1e-5 x C0: 72 monthly float32 additions of terms up to C0 / 72 at a
+  unit roundoff of 6e-8 give ~72 x 6e-8 ~ 4e-6 of C0) except on the few paths where a later
+  test's comparison (carrying amount vs undiscounted cash flows or recoverable amount) is a
+  near-tie in float32 and the two steps round it differently; at most 0.5 % of paths (6 of
+  4,000 path-standards observed on the reference), checked below.
+
+An ineligible scenario (baseline.toml: contracts, several cohorts, triggers) keeps the general
+step, and ``fast=False`` or ``monthly=True`` always give the general step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from engine.compile import compile_model
+from engine.random import draw_inputs, draw_noise, root_key
+from engine.scenario.load import load_scenario
+from engine.simulate import make_path_fn
+from engine.simulate_fast import fast_ineligible_reason
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "scenarios" / "bench" / "reference.toml"
+C0_USD = 1000 * 30000.0  # the reference cohort's cost: 1,000 GPUs x $30,000
+DECISION_KEYS = ("first_impairment_month", "impairment_tests", "alive_gpus_end", "gpu_hours_available", "gpu_hours_sold")
+
+
+def _variant(tmp_path: Path, name: str, subs: list[tuple[str, str]]) -> Path:
+    text = REF.read_text()
+    for old, new in subs:
+        assert old in text, old
+        text = text.replace(old, new)
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+# still eligible: salvage, life shorter than the horizon (derecognition and disposal inside it),
+# both standards, disposal costs, a spot mix, a non-zero elasticity (utilization's general form)
+VARIANT_SALVAGE_LIFE = [
+    ("salvage_frac = 0.0 ", "salvage_frac = 0.1 "),
+    ("useful_life_months = 72 ", "useful_life_months = 60 "),
+    ('standards = ["asc360"]', 'standards = ["asc360", "ias36"]'),
+    ("disposal_cost_frac = 0.0 ", "disposal_cost_frac = 0.05 "),
+    ("spot_frac = 0.0 ", "spot_frac = 0.3\nspot_discount_frac = 0.2 "),
+    ("price_elasticity = 0.0 ", "price_elasticity = 0.5 "),
+]
+# still eligible: bought a year before the start (opening book), tests every 6 months, no launch,
+# a different fair-value rate
+VARIANT_OPENING_BOOK = [
+    ('purchase_month = "2026-01"', 'purchase_month = "2025-01"'),
+    ("test_every_months = 3 ", "test_every_months = 6 "),
+    ("fair_value_discount_rate_annual_frac = 0.10", "fair_value_discount_rate_annual_frac = 0.12"),
+    ("[[next_gen.launch]]\n", "[[next_gen.launch_removed]]\n"),
+]
+
+
+def _strip_launch(path: Path) -> None:
+    text = path.read_text()
+    head, tail = text.split("[[next_gen.launch_removed]]")
+    tail = tail[tail.index("[demand]"):]
+    path.write_text(head + tail)
+
+
+def _scenario(tmp_path: Path, which: str) -> Path:
+    if which == "reference":
+        return REF
+    if which == "salvage_life":
+        return _variant(tmp_path, "v1.toml", VARIANT_SALVAGE_LIFE)
+    p = _variant(tmp_path, "v2.toml", VARIANT_OPENING_BOOK)
+    _strip_launch(p)
+    return p
+
+
+def _both(model, dtype, n: int):
+    def mk(fast: bool):
+        path = make_path_fn(model, dtype, monthly=False, fast=fast)
+
+        def one(i):
+            th, _ = draw_inputs(model, root_key(3), i, dtype)
+            zp, zf = draw_noise(model, root_key(3), i, dtype)
+            return path(th, zp, zf)[0]
+
+        return jax.jit(jax.vmap(one))(jnp.arange(n, dtype=jnp.uint32))
+
+    general, fast = mk(False), mk(True)
+    return {k: np.asarray(v, np.float64) for k, v in general.items()}, {k: np.asarray(v, np.float64) for k, v in fast.items()}
+
+
+@pytest.mark.parametrize("which", ["reference", "salvage_life", "opening_book"])
+def test_fast_step_equals_general_step_float64(tmp_path, which):
+    model = compile_model(load_scenario(_scenario(tmp_path, which)))
+    assert fast_ineligible_reason(model) is None
+    jax.config.update("jax_enable_x64", True)
+    g, f = _both(model, jnp.float64, 1000)
+    assert set(g) == set(f)
+    for k in g:
+        assert g[k].shape == f[k].shape, k
+        assert np.array_equal(np.isnan(g[k]), np.isnan(f[k])), k
+        if k in DECISION_KEYS:
+            assert np.array_equal(g[k], f[k], equal_nan=True), k
+        else:
+            np.testing.assert_allclose(f[k], g[k], rtol=1e-9, atol=1e-9 * C0_USD, equal_nan=True, err_msg=k)
+    # the comparison is not vacuous: the reference and its variants impair on many paths
+    assert (g["first_impairment_month"] > 0).mean() > 0.1
+
+
+def test_fast_step_equals_general_step_float32():
+    model = compile_model(load_scenario(REF))
+    g, f = _both(model, jnp.float32, 4000)
+    for k in DECISION_KEYS:
+        assert np.array_equal(g[k], f[k], equal_nan=True), k
+    for k in g:
+        assert np.array_equal(np.isnan(g[k]), np.isnan(f[k])), k
+        close = np.isclose(f[k], g[k], rtol=1e-5, atol=1e-5 * C0_USD, equal_nan=True)
+        per_path = close.reshape(close.shape[0], -1).all(axis=1)
+        assert per_path.mean() >= 0.995, (k, int((~per_path).sum()))
+
+
+def test_fast_step_is_selected_only_for_eligible_models():
+    ref = compile_model(load_scenario(REF))
+    base = compile_model(load_scenario(ROOT / "scenarios" / "baseline.toml"))
+    assert fast_ineligible_reason(base) is not None
+    fast_name = "make_fast_path_fn.<locals>.path"
+    assert make_path_fn(ref, jnp.float32, monthly=False).__qualname__ == fast_name
+    assert make_path_fn(ref, jnp.float32, monthly=False, fast=False).__qualname__ != fast_name
+    assert make_path_fn(ref, jnp.float32, monthly=True).__qualname__ != fast_name
+    assert make_path_fn(base, jnp.float32, monthly=False).__qualname__ != fast_name
+
+
+def test_each_excluded_feature_makes_a_scenario_ineligible(tmp_path):
+    """One change each to the reference: contracts, a trigger, write_off, drift forecast, two cohorts."""
+    changes = {
+        "contracts": [("contracted_frac = 0.0 ", "contracted_frac = 0.3\ncontract_price_usd_per_gpu_hour = 2.0\ncontract_term_months = 24 ")],
+        "triggers": [("trigger_on_launch = false", "trigger_on_launch = true")],
+        "failures": [('policy = "retain_book"', 'policy = "write_off"')],
+        "drift": [('forecast = "flat"', 'forecast = "drift"')],
+    }
+    for name, subs in changes.items():
+        model = compile_model(load_scenario(_variant(tmp_path, f"{name}.toml", subs)))
+        assert fast_ineligible_reason(model) is not None, name
+    text = REF.read_text()
+    i = text.index("[[fleet.cohort]]")
+    j = text.index("[market.H100]")
+    second = text[i:j].replace('name = "H100_ref"', 'name = "H100_two"')
+    p = tmp_path / "two.toml"
+    p.write_text(text[:j] + second + text[j:])
+    assert fast_ineligible_reason(compile_model(load_scenario(p))) is not None
+
+
+def test_fast_runs_are_chunk_size_invariant():
+    """A run of the reference through the runner (fast step) is bit-identical for chunks of 256 and 700."""
+    from _util import run
+
+    a = run(REF, paths=700, seed=5, chunk_paths=256)
+    b = run(REF, paths=700, seed=5, chunk_paths=700)
+    for k in a.run.scalars:
+        assert np.array_equal(a.run.scalars[k], b.run.scalars[k], equal_nan=True), k
