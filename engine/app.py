@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.compile import Model, compile_model
-from engine.results import build_dataset, check_out_dir, provenance, write_results
+from engine.outdir import check_out_dir
+from engine.results import build_dataset, provenance, write_results
 from engine.runner import RunOutput, simulate_paths
 from engine.scenario.load import LoadedScenario, load_scenario
 from engine.summary import summarize

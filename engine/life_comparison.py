@@ -18,9 +18,6 @@ paired mean. All paths' months are simulated (store = full), so use a few thousa
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -114,25 +111,11 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
 
 def write_comparison(out: Path, report: dict, *, force: bool) -> None:
     """life_comparison.json, written atomically."""
+    from engine.outdir import atomic_dir
     from engine.results import _clean
 
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out, force=force) as tmp:
         (tmp / "life_comparison.json").write_text(json.dumps(_clean(report), indent=2) + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def print_comparison(report: dict) -> None:

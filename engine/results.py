@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import numpy as np
 
 from engine import __version__
 from engine.compile import Model
+from engine.outdir import atomic_dir
 from engine.runner import RunOutput
 from engine.summary import QUANTILES, STANDARD_NAMES, fan, first_month_fleet, impaired_by_month
 
@@ -220,33 +218,13 @@ def _clean(obj):
     return obj
 
 
-def check_out_dir(out: Path, force: bool) -> None:
-    """Refuse an existing output directory unless ``force`` (checked before any work)."""
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
-
-
 def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, force: bool) -> None:
     """Write results.nc, summary.json and scenario.resolved.toml into ``out`` atomically.
 
     Everything is written into a temporary sibling directory which is renamed into place at the
     end, so a run killed half-way leaves no half-written results.
     """
-    out = Path(out)
-    check_out_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out, force=force) as tmp:
         dataset.to_netcdf(tmp / "results.nc", engine="h5netcdf")
         (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2, default=_json_default) + "\n")
         (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

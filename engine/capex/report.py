@@ -8,9 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -86,27 +83,13 @@ def csv_text(report: dict) -> str:
 
 def write_report(out: Path, report: dict, resolved_toml: str, *, force: bool) -> None:
     """capex_check.json, capex_check.csv and plan.resolved.toml, written atomically (temp dir renamed)."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        from engine.results import _clean
+    from engine.outdir import atomic_dir
+    from engine.results import _clean
 
+    with atomic_dir(out, force=force) as tmp:
         (tmp / "capex_check.json").write_text(json.dumps(_clean(report), indent=2) + "\n")
         (tmp / "capex_check.csv").write_text(csv_text(report))
         (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def print_report(report: dict) -> None:

@@ -62,7 +62,8 @@ def cmd_stress(args) -> int:
     except ScenarioError as exc:
         return _error(exc.render())
     from engine.stress.compare import run_comparison, to_csv
-    from engine.stress.output import json_text, write_folder
+    from engine.outdir import write_folder
+    from engine.stress.output import json_text
     from engine.stress.plots import comparison_png
 
     convergence = None
@@ -201,7 +202,8 @@ def cmd_reverse_stress(args) -> int:
                          threshold=args.threshold, lo=lo, hi=hi, n_paths=cfg.paths, seed=cfg.seed)
     from dataclasses import asdict
 
-    from engine.stress.output import json_text, write_folder
+    from engine.outdir import write_folder
+    from engine.stress.output import json_text
 
     doc = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": cfg.seed, "paths": cfg.paths,
                                       "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)"}),
@@ -269,7 +271,8 @@ def cmd_sensitivity(args) -> int:
     import numpy as np
 
     from engine.sensitivity.override import Evaluator
-    from engine.stress.output import json_text, write_folder
+    from engine.outdir import write_folder
+    from engine.stress.output import json_text
     from engine.stress import plots
 
     cfg = loaded.scenario.run

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,14 +40,11 @@ def combine(grid, results: list) -> "xarray.Dataset":  # noqa: F821
 
 def write_sweep(out: Path, ds, summaries: list[dict], labels: list[str], *, fmt: str = "auto", force: bool = False) -> Path:
     """Write ``sweep.nc`` or ``sweep.zarr`` and ``summaries.json`` into ``out`` atomically."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
+    from engine.outdir import atomic_dir
+
     if fmt == "auto":
         fmt = "netcdf" if ds.nbytes <= NETCDF_MAX_BYTES else "zarr"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out, force=force) as tmp:
         if fmt == "netcdf":
             target = tmp / "sweep.nc"
             ds.to_netcdf(target, engine="h5netcdf")
@@ -58,14 +52,4 @@ def write_sweep(out: Path, ds, summaries: list[dict], labels: list[str], *, fmt:
             target = tmp / "sweep.zarr"
             ds.to_zarr(target, mode="w", consolidated=True)
         (tmp / "summaries.json").write_text(json.dumps(dict(zip(labels, summaries)), indent=2, default=float) + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out / target.name
