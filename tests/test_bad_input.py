@@ -229,10 +229,10 @@ def _check_one_error(capsys, case: Case, path: Path, rc: int) -> str:
     return line
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_scenario(case: Case, tmp_path: Path, capsys) -> None:
-    # Each malformed scenario: `validate` and `run` both exit 2 with one clear line (file, field,
-    # rule), no traceback, and `run` leaves no output directory (nor any temporary sibling).
+def assert_rejected_cleanly(case: Case, tmp_path: Path, capsys) -> None:
+    """`validate` and `run` both exit 2 with one clear line (file, field, rule), no traceback, and
+    `run` leaves no output directory (nor any temporary sibling). Shared by the credit and stress
+    bad-input tests."""
     path = _write_case(case, tmp_path)
     before = set(os.listdir(tmp_path))
     _check_one_error(capsys, case, path, main(["validate", str(path)]))
@@ -240,6 +240,12 @@ def test_bad_scenario(case: Case, tmp_path: Path, capsys) -> None:
     _check_one_error(capsys, case, path, main(["run", str(path), "--paths", "64", "--out", str(out_dir), "--quiet"]))
     assert not out_dir.exists()
     assert set(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_scenario(case: Case, tmp_path: Path, capsys) -> None:
+    # Each malformed scenario is rejected cleanly (see assert_rejected_cleanly).
+    assert_rejected_cleanly(case, tmp_path, capsys)
 
 
 def test_reference_scenario_is_valid(tmp_path: Path, capsys) -> None:

@@ -6,13 +6,12 @@ one edit; both ``rackrisk validate`` and ``rackrisk run`` must refuse it before 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main
-from tests.test_bad_input import REF, Case, _check_one_error, _write_case
+from tests.test_bad_input import REF, Case, assert_rejected_cleanly
 
 FIN = """
 [financing.sofr]
@@ -87,13 +86,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_financing(case: Case, tmp_path: Path, capsys) -> None:
-    path = _write_case(case, tmp_path)
-    before = set(os.listdir(tmp_path))
-    _check_one_error(capsys, case, path, main(["validate", str(path)]))
-    out_dir = tmp_path / "out"
-    _check_one_error(capsys, case, path, main(["run", str(path), "--paths", "64", "--out", str(out_dir), "--quiet"]))
-    assert not out_dir.exists()
-    assert set(os.listdir(tmp_path)) == before
+    assert_rejected_cleanly(case, tmp_path, capsys)
 
 
 def test_reference_financing_is_valid(tmp_path: Path, capsys) -> None:

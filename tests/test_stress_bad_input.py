@@ -4,13 +4,12 @@ flags of the stress, reverse-stress and sensitivity commands."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main
-from tests.test_bad_input import REF, Case, _check_one_error, _write_case
+from tests.test_bad_input import REF, Case, assert_rejected_cleanly
 
 
 def shock(body: str) -> str:
@@ -71,13 +70,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_stress_scenario(case: Case, tmp_path: Path, capsys) -> None:
-    path = _write_case(case, tmp_path)
-    before = set(os.listdir(tmp_path))
-    _check_one_error(capsys, case, path, main(["validate", str(path)]))
-    out_dir = tmp_path / "out"
-    _check_one_error(capsys, case, path, main(["run", str(path), "--paths", "64", "--out", str(out_dir), "--quiet"]))
-    assert not out_dir.exists()
-    assert set(os.listdir(tmp_path)) == before
+    assert_rejected_cleanly(case, tmp_path, capsys)
 
 
 @pytest.mark.parametrize(
