@@ -17,7 +17,6 @@ paired mean. All paths' months are simulated (store = full), so use a few thousa
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -112,10 +111,10 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
 def write_comparison(out: Path, report: dict, *, force: bool) -> None:
     """life_comparison.json, written atomically."""
     from engine.outdir import atomic_dir
-    from engine.results import _clean
+    from engine.jsontext import json_text
 
     with atomic_dir(out, force=force) as tmp:
-        (tmp / "life_comparison.json").write_text(json.dumps(_clean(report), indent=2) + "\n")
+        (tmp / "life_comparison.json").write_text(json_text(report))
 
 
 def print_comparison(report: dict) -> None:

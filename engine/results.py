@@ -9,7 +9,6 @@ seed, dtype, jax version, posterior file hashes).
 from __future__ import annotations
 
 import json
-import math
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from engine import __version__
 from engine.compile import Model
+from engine.jsontext import json_text
 from engine.outdir import atomic_dir
 from engine.runner import RunOutput
 from engine.summary import QUANTILES, STANDARD_NAMES, fan, first_month_fleet, impaired_by_month
@@ -201,23 +201,6 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
     return ds
 
 
-def _json_default(x):
-    if isinstance(x, (np.floating, np.integer)):
-        return x.item()
-    raise TypeError(type(x).__name__)
-
-
-def _clean(obj):
-    """NaN and inf are not JSON: write them as null."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, force: bool) -> None:
     """Write results.nc, summary.json and scenario.resolved.toml into ``out`` atomically.
 
@@ -226,5 +209,5 @@ def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, forc
     """
     with atomic_dir(out, force=force) as tmp:
         dataset.to_netcdf(tmp / "results.nc", engine="h5netcdf")
-        (tmp / "summary.json").write_text(json.dumps(_clean(summary), indent=2, default=_json_default) + "\n")
+        (tmp / "summary.json").write_text(json_text(summary))
         (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")

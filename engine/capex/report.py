@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
@@ -84,10 +83,10 @@ def csv_text(report: dict) -> str:
 def write_report(out: Path, report: dict, resolved_toml: str, *, force: bool) -> None:
     """capex_check.json, capex_check.csv and plan.resolved.toml, written atomically (temp dir renamed)."""
     from engine.outdir import atomic_dir
-    from engine.results import _clean
+    from engine.jsontext import json_text
 
     with atomic_dir(out, force=force) as tmp:
-        (tmp / "capex_check.json").write_text(json.dumps(_clean(report), indent=2) + "\n")
+        (tmp / "capex_check.json").write_text(json_text(report))
         (tmp / "capex_check.csv").write_text(csv_text(report))
         (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
 

@@ -63,7 +63,7 @@ def cmd_stress(args) -> int:
         return _error(exc.render())
     from engine.stress.compare import run_comparison, to_csv
     from engine.outdir import write_folder
-    from engine.stress.output import json_text
+    from engine.jsontext import json_text
     from engine.stress.plots import comparison_png
 
     convergence = None
@@ -203,7 +203,7 @@ def cmd_reverse_stress(args) -> int:
     from dataclasses import asdict
 
     from engine.outdir import write_folder
-    from engine.stress.output import json_text
+    from engine.jsontext import json_text
 
     doc = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": cfg.seed, "paths": cfg.paths,
                                       "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)"}),
@@ -272,7 +272,7 @@ def cmd_sensitivity(args) -> int:
 
     from engine.sensitivity.override import Evaluator
     from engine.outdir import write_folder
-    from engine.stress.output import json_text
+    from engine.jsontext import json_text
     from engine.stress import plots
 
     cfg = loaded.scenario.run
