@@ -355,3 +355,24 @@ def test_rebuild_replaces_the_previous_report(baseline: Path, tmp_path: Path, ca
     assert main(["report", str(d)]) == 2
     capsys.readouterr()
     assert (d / "report.html").read_bytes()[:200] == before[:200] and (d / "report" / "headline.csv").is_file()
+
+
+def test_report_imports_neither_pymc_nor_arviz(baseline: Path, tmp_path: Path) -> None:
+    """In a fresh interpreter, `rackrisk report` (which reads the posterior files' attributes) leaves pymc, pytensor, arviz unimported;
+    importing the CLI pulls in neither matplotlib nor xarray (the report's modules load lazily)."""
+    import subprocess
+    import sys
+
+    d = _copy_run(baseline, tmp_path / "run")
+    code = (
+        "import sys\n"
+        "from engine.cli import main, _parser\n"
+        "lazy = sorted(m for m in ('matplotlib', 'xarray', 'engine.report.build') if m in sys.modules)\n"
+        f"rc = main(['report', {str(d)!r}])\n"
+        "heavy = sorted(m for m in ('pymc', 'pytensor', 'arviz', 'numpyro') if m in sys.modules)\n"
+        "print('LAZY', lazy, 'HEAVY', heavy)\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "LAZY [] HEAVY []" in out.stdout, out.stdout
