@@ -168,6 +168,7 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
         pngs["credit_dscr_ltv.png"] = figures.credit_fans(ds, _covenants(sc))
         pngs["credit_breach.png"] = figures.credit_breach(ds)
     if run.stress is not None:
+        pngs["stress_deltas.png"] = figures.stress_deltas(run.stress.rows)
         pngs.update({f"stress_{k}": v for k, v in run.stress.pngs.items()})
     if run.sensitivity is not None:
         pngs.update({f"sensitivity_{k}": v for k, v in run.sensitivity.pngs.items()})
@@ -206,9 +207,13 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
         srows = _stress_rows(run)
         table = H.plain_table(["Scenario", "Figure", "Baseline", "Stress", "Δ", "SE of Δ (CRN)"],
                               [[r["scenario"], r["label"], r["base_text"], r["stress_text"], r["delta_text"], r["se_text"]] for r in srows], "stress-table", num_cols=(2, 3, 4, 5))
-        imgs = "".join(H.figure(v, k, f"{k[len('stress_'):]} from {run.stress.path}") for k, v in pngs.items() if k.startswith("stress_"))
+        own = [k for k in pngs if k.startswith("stress_") and k != "stress_deltas.png" and pngs[k] is not None]
+        imgs = H.figure(pngs.get("stress_deltas.png"), "stress minus baseline", "Δ per stress scenario from comparison.csv; intervals ±1.96 paired (CRN) SE.")
+        if own:
+            imgs += (f"<details><summary>The stress command's own plots ({len(own)})</summary><div class=\"grid2\">"
+                     + "".join(H.figure(pngs[k], k, f"{k[len('stress_'):]} from {run.stress.path}") for k in own) + "</div></details>")
         sections.append(("stress", "Stress comparison", f'<p class="note">From {H.e(run.stress.path)} (rackrisk stress; common random numbers, paired SE). '
-                                                         f'Probabilities\' Δ in percentage points. Every figure: comparison.csv there.</p>' + table + imgs))
+                                                         f'Probabilities\' Δ in percentage points. Every figure: comparison.csv there.</p>' + imgs + table))
     if run.sensitivity is not None:
         doc = run.sensitivity.doc
         inner = f'<p class="note">From {H.e(run.sensitivity.path)} (rackrisk sensitivity, metric {H.e(doc.get("provenance", {}).get("metric", ""))}).</p>'
@@ -219,7 +224,7 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
             trs = [[t["input"], fmt.value(t["metrics"][m]["at_p10"], kind), fmt.value(t["metrics"][m]["at_p90"], kind), fmt.value(t["metrics"][m]["swing"], kind)]
                    for t in tor["rows"][:10] if m in t.get("metrics", {})]
             inner += "<h3>Tornado: the ten inputs that move the metric most</h3>" + H.plain_table(["Input", "Metric at input's p10", "at p90", "Swing"], trs, "tornado-table", num_cols=(1, 2, 3))
-        inner += "".join(H.figure(v, k, k[len("sensitivity_"):]) for k, v in pngs.items() if k.startswith("sensitivity_"))
+        inner += "".join(H.figure(v, k, f"{k[len('sensitivity_'):]} from {run.sensitivity.path}", narrow=True) for k, v in pngs.items() if k.startswith("sensitivity_"))
         sections.append(("sensitivity", "Sensitivity", inner))
 
     # the scenario in words

@@ -71,8 +71,10 @@ def impairment_by_quarter(ds) -> bytes:
         ax.plot(x, pf, color="black", lw=2.2, ls="--", label="fleet (any cohort)")
         ax.set_title(f"{STD_LABEL.get(s, s)}: P(first impairment by the quarter end)")
         _pct_axis(ax)
-    axes[0][0].legend(loc="lower right", ncol=1)
+    h, lab = axes[0][0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower center", ncol=min(len(lab), 6), bbox_to_anchor=(0.5, -0.01))
     fig.autofmt_xdate()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return _png(fig)
 
 
@@ -110,9 +112,9 @@ def book_vs_value_in_use(ds) -> bytes:
     cohorts = [str(c) for c in ds["cohort"].values]
     panels = [("fleet", ds["fleet_value_in_use_usd_fan"], ds["fleet_carrying_amount_usd_fan"])]
     panels += [(c, ds["value_in_use_usd_fan"].sel(cohort=c), ds["carrying_amount_usd_fan"].sel(cohort=c)) for c in cohorts]
-    cols = min(len(panels), 4)
+    cols = len(panels) if len(panels) <= 4 else min(4, -(-len(panels) // 2))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols + 0.8, 2.7 * rows), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols + 0.8, 2.7 * rows), sharex=True, squeeze=False)
     styles = {"asc360": ("#1f3b73", "-"), "ias36": ("#d17a00", "--")}
     for k, (name, viu, ca) in enumerate(panels):
         ax = axes[k // cols][k % cols]
@@ -258,4 +260,44 @@ def credit_breach(ds) -> bytes | None:
         step = max(1, len(quarters) // 8)
         ax.set_xticks(xi[::step], [quarters[i] for i in xi[::step]], rotation=45, fontsize=7.5)
     axes[0].legend(loc="upper left")
+    return _png(fig)
+
+
+STRESS_METRICS = (("p_impairment_asc360", "P(impaired by the horizon), ASC 360", "pp"), ("p_impairment_ias36", "P(impaired by the horizon), IAS 36", "pp"),
+                  ("expected_impairment_loss_usd_asc360", "E[impairment loss], ASC 360", "usd_m"), ("expected_impairment_loss_usd_ias36", "E[impairment loss], IAS 36", "usd_m"),
+                  ("expected_npv_usd", "E[NPV]", "usd_m"), ("p_covenant_breach", "P(covenant breach), any facility", "pp"), ("p_default", "P(default), any facility", "pp"),
+                  ("expected_credit_loss_usd", "E[credit loss]", "usd_m"))
+
+
+def stress_deltas(rows: list[dict]) -> bytes | None:
+    """Stress minus baseline per scenario for the headline metrics of comparison.csv, with 95 % CRN intervals (1.96 paired SE)."""
+    plt = _plt()
+    panels = []
+    for metric, label, unit in STRESS_METRICS:
+        sel = [r for r in rows if r.get("metric") == metric and r.get("delta") not in (None, "") and r.get("se_delta_crn") not in (None, "")]
+        if sel:
+            panels.append((label, unit, sel))
+    if not panels:
+        return None
+    cols = min(len(panels), 3)
+    nrows = -(-len(panels) // cols)
+    n_sc = max(len(p[2]) for p in panels)
+    fig, axes = plt.subplots(nrows, cols, figsize=(11, (0.45 * n_sc + 1.2) * nrows), squeeze=False)
+    for k, (label, unit, sel) in enumerate(panels):
+        ax = axes[k // cols][k % cols]
+        scale = 100.0 if unit == "pp" else 1e-6
+        d = np.array([float(r["delta"]) for r in sel]) * scale
+        se = np.array([float(r["se_delta_crn"]) for r in sel]) * scale
+        y = np.arange(len(sel))
+        ax.barh(y, d, color=["#c44e52" if (v > 0) != ("npv" in label.lower()) else "#4c72b0" for v in d], height=0.6)
+        ax.errorbar(d, y, xerr=1.96 * se, fmt="none", ecolor="#222222", capsize=3, lw=1)
+        ax.set_yticks(y, [r["scenario"] for r in sel] if k % cols == 0 else [""] * len(sel))
+        ax.axvline(0, color="#333333", lw=0.8)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("percentage points" if unit == "pp" else "$ millions")
+        ax.invert_yaxis()
+    for k in range(len(panels), nrows * cols):
+        axes[k // cols][k % cols].axis("off")
+    fig.suptitle("Stress minus baseline (common random numbers; bars: 95 % interval of the paired difference; red = worse)", fontsize=9.5)
+    fig.tight_layout()
     return _png(fig)

@@ -38,7 +38,12 @@ p.note, .note { color: var(--muted); font-size: 12.5px; margin: 4px 0 8px; }
 table { border-collapse: collapse; background:#fff; border:1px solid var(--line); margin: 6px 0 10px; font-size: 13px; }
 th, td { padding: 4px 9px; border-bottom: 1px solid #edf0f3; text-align: left; vertical-align: top; }
 th { background: #eef2f6; font-weight: 600; font-size: 12.5px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
+.tw { overflow-x: auto; max-width: 100%; }
+figure.narrow img { max-width: 760px; }
+details { margin: 6px 0 12px; }
+details summary { cursor: pointer; color: var(--accent); font-size: 13px; }
 td.se { color: var(--muted); }
 td.key { color: var(--muted); font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 11px; }
 tr.sec td { background:#f7f9fb; font-weight:600; color: var(--accent); }
@@ -67,15 +72,16 @@ def num_attrs(row: Row) -> str:
     return f' data-key="{e(row.key_json)}" data-value="{e(v)}" data-se="{e(s)}" data-format="{e(row.kind)}"'
 
 
-def figure(png: bytes | None, alt: str, caption: str, missing: str = "") -> str:
+def figure(png: bytes | None, alt: str, caption: str, missing: str = "", narrow: bool = False) -> str:
     if png is None:
         return f'<p class="note">{e(missing)}</p>' if missing else ""
     b64 = base64.b64encode(png).decode("ascii")
-    return f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption></figure>'
+    cls = ' class="narrow"' if narrow else ""
+    return f'<figure{cls}><img alt="{e(alt)}" src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption></figure>'
 
 
 def headline_table(rows: list[Row]) -> str:
-    out = ['<table id="headline"><thead><tr><th>Figure</th><th class="num">Estimate</th><th class="num">Std. error</th><th>summary.json key</th></tr></thead><tbody>']
+    out = ['<div class="tw"><table id="headline"><thead><tr><th>Figure</th><th class="num">Estimate</th><th class="num">Std. error</th><th>summary.json key</th></tr></thead><tbody>']
     section = None
     for r in rows:
         if r.section != section:
@@ -83,7 +89,7 @@ def headline_table(rows: list[Row]) -> str:
             out.append(f'<tr class="sec"><td colspan="4">{e(section)}</td></tr>')
         out.append(f'<tr{num_attrs(r)}><td>{e(r.label)}</td><td class="num value">{e(r.text)}</td><td class="num se">{e(r.se_text)}</td>'
                    f'<td class="key">{e(" › ".join(r.key))}</td></tr>')
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
@@ -96,20 +102,20 @@ def stat_cell(row: Row | None) -> str:
 
 
 def grid_table(header: list[str], rows: list[tuple[str, list[Row | None]]], table_id: str) -> str:
-    out = [f'<table id="{e(table_id)}"><thead><tr><th>{e(header[0])}</th>' + "".join(f'<th class="num">{e(h)}</th>' for h in header[1:]) + "</tr></thead><tbody>"]
+    out = [f'<div class="tw"><table id="{e(table_id)}"><thead><tr><th>{e(header[0])}</th>' + "".join(f'<th class="num">{e(h)}</th>' for h in header[1:]) + "</tr></thead><tbody>"]
     for name, cells in rows:
         out.append(f"<tr><td>{e(name)}</td>" + "".join(stat_cell(c) for c in cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
 def plain_table(header: list[str], rows: list[list], table_id: str = "", num_cols: tuple[int, ...] = (), classes: dict[int, str] | None = None) -> str:
     classes = classes or {}
     tid = f' id="{e(table_id)}"' if table_id else ""
-    out = [f"<table{tid}><thead><tr>" + "".join(f'<th class="{"num" if i in num_cols else ""}">{e(h)}</th>' for i, h in enumerate(header)) + "</tr></thead><tbody>"]
+    out = [f'<div class="tw"><table{tid}><thead><tr>' + "".join(f'<th class="{"num" if i in num_cols else ""}">{e(h)}</th>' for i, h in enumerate(header)) + "</tr></thead><tbody>"]
     for r in rows:
         out.append("<tr>" + "".join(f'<td class="{"num " if i in num_cols else ""}{classes.get(i, "")}">{e(c)}</td>' for i, c in enumerate(r)) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 

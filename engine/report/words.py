@@ -32,7 +32,7 @@ def _num(x, key: str, given: bool = True) -> str:
     if key.endswith("_frac") or key in ("decline_rate_per_month", "volatility_per_month"):
         return fmt.pct_given(x) if given else fmt.pct(x)
     if key.endswith("_usd_per_gpu_hour"):
-        return fmt.usd_per_hour(x) + " per GPU-hour"
+        return fmt.usd_per_hour(x)
     if key.endswith("_usd") and abs(x) >= 1e5:
         return fmt.usd_m(x)
     if key.endswith("_months") or key.endswith("_months_from_start"):
@@ -110,9 +110,9 @@ def _assumption_paths(scenario: dict) -> list[tuple[str, str, str]]:
     """(group, label, dotted path) of the key assumptions present in the scenario, in reading order."""
     out: list[tuple[str, str, str]] = []
     for gen, m in scenario.get("market", {}).items():
-        for k, label in (("price_usd_per_gpu_hour", "on-demand price at the start"), ("decline_rate_per_month", "price decline per month"),
+        for k, label in (("price_usd_per_gpu_hour", "on-demand price at the start, $ per GPU-hour"), ("decline_rate_per_month", "price decline per month"),
                          ("volatility_per_month", "price volatility per month"), ("contracted_frac", "share under contract"),
-                         ("contract_price_usd_per_gpu_hour", "contract price")):
+                         ("contract_price_usd_per_gpu_hour", "contract price, $ per GPU-hour")):
             if k in m and not (k == "contract_price_usd_per_gpu_hour" and not m.get("contracted_frac")):
                 out.append((f"Market: {gen}", label, f"market.{gen}.{k}"))
     ng = scenario.get("next_gen", {})
