@@ -77,9 +77,13 @@ def _glance(run: RunFolder, end: str) -> str:
                         f"per available GPU-hour: {_inline(r('usd_per_hour', 'fleet', 'tco_usd_per_gpu_hour', 'mean'))}<br>"
                         f"annuity capital charge: {_inline(r('usd_per_hour', 'fleet', 'tco_annuity_usd_per_delivered_gpu_hour', 'mean'))}"))
     if "credit" in s:
+        facs = list(s["credit"].get("facilities", {}))
+        pd = {f: ((s["credit"]["facilities"][f].get("p_default") or {}).get("horizon") or {}).get("value") for f in facs}
+        worst = max((f for f in facs if pd[f] is not None), key=lambda f: pd[f], default=None)
+        wtext = f"<br>riskiest facility: {H.e(worst)}, P(default) {_inline(r('pct', 'credit', 'facilities', worst, 'p_default', 'horizon'))}" if worst else ""
         cards.append(H.card(f"Debt: P(covenant breach by {end})", r("pct", "credit", "portfolio", "p_covenant_breach", "horizon"),
-                            f"P(default): {_inline(r('pct', 'credit', 'portfolio', 'p_default', 'horizon'))}<br>"
-                            f"expected credit loss: {_inline(r('usd_m', 'credit', 'portfolio', 'expected_credit_loss_usd'))}"))
+                            f"P(default, any facility): {_inline(r('pct', 'credit', 'portfolio', 'p_default', 'horizon'))}<br>"
+                            f"expected credit loss: {_inline(r('usd_m', 'credit', 'portfolio', 'expected_credit_loss_usd'))}" + wtext))
     else:
         cards.append(H.card("Debt", None, "the scenario has no [financing]: no credit metrics", big_text="not financed"))
     if run.stress is not None:

@@ -35,6 +35,7 @@ p.note, .note { color: var(--muted); font-size: 12.5px; margin: 4px 0 8px; }
 .card .big { font-size: 22px; font-weight: 650; color: var(--ink); }
 .card .se { font-size: 12px; color: var(--muted); }
 .card .sub { font-size: 12.5px; color: var(--ink); margin-top: 3px; }
+.inline { white-space: nowrap; }
 table { border-collapse: collapse; background:#fff; border:1px solid var(--line); margin: 6px 0 10px; font-size: 13px; }
 th, td { padding: 4px 9px; border-bottom: 1px solid #edf0f3; text-align: left; vertical-align: top; }
 th { background: #eef2f6; font-weight: 600; font-size: 12.5px; }
