@@ -376,3 +376,16 @@ def test_report_imports_neither_pymc_nor_arviz(baseline: Path, tmp_path: Path) -
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "LAZY [] HEAVY []" in out.stdout, out.stdout
+
+
+def test_strings_from_the_run_are_escaped(baseline: Path, tmp_path: Path) -> None:
+    """A scenario title with markup is shown as text: the page gets no script and no new element from it."""
+    d = _copy_run(baseline, tmp_path / "run")
+    toml = d / "scenario.resolved.toml"
+    text = toml.read_text()
+    title = next(line for line in text.splitlines() if line.startswith("title = "))
+    toml.write_text(text.replace(title, 'title = "<script>alert(1)</script><img src=x onerror=alert(2)>"'))
+    assert main(["report", str(d)]) == 0
+    html = (d / "report.html").read_text()
+    assert "<script" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
