@@ -389,3 +389,25 @@ def test_strings_from_the_run_are_escaped(baseline: Path, tmp_path: Path) -> Non
     html = (d / "report.html").read_text()
     assert "<script" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_one_standard_no_priors_store_summary(tmp_path: Path, capsys) -> None:
+    """The small one-cohort test scenario (tests/_util.py: ASC 360 only, no launch, no posterior file) with
+    store = "summary": the report still builds, says the loss histogram needs per-path results, shows no
+    IAS 36 figure and no priors table, and every figure it shows is summary.json's."""
+    from tests._util import write_scenario
+
+    path = write_scenario(tmp_path, dtype="float32", decline="{ dist = \"normal\", mean = 0.02, sd = 0.01 }")
+    d = tmp_path / "run"
+    assert main(["run", str(path), "--paths", "500", "--store", "summary", "--out", str(d), "--quiet", "--report"]) == 0
+    capsys.readouterr()
+    html = (d / "report.html").read_text()
+    assert "store = &quot;summary&quot;" in html and "loss_distribution.png" not in {p.name for p in (d / "report").glob("*.png")}
+    assert "No fitted priors" in html and "not financed" in html and "not run" in html
+    summary = json.loads((d / "summary.json").read_text())
+    p = _Cells()
+    p.feed(html)
+    assert len(p.cells) > 15
+    for c in p.cells:
+        _check_cell(summary, c, "report.html")
+    assert not [c for c in p.cells if any("ias36" in k for k in c["key"])]  # only the standard asked for
