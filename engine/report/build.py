@@ -73,6 +73,13 @@ def _glance(run: RunFolder, end: str) -> str:
     if other:
         sub.append(f"{STD[other]} mean: {_inline(r('usd_m', 'fleet', f'expected_impairment_loss_usd_{other}'))}")
     cards.append(H.card(f"How large: expected loss ({STD[first]})", r("usd_m", "fleet", f"expected_impairment_loss_usd_{first}"), "<br>".join(sub)))
+    losses = {c: ((s["cohorts"][c].get(f"expected_impairment_loss_usd_{first}") or {}).get("value")) for c in s["run"]["cohorts"]}
+    top = max((c for c in losses if losses[c] is not None), key=lambda c: losses[c], default=None)
+    if top is not None:
+        cards.append(H.card(f"Largest expected loss: cohort ({STD[first]})", None,
+                            f"E[loss] {_inline(r('usd_m', 'cohorts', top, f'expected_impairment_loss_usd_{first}'))}<br>"
+                            f"P(impaired by {end}): {_inline(r('pct', 'cohorts', top, f'p_impairment_{first}', 'horizon'))}<br>"
+                            f"median first impairment: {_inline(r('month', 'cohorts', top, f'first_impairment_month_{first}', 'p50'))}", big_text=top))
     cards.append(H.card("Cost of a delivered GPU-hour (fleet mean)", r("usd_per_hour", "fleet", "tco_usd_per_delivered_gpu_hour", "mean"),
                         f"per available GPU-hour: {_inline(r('usd_per_hour', 'fleet', 'tco_usd_per_gpu_hour', 'mean'))}<br>"
                         f"annuity capital charge: {_inline(r('usd_per_hour', 'fleet', 'tco_annuity_usd_per_delivered_gpu_hour', 'mean'))}"))
@@ -89,7 +96,10 @@ def _glance(run: RunFolder, end: str) -> str:
     if run.stress is not None:
         best = _largest_stress(run)
         if best:
-            cards.append(H.card(f"Worst stress: {best['scenario']}", None, f"{H.e(best['label'])}: {H.e(best['base_text'])} → {H.e(best['stress_text'])} "
+            from engine.report.figures import STRESS_METRICS
+
+            label = {m: lab for m, lab, _ in STRESS_METRICS}.get(best["metric"], best["label"])
+            cards.append(H.card(f"Worst stress: {best['scenario']}", None, f"{H.e(label)}: {H.e(best['base_text'])} → {H.e(best['stress_text'])} "
                                 f"(Δ {H.e(best['delta_text'])} {H.e(best['se_text'])}, CRN)", big_text=best["delta_text"]))
     else:
         cards.append(H.card("Stresses", None, "none given: run <code>rackrisk stress</code> and pass its folder with <code>--stress</code>", big_text="not run"))
