@@ -275,7 +275,7 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
             *[[f"posterior {Path(p).name} SHA-256", h] for p, h in prov.get("posterior_files", {}).items()],
             *([["stress folder", f"{run.stress.path} (engine git {run.stress.provenance.get('engine_git_sha', '?')}, created {run.stress.provenance.get('created_utc', '?')})"]] if run.stress else []),
             *([["sensitivity folder", f"{run.sensitivity.path} (created {run.sensitivity.doc.get('provenance', {}).get('created_utc', '?')})"]] if run.sensitivity else [])]
-    sections.append(("provenance", "Provenance", H.plain_table(["", ""], prow, "provenance-table", classes={1: "mono"}) +
+    sections.append(("provenance", "Provenance", H.plain_table(["What", "Value"], prow, "provenance-table", classes={1: "mono"}) +
                      f'<p class="note">Reproduce: <span class="mono">rackrisk run {H.e(run.path / "scenario.resolved.toml")}</span> gives the same summary.json.</p>'))
 
     nav = [(i, h) for i, h, _ in sections]
