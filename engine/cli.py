@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--target-se", type=float, help="add paths until the standard error of --se-metric is at most this (or --max-paths is reached)")
     r.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360; e.g. expected_impairment_loss_usd_ias36)")
     r.add_argument("--max-paths", type=int, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
+    r.add_argument("--report", action="store_true", help="also write the analyst's report into the output folder (report.html, report/; as `rackrisk report`)")
 
     v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
@@ -82,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--format", choices=["auto", "zarr", "netcdf"], default="auto", help="sweep file format (auto: netCDF up to 64 MiB, else zarr)")
     w.add_argument("--chunk-paths", type=int, help="paths per compiled chunk (results do not depend on it)")
     w.add_argument("--force", action="store_true", help="replace an existing output directory")
+
+    rp = sub.add_parser("report", help="write DIR/report.html: one self-contained page (headline figures with SEs, charts, assumptions, provenance) for a run folder; docs/report.md")
+    rp.add_argument("dir", help="run folder written by `rackrisk run` (results.nc, summary.json, scenario.resolved.toml)")
+    rp.add_argument("--stress", help="a `rackrisk stress` output folder to include (default: DIR/stress when it exists)")
+    rp.add_argument("--sensitivity", help="a `rackrisk sensitivity` output folder to include (default: DIR/sensitivity when it exists)")
 
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
@@ -170,7 +176,26 @@ def cmd_run(args) -> int:
 
         print_summary(result.summary)
     print(f"results written to {out}/ (results.nc, summary.json, scenario.resolved.toml); {result.run.n_paths} paths in {result.run.seconds:.1f} s")
+    if getattr(args, "report", False):
+        return _write_report(out)
     return 0
+
+
+def _write_report(out: Path, stress: str | None = None, sensitivity: str | None = None) -> int:
+    """``rackrisk report`` and ``run --report``: engine/report/build.py (docs/report.md)."""
+    from engine.errors import ScenarioError
+    from engine.report.build import build_report
+
+    try:
+        path = build_report(out, stress=stress, sensitivity=sensitivity)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    print(f"report written to {path} (figures and headline.csv in {path.parent / 'report'}/)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    return _write_report(Path(args.dir), stress=args.stress, sensitivity=args.sensitivity)
 
 
 def _run_target_se(args, out: Path) -> int:
@@ -204,6 +229,8 @@ def _run_target_se(args, out: Path) -> int:
     steps = ", ".join(f"{s['paths']} paths: SE {s['se']:.3g}" for s in conv["steps"])
     print(f"--target-se {args.target_se:g} on {conv['label']}: {conv['reason']} (SE {conv['achieved_se']:.3g} at {conv['paths']} paths; steps {steps})")
     print(f"results written to {out}/ (results.nc, summary.json with \"convergence\", scenario.resolved.toml)")
+    if getattr(args, "report", False):
+        return _write_report(out)
     return 0
 
 
@@ -401,7 +428,7 @@ def cmd_compare_lives(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 
