@@ -223,15 +223,16 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
             "forecast_quantiles_noise": {"providers_assumed": dict(zip(pdm.GENERATIONS, n_issue.tolist())),
                                          "rule": "median noise of the provider count of each generation's last on-demand median at the cutoff; "
                                                  "scores use the count published with each later median"},
-            "provider_residuals": {"rss": obs.provider_resid.rss, "df": obs.provider_resid.df, "sd": obs.provider_resid.sd},
             "n_model_intervals": int(len(obs.interval)), "diagnostics": diag, **_summary(scores),
             "by_generation": {gen: _summary(scores[scores["generation"] == gen]) for gen in sorted(scores["generation"].unique())} if len(scores) else {},
             "posterior_means": {
                 "decline_rate_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
                 "volatility_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["volatility_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
                 "undercut_frac": round(float(idata.posterior["undercut_frac"].mean()), 4),
-                "provider_month_sd": round(float(idata.posterior["provider_month_sd"].mean()), 4),
-                "median_floor_sd": round(float(idata.posterior["obs_sd"].sel(kind="median_on_demand").mean()), 4)}}
+                "median_floor_sd": round(float(idata.posterior["obs_sd"].sel(kind="median_on_demand").mean()), 4),
+                "composition_sd": round(float(idata.posterior["composition_sd"].mean()), 4),
+                "composition_exponent": round(float(idata.posterior["composition_exponent"].mean()), 3),
+                "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2)}}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)

@@ -21,13 +21,9 @@ Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data mo
     a[g]   = m[g,t1] - r[g] gap + log(1 - f) (S[g,T-1] - S[g,t1]) + sigma[g] sqrt(gap) z[g]   (gap = T-1-t1)
              (a generation without data: a[g] ~ N(log 3, 1))
     y_i    = m[g_i,t_i] + beta[b_i] + gamma[c_i] + delta[g_i,b_i] + [quote] (q[g_i] + e[k_i]) + eps_i
-    eps_i  ~ StudentT(nu[grp_i], 0, s_i),  s_i^2 = s[kind_i]^2 + (c(n_i) s_w)^2   (point
-             observations; n_i = distinct providers behind a median, c(n) the sd of the median of n
-             iid N(0, 1) draws (provider_spread.median_sd_factor; 1, 0.71, 0.67, 0.55, 0.54 for
-             n = 1..5), the term is 0 for single-provider quotes; grp = median or quote)
-    RSS_w / s_w^2 ~ chi^2(df_w)   (the provider-level quotes: residual sum of squares of log
-             provider prices after generation x month and provider x generation effects,
-             provider_spread.provider_residuals; informs s_w only, not the price level)
+    eps_i  ~ StudentT(nu[grp_i], 0, s_i),  s_i^2 = s[kind_i]^2 + s_comp^2 n_i^(-kappa)   (point
+             observations; n_i = distinct providers behind a median, the composition term is 0 for
+             single-provider quotes; grp = median or quote)
     P(lo_i <= y_i <= hi_i) under N(mu_i, s[quote])                  (interval observations, log bounds)
 
 m[g,t] is the log on-demand market price (the median series) of generation g; a[g] its level at the
@@ -56,7 +52,8 @@ Priors (weakly informative, on the monthly log scale):
     q[g] ~ N(0, 0.3)
     s[kind] ~ Gamma(2, 40) for the on-demand median's floor (its noise as the provider count grows),
     Gamma(2, 10) for the others (zero-avoiding);
-    s_w ~ Gamma(2, 10) (the provider-month residual sd; the provider-level quotes dominate it)
+    s_comp ~ Gamma(2, 5), kappa ~ LogNormal(log 2, 0.75) (kappa = 1: sampling-like 1/n; a median of
+    1-2 providers' list prices is worse than a sample, so steeper decay is allowed)
     nu[grp] ~ Gamma(2, 0.1) (Juarez and Steel 2010)
 
 ENGINE_VARS (posterior group, Deterministics): decline_rate_per_month[generation] = r[g] (the
@@ -74,7 +71,6 @@ import numpy as np
 import pandas as pd
 
 from priors.models._likelihoods import normal_logcdf
-from priors.models.provider_spread import ProviderResiduals, median_sd_factor, provider_residuals, sku_mix_offsets
 from priors.observations_io import read_table
 
 # numpyro runs chains in parallel only on as many XLA host devices as chains; set before jax loads.
@@ -98,25 +94,26 @@ RAMP_MONTHS = 6
 # 2010; mean 20, P(nu < 1) = 0.5 %).
 NU_GROUPS = ["median", "quote"]
 OD_FLOOR_PRIOR_RATE = 40.0  # obs_sd[median_on_demand] ~ Gamma(2, 40): see build_model
-# provider_month_sd ~ Gamma(2, 10) (mean 0.2, mode 0.1 on the log scale): weakly informative; the
-# provider-level quotes (df 44 before 2024-06, 144 with all data) dominate it where they exist
-PROVIDER_SD_PRIOR_RATE = 10.0
 NU_PRIOR = (2.0, 0.1)
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
 RW_PARAM = "centred"
-# the provider part of an on-demand median's noise is an AR(1) across months (corr rho^lag, rho
-# estimated) instead of independent: see build_model and docs/priors.md, "Backtest"
-PERSISTENT_MEDIAN_NOISE = False
+# Monthly log shocks of the latent price: "student_t" (tail weight estimated, nu > 2, scaled so that
+# volatility_per_month stays their sd) or "normal". List prices are sticky and cut in steps: before
+# 2024-06, 77 % of a provider's month-on-month changes are exactly 0 (all data: 82 %; sd 0.06), so
+# a shock distribution with most mass near 0 and occasional jumps is what the data show
+# (priors/experiments/median_noise.py, item 2); a normal with the same sd spreads the mass evenly.
+RW_SHOCKS = "student_t"
+RW_DOF_PRIOR = (2.0, 0.1)  # nu - 2 ~ Gamma(2, 0.1): mean nu 22 (near normal), P(nu < 4) = 1.8 %
 # A volume launch of the key undercuts the previous architecture's generations (H200 is a Hopper
 # refresh that undercut the H100; Blackwell undercut both Hoppers).
 UNDERCUTS = {"H100": ["A100"], "H200": ["H100"], "B200": ["H100", "H200"]}
 
 GATE_VARS = [
     "decline_rate_mean", "decline_rate_sd", "decline_rate_per_month",
-    "volatility_log_mean", "volatility_log_sd", "volatility_per_month",
-    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "provider_month_sd", "composition_sd", "composition_exponent", "median_noise_autocorr", "noise_dof", "quote_offset",
+    "volatility_log_mean", "volatility_log_sd", "volatility_per_month", "walk_dof",
+    "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "noise_dof", "quote_offset",
     "log_level_end",
 ]
 ENGINE_VARS = {
@@ -151,12 +148,6 @@ class PriceObs:
     market: pd.DataFrame  # the on-demand market median series used for scoring: generation, month, price
     as_of: str | None
     launches: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # provider-month residuals of the provider-level quotes (priors/models/provider_spread.py): the
-    # likelihood of provider_month_sd, the noise scale of one provider's price behind a median
-    provider_resid: ProviderResiduals = field(default_factory=lambda: ProviderResiduals(0.0, 0, 0, 0, 0))
-    # measured product-mix offsets of the on-demand medians (provider_spread.sku_mix_offsets): they
-    # inform the composition curve (composition_sd, composition_exponent) directly
-    sku_mix: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["generation", "month", "n_providers", "offset_log"]))
 
     @property
     def T(self) -> int:
@@ -211,7 +202,7 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
     entities = sorted(quotes["entity"].unique())
     rows = []
     med = df[(df["series"] == "market_median") & is_point]
-    # distinct providers behind a median (n_providers, else n_quotes): its sampling noise shrinks
+    # distinct providers behind a median (n_providers, else n_quotes): its composition noise shrinks
     # with it. Providers, not quotes: one provider's several SKUs move together, and the median of
     # 18 quotes from 2 providers (A100, 2023-01) is still two providers' lists
     n_prov = pd.to_numeric(df.get("n_providers", pd.Series(np.nan, index=df.index)), errors="coerce")
@@ -219,12 +210,12 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
     for i, r in med.iterrows():
         n = n_prov.get(i, np.nan)
         rows.append(dict(g=r.g, t=r.t, b=r.b, c=r.c, k=-1, kind=KINDS.index(f"median_{r.basis}"), y=np.log(r.lo),
-                         inv_n=1.0 / n if n > 0 else 0.0, med_factor=float(median_sd_factor(n)) if n > 0 else 0.0))
+                         inv_n=1.0 / n if n > 0 else 0.0))
     qp = quotes[is_point[quotes.index]]
     for (g, t, b, c, ent), cell in qp.groupby(["g", "t", "b", "c", "entity"]):
         vals = cell.drop_duplicates(["product", "lo"])["lo"].to_numpy(float)
-        rows.append(dict(g=g, t=t, b=b, c=c, k=entities.index(ent), kind=KINDS.index("quote"), y=float(np.mean(np.log(vals))), inv_n=0.0, med_factor=0.0))
-    point = pd.DataFrame(rows, columns=["g", "t", "b", "c", "k", "kind", "y", "inv_n", "med_factor"]).astype({"g": int, "t": int, "b": int, "c": int, "k": int, "kind": int})
+        rows.append(dict(g=g, t=t, b=b, c=c, k=entities.index(ent), kind=KINDS.index("quote"), y=float(np.mean(np.log(vals))), inv_n=0.0))
+    point = pd.DataFrame(rows, columns=["g", "t", "b", "c", "k", "kind", "y", "inv_n"]).astype({"g": int, "t": int, "b": int, "c": int, "k": int, "kind": int})
     qi = quotes[~is_point[quotes.index]]
     with np.errstate(divide="ignore"):  # an open lower bound is log(0) = -inf
         lo_log = np.log(qi["lo"].fillna(0.0).to_numpy(float).clip(min=0))
@@ -240,8 +231,7 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
     has = np.array([(point["g"] == g).any() or (interval["g"] == g).any() for g in range(len(GENERATIONS))])
     ramp = build_ramp(launches, start_mi, len(months) + PAD)
     return PriceObs(months=months, gen_has_data=has, ramp=ramp, entities=entities, point=point, interval=interval,
-                    market=market, as_of=as_of, launches=launches,
-                    provider_resid=provider_residuals(prices, GENERATIONS), sku_mix=sku_mix_offsets(prices, GENERATIONS))
+                    market=market, as_of=as_of, launches=launches)
 
 
 def load_observations(as_of: str | None = None) -> PriceObs:
@@ -312,11 +302,18 @@ def build_model(obs: PriceObs, age_slope: bool = False):
         else:
             drift = -r[:, None] * active + logf * dS
         start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
+        if RW_SHOCKS == "student_t":
+            rw_dof = pm.Deterministic("walk_dof", 2.0 + pm.Gamma("walk_dof_minus_2", alpha=RW_DOF_PRIOR[0], beta=RW_DOF_PRIOR[1]))
+            t_scale = pt.sqrt((rw_dof - 2.0) / rw_dof)  # a t scale with sd 1
         if RW_PARAM == "centred":
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
             # increments ~ N(drift, sigma) where active; N(0, 1) placeholders elsewhere (unused)
             sd_inc = sigma[:, None] * active + (1.0 - active)
-            pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
+            if RW_SHOCKS == "student_t":
+                shock = pm.StudentT.dist(nu=rw_dof, mu=drift, sigma=sd_inc * t_scale)
+            else:
+                shock = pm.Normal.dist(drift, sd_inc)
+            pm.Potential("random_walk", pm.logp(shock, inc).sum())
             inc_used = inc * active
         else:
             z = pm.Normal("rw_z", 0.0, 1.0, dims=("generation", "month"))
@@ -348,34 +345,17 @@ def build_model(obs: PriceObs, age_slope: bool = False):
         q_off = pm.Normal("quote_offset", 0.0, 0.3, dims="generation")
         # zero-avoiding Gamma(2, .) priors on the noise scales: a noise sd pushed to 0 makes a funnel
         # with the random walk. For the on-demand median, obs_sd is the floor its noise tends to as
-        # the number of providers grows (the provider sampling term carries the few-provider noise):
+        # the number of providers grows (the composition term carries the few-provider noise):
         # Gamma(2, 40), mean 0.05. The former Gamma(2, 20) (mean 0.1) put the floor alone at the size
         # of the whole month-on-month variation of the medians of 4+ providers (sd of log changes
         # 0.03-0.06), and with ~10 such medians before 2024 the data could not pull it down: every
         # forecast then carried ~0.1 of noise the medians do not show (docs/priors.md, "Backtest").
         sd = pm.Gamma("obs_sd", alpha=2.0, beta=np.array([OD_FLOOR_PRIOR_RATE, 10.0, 10.0, 10.0]), dims="kind")
-        # provider sampling noise of a median of n providers: median_sd_factor(n) * s_w, s_w the sd of
-        # one provider's month-to-month residual (its price less the month's market level and its own
-        # persistent position), learned from the provider-level quotes by their residual sum of
-        # squares (RSS / s_w^2 ~ chi^2(df), priors/models/provider_spread.py) jointly with the medians
-        s_w = pm.Gamma("provider_month_sd", alpha=2.0, beta=PROVIDER_SD_PRIOR_RATE)
-        pr = obs.provider_resid
-        if pr.df > 0:
-            pm.Potential("provider_residual_loglik", -pr.df * pt.log(s_w) - pr.rss / (2.0 * s_w**2))
-        # product-mix (composition) noise of a raw median: s_comp^2 n^-kappa, kappa = 1 is sampling-like
-        # 1/n, and a median of 1-2 providers' lists is worse than a sample (one provider's SKU list is
-        # not the market's mix), so steeper decay is allowed. The curve is pinned by the measured
-        # offsets of the raw medians from the same providers' restated prices (obs.sku_mix).
         s_comp = pm.Gamma("composition_sd", alpha=2.0, beta=5.0)
-        k_comp = pm.LogNormal("composition_exponent", mu=np.log(2.0), sigma=0.75)
+        # variance ~ n^-kappa; kappa = 1 is sampling-like 1/n, and a median of 1-2 providers' lists is
+        # worse than a sample (one provider's list is not the market): the prior allows steep decay
         nu = pm.Gamma("noise_dof", alpha=NU_PRIOR[0], beta=NU_PRIOR[1], dims="noise_group")
-        X = obs.sku_mix
-        if len(X):
-            # the mean offset is per generation (each has its own set of SKUs: PCIe/SXM, memory sizes)
-            mu_x = pm.Normal("composition_offset_mean", 0.0, 0.3, dims="generation")
-            gx = X["generation"].map(GENERATIONS.index).to_numpy(int)
-            pm.Normal("sku_mix_offset", mu=mu_x[gx], sigma=s_comp * pt.power(X["n_providers"].to_numpy(float), -k_comp / 2.0),
-                      observed=X["offset_log"].to_numpy(float))
+        k_comp = pm.LogNormal("composition_exponent", mu=np.log(2.0), sigma=0.75)
         pm.Deterministic("log_level_offset", beta[None, :, None] + gamma[None, None, :] + delta[:, :, None],
                          dims=("generation", "basis", "provider_class"))
 
@@ -384,31 +364,10 @@ def build_model(obs: PriceObs, age_slope: bool = False):
             mu = (m[P.g.values, P.t.values] + beta[P.b.values] + gamma[P.c.values] + delta[P.g.values, P.b.values]
                   + e[P.k.values] + q_off[P.g.values] * is_q)
             inv_n = P.inv_n.values
-            # provider sampling + product mix; both 0 for quotes and for medians without a count
-            comp_i = ((P.med_factor.values * s_w) ** 2
-                      + pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0))
+            comp_i = pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0)
             sd_i = pt.sqrt(sd[P.kind.values] ** 2 + comp_i)
             nu_i = nu[(P.kind.values == KINDS.index("quote")).astype(int)]
-            od = persistent_rows(P)
-            if (~od).any():
-                oth = np.where(~od)[0]
-                pm.StudentT("y", nu=nu_i[oth], mu=mu[oth], sigma=sd_i[oth], observed=P.y.values[oth])
-            if od.any():
-                # the provider part of an on-demand median's noise persists from month to month (the
-                # same providers' sticky lists): corr rho^|lag| between a generation's medians, plus
-                # the independent floor; a Gaussian likelihood per generation, the persistent part
-                # marginalised (no latent deviation path to sample)
-                rho = pm.Uniform("median_noise_autocorr", 0.0, 1.0)
-                floor = sd[KINDS.index("median_on_demand")]
-                for g in range(G):
-                    idx = np.where(od & (P.g.values == g))[0]
-                    if not len(idx):
-                        continue
-                    idx = idx[np.argsort(P.t.values[idx])]
-                    lag = np.abs(P.t.values[idx][:, None] - P.t.values[idx][None, :]).astype(float)
-                    dp = pt.sqrt(comp_i[idx])
-                    cov = dp[:, None] * dp[None, :] * pt.power(rho, lag) + floor**2 * np.eye(len(idx))
-                    pm.MvNormal(f"y_on_demand_{GENERATIONS[g]}", mu=mu[idx], cov=cov, observed=P.y.values[idx])
+            pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
         if len(I):
             mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
                     + e[I.k.values] + q_off[I.g.values])
@@ -424,20 +383,6 @@ def build_model(obs: PriceObs, age_slope: bool = False):
     return model
 
 
-def persistent_rows(P: pd.DataFrame) -> np.ndarray:
-    """(n_points,) bool: the on-demand medians with a provider count, whose provider noise persists."""
-    return ((P.kind.values == KINDS.index("median_on_demand")) & (P.inv_n.values > 0)) if PERSISTENT_MEDIAN_NOISE \
-        else np.zeros(len(P), bool)
-
-
-def _comp_var(s_w, comp, kexp, n):
-    """Provider part of a median's noise variance: (c(n) s_w)^2 + s_comp^2 n^-kappa; 0 where n <= 0.
-    s_w, comp, kexp broadcast against n."""
-    n = np.asarray(n, float)
-    safe = np.where(n > 0, n, 1.0)
-    return np.where(n > 0, (median_sd_factor(safe) * s_w) ** 2 + comp**2 * safe ** (-kexp), 0.0)
-
-
 def _post(idata, name):
     return idata.posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
 
@@ -448,74 +393,44 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
 
     Per posterior sample: the latent path continues from its cutoff level with the sample's drift,
     volatility and the undercut ramps of launches known at the cutoff; the median's observation noise
-    is added in the target month: the independent floor plus the provider part (provider sampling
-    and product mix of a median of n providers). With PERSISTENT_MEDIAN_NOISE the provider part is
-    the AR(1) of build_model, drawn conditionally on the sample's residuals of the generation's
-    on-demand medians up to the cutoff (Gaussian conditioning: mean k' S^-1 e, variance v - k' S^-1 k);
-    otherwise independent Student-t. ``n_providers``: the providers behind the target medians, (G,)
-    or (G, H); default the count of each generation's last median at the cutoff
+    is added in the target month, with the noise of a median of ``n_providers`` providers: (G,) or
+    (G, H); default the count behind each generation's last median at the cutoff
     (``cutoff_providers``). The same seed gives the same draws whatever the counts (only the noise
-    scale changes). Returns (samples, generation, horizon); with ``return_level`` also the matching
-    samples of the log level at the cutoff, (samples, generation).
+    scale changes), so a forecast and its rescoring with other counts share their paths. Returns
+    (samples, generation, horizon); with ``return_level`` also the matching samples of the log level
+    at the cutoff, (samples, generation).
     """
     rng = np.random.default_rng(seed)
     r = _post(idata, "decline_rate_per_month")
     sig = _post(idata, "volatility_per_month")
     f = _post(idata, "undercut_frac")
     floor = _post(idata, "obs_sd")[:, KINDS.index("median_on_demand")]
-    s_w = _post(idata, "provider_month_sd")
     comp = _post(idata, "composition_sd")
     kexp = _post(idata, "composition_exponent")
     level = _post(idata, "log_level_end")
     nu_med = _post(idata, "noise_dof")[:, NU_GROUPS.index("median")]
-    P = obs.point
-    od = persistent_rows(P)
-    persistent = bool(od.any())
-    if persistent:
-        rho = _post(idata, "median_noise_autocorr")
-        mpath = _post(idata, "log_market_price")  # (samples, G, T)
     n = r.shape[0]
     if max_samples is not None and n > max_samples:
         idx = np.sort(rng.choice(n, max_samples, replace=False))
-        r, sig, f, floor, s_w, level = r[idx], sig[idx], f[idx], floor[idx], s_w[idx], level[idx]
-        comp, kexp, nu_med = comp[idx], kexp[idx], nu_med[idx]
-        if persistent:
-            rho, mpath = rho[idx], mpath[idx]
+        r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
+        nu_med = nu_med[idx]
         n = max_samples
     T, G = obs.T, len(GENERATIONS)
     h = np.arange(1, horizon + 1)
-    n_prov = np.broadcast_to(np.asarray(cutoff_providers(obs) if n_providers is None else n_providers, float).reshape(G, -1), (G, horizon))
+    n_prov = np.asarray(cutoff_providers(obs) if n_providers is None else n_providers, float)
+    n_prov = np.broadcast_to(n_prov.reshape(G, -1), (G, horizon))  # (G, H)
+    sd_od = np.sqrt(floor[:, None, None] ** 2
+                    + comp[:, None, None] ** 2 * n_prov[None] ** (-kexp[:, None, None]))  # (samples, G, H)
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
-    shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
+    if "walk_dof" in idata.posterior:  # Student-t shocks with sd sigma
+        nu_w = _post(idata, "walk_dof")
+        nu_w = nu_w[idx] if max_samples is not None and nu_w.shape[0] > n else nu_w
+        eps = rng.standard_t(nu_w[:, None, None], (n, G, horizon)) * np.sqrt((nu_w - 2.0) / nu_w)[:, None, None]
+    else:
+        eps = rng.standard_normal((n, G, horizon))
+    shocks = np.cumsum(eps, axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
-    z = rng.standard_normal((n, G, horizon))
-    tz = rng.standard_t(nu_med[:, None, None], (n, G, horizon))
-    vp = _comp_var(s_w[:, None, None], comp[:, None, None], kexp[:, None, None], n_prov[None])  # (S, G, H)
-    if not persistent:
-        return _ret(lr + np.sqrt(floor[:, None, None] ** 2 + vp) * tz, level, return_level)
-    noise = np.empty((n, G, horizon))
-    for g in range(G):
-        rows = np.where(od & (P.g.values == g))[0]
-        v_tgt = vp[:, g, :] + floor[:, None] ** 2  # (S, H)
-        if not len(rows):  # no median of this generation yet: the marginal noise
-            noise[:, g, :] = np.sqrt(v_tgt) * z[:, g, :]
-            continue
-        t_i = P.t.values[rows].astype(float)
-        n_i = np.where(P.inv_n.values[rows] > 0, 1.0 / np.where(P.inv_n.values[rows] > 0, P.inv_n.values[rows], 1.0), 0.0)
-        d_i = np.sqrt(_comp_var(s_w[:, None], comp[:, None], kexp[:, None], n_i[None]))  # (S, m)
-        lag = np.abs(t_i[:, None] - t_i[None, :])
-        cov = d_i[:, :, None] * d_i[:, None, :] * rho[:, None, None] ** lag[None] + floor[:, None, None] ** 2 * np.eye(len(rows))[None]
-        e = P.y.values[rows][None, :] - mpath[:, g, P.t.values[rows]]  # (S, m) residuals given the sample's path
-        lag_t = (T - 1 + h)[None, :] - t_i[:, None]  # (m, H)
-        k = d_i[:, :, None] * np.sqrt(vp[:, g, None, :]) * rho[:, None, None] ** lag_t[None]  # (S, m, H)
-        sol = np.linalg.solve(cov, np.concatenate([e[:, :, None], k], axis=2))  # (S, m, 1 + H)
-        mean = np.einsum("sm,smh->sh", sol[:, :, 0], k)
-        var = np.maximum(v_tgt - np.einsum("smh,smh->sh", k, sol[:, :, 1:]), 1e-12)
-        noise[:, g, :] = mean + np.sqrt(var) * z[:, g, :]
-    return _ret(lr + noise, level, return_level)
-
-
-def _ret(lr, level, return_level):
+    lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
 
 
@@ -545,9 +460,8 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
         m = post["log_market_price"].values  # (c, d, G, T)
         off = post["log_level_offset"].values  # (c, d, G, B, C)
         inv_n = np.where(P.inv_n.values > 0, P.inv_n.values, 1.0)
-        comp = ((post["provider_month_sd"].values[:, :, None] * P.med_factor.values) ** 2
-                + (post["composition_sd"].values[:, :, None] ** 2
-                   * inv_n ** post["composition_exponent"].values[:, :, None]) * (P.inv_n.values > 0))
+        comp = (post["composition_sd"].values[:, :, None] ** 2
+                * inv_n ** post["composition_exponent"].values[:, :, None]) * (P.inv_n.values > 0)
         sd = np.sqrt(post["obs_sd"].values[:, :, P.kind.values] ** 2 + comp)  # (c, d, obs)
         if len(obs.entities):
             ze = post["provider_z"].values * post["provider_sd"].values[..., None]
@@ -557,9 +471,7 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
         qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
         mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
         nu = post["noise_dof"].values[:, :, (P.kind.values == KINDS.index("quote")).astype(int)]  # (c, d, obs)
-        # the persistent on-demand medians have Gaussian noise (build_model): their marginal replicate
-        eps = np.where(persistent_rows(P), rng.standard_normal(mu.shape), rng.standard_t(nu, mu.shape))
-        groups["y"] = (("chain", "draw", "obs"), mu + sd * eps)
+        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(nu, mu.shape))
     H = 12
     # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
     lr = forecast_log_ratio(idata, obs, H, seed=seed + 2).reshape(nc, nd, len(GENERATIONS), H)

@@ -191,8 +191,6 @@ def test_composition_noise_counts_providers_not_quotes():
     row = P[(P.g == pdm.GENERATIONS.index("A100")) & (P.kind == pdm.KINDS.index("median_on_demand"))
             & (P.t == obs.months.index("2023-01"))]
     assert len(row) == 1 and row.inv_n.iloc[0] == pytest.approx(1 / 2)
-    # the provider sampling noise of that median: the median of 2 draws is their mean, sd factor 1/sqrt(2)
-    assert row.med_factor.iloc[0] == pytest.approx(2 ** -0.5)
 
 
 def test_coverage_uncertainty_resamples_whole_trajectories():

@@ -77,15 +77,13 @@ def test_median_factor_matches_the_order_statistic_variance():
 
 
 def test_as_of_uses_only_provider_rows_known_at_the_cutoff():
-    from priors.models import price_dynamics as pdm
-
     full = read_table("rental_prices")
     known = full[(full["series"] == "provider_restated") & full["dated"] & full["generation"].isin(GENS)
                  & (full["when"] <= month_end("2024-06"))]
     assert len(known) < ((full["series"] == "provider_restated") & full["dated"]).sum()
-    obs = pdm.load_observations("2024-06")
-    assert obs.provider_resid.n_rows == len(known) > 0
-    assert obs.provider_resid.df > 0
+    res = provider_residuals(read_table("rental_prices", as_of="2024-06"), GENS)
+    assert res.n_rows == len(known) > 0
+    assert res.df > 0
 
 
 def test_sku_mix_offset_of_a_median_by_hand():
