@@ -16,7 +16,11 @@ measurement noise), and scores the forecast against the observations after the c
   relative to the last observed median before the cutoff (a scale-free CRPS, comparable across
   generations), for the model and for a naive baseline: a log random walk from the last observed
   median with zero drift and the sd of the generation's monthly log changes before the cutoff
-  (pooled across generations when it has fewer than 3 changes).
+  (pooled across generations when it has fewer than 3 changes). Model, baseline and observation
+  share that one denominator; the model's predictive is its price draws (latent level at the
+  cutoff x forecast ratio) over it. The scored predictive carries the measurement noise of the
+  provider count published with each later median; the issued forecast (forecast_quantiles.csv)
+  assumes the count of the last median at the cutoff (stated in summary.json), with the same draws.
 * Files in ``out_dir``: ``forecast_quantiles.csv``, ``scores.csv`` (one row per scored
   observation), ``summary.csv`` and ``summary.json``, ``fan_chart.png``.
 

@@ -99,20 +99,13 @@ NU_PRIOR = (2.0, 0.1)
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
 RW_PARAM = "centred"
-# Monthly log shocks of the latent price: "student_t" (tail weight estimated, nu > 2, scaled so that
-# volatility_per_month stays their sd) or "normal". List prices are sticky and cut in steps: before
-# 2024-06, 77 % of a provider's month-on-month changes are exactly 0 (all data: 82 %; sd 0.06), so
-# a shock distribution with most mass near 0 and occasional jumps is what the data show
-# (priors/experiments/median_noise.py, item 2); a normal with the same sd spreads the mass evenly.
-RW_SHOCKS = "student_t"
-RW_DOF_PRIOR = (2.0, 0.1)  # nu - 2 ~ Gamma(2, 0.1): mean nu 22 (near normal), P(nu < 4) = 1.8 %
 # A volume launch of the key undercuts the previous architecture's generations (H200 is a Hopper
 # refresh that undercut the H100; Blackwell undercut both Hoppers).
 UNDERCUTS = {"H100": ["A100"], "H200": ["H100"], "B200": ["H100", "H200"]}
 
 GATE_VARS = [
     "decline_rate_mean", "decline_rate_sd", "decline_rate_per_month",
-    "volatility_log_mean", "volatility_log_sd", "volatility_per_month", "walk_dof",
+    "volatility_log_mean", "volatility_log_sd", "volatility_per_month",
     "undercut_frac", "basis_offset", "class_offset", "basis_gen_sd", "provider_sd", "obs_sd", "composition_sd", "composition_exponent", "noise_dof", "quote_offset",
     "log_level_end",
 ]
@@ -302,18 +295,11 @@ def build_model(obs: PriceObs, age_slope: bool = False):
         else:
             drift = -r[:, None] * active + logf * dS
         start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
-        if RW_SHOCKS == "student_t":
-            rw_dof = pm.Deterministic("walk_dof", 2.0 + pm.Gamma("walk_dof_minus_2", alpha=RW_DOF_PRIOR[0], beta=RW_DOF_PRIOR[1]))
-            t_scale = pt.sqrt((rw_dof - 2.0) / rw_dof)  # a t scale with sd 1
         if RW_PARAM == "centred":
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
             # increments ~ N(drift, sigma) where active; N(0, 1) placeholders elsewhere (unused)
             sd_inc = sigma[:, None] * active + (1.0 - active)
-            if RW_SHOCKS == "student_t":
-                shock = pm.StudentT.dist(nu=rw_dof, mu=drift, sigma=sd_inc * t_scale)
-            else:
-                shock = pm.Normal.dist(drift, sd_inc)
-            pm.Potential("random_walk", pm.logp(shock, inc).sum())
+            pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
             inc_used = inc * active
         else:
             z = pm.Normal("rw_z", 0.0, 1.0, dims=("generation", "month"))
@@ -422,13 +408,7 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     sd_od = np.sqrt(floor[:, None, None] ** 2
                     + comp[:, None, None] ** 2 * n_prov[None] ** (-kexp[:, None, None]))  # (samples, G, H)
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
-    if "walk_dof" in idata.posterior:  # Student-t shocks with sd sigma
-        nu_w = _post(idata, "walk_dof")
-        nu_w = nu_w[idx] if max_samples is not None and nu_w.shape[0] > n else nu_w
-        eps = rng.standard_t(nu_w[:, None, None], (n, G, horizon)) * np.sqrt((nu_w - 2.0) / nu_w)[:, None, None]
-    else:
-        eps = rng.standard_normal((n, G, horizon))
-    shocks = np.cumsum(eps, axis=2) * sig[:, :, None]
+    shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
     lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
