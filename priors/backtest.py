@@ -16,7 +16,11 @@ measurement noise), and scores the forecast against the observations after the c
   relative to the last observed median before the cutoff (a scale-free CRPS, comparable across
   generations), for the model and for a naive baseline: a log random walk from the last observed
   median with zero drift and the sd of the generation's monthly log changes before the cutoff
-  (pooled across generations when it has fewer than 3 changes).
+  (pooled across generations when it has fewer than 3 changes). Model, baseline and observation
+  share that one denominator; the model's predictive is its price draws (latent level at the
+  cutoff x forecast ratio) over it. The scored predictive carries the measurement noise of the
+  provider count published with each later median; the issued forecast (forecast_quantiles.csv)
+  assumes the count of the last median at the cutoff (stated in summary.json), with the same draws.
 * Files in ``out_dir``: ``forecast_quantiles.csv``, ``scores.csv`` (one row per scored
   observation), ``summary.csv`` and ``summary.json``, ``fan_chart.png``.
 
@@ -40,9 +44,10 @@ from priors.observations_io import read_table
 QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
 LEVELS = [0.5, 0.8, 0.95]
 TARGET_80 = (0.70, 0.90)
-# fewer draws than the shipped fit: the backtest is not gated, and 4 x 600 draws give forecast
-# quantiles to about +-0.01 in the price ratio (~30-40 s an origin on 2 cores)
-BACKTEST_SAMPLE = dict(draws=600, tune=700, chains=4, target_accept=0.95)
+# 4 x 1500 draws after 1000 tuning steps: enough for the fit gate (R-hat <= 1.01, bulk ESS >= 400,
+# no divergence) at the 2024-06/09/12 origins (measured 75-100 s an origin on 2 cores); each
+# origin's summary records whether its fit passed the gate (``diagnostics.gate_passed``)
+BACKTEST_SAMPLE = dict(draws=1500, tune=1000, chains=4, target_accept=0.95)
 RW_MIN_CHANGES = 3
 
 
@@ -66,7 +71,8 @@ def market_series(df: pd.DataFrame) -> pd.DataFrame:
            & df["generation"].isin(pdm.GENERATIONS)].copy()
     m["price"] = pd.to_numeric(m["value_low"], errors="coerce")
     m["month"] = m["when"].dt.strftime("%Y-%m")
-    m = m.dropna(subset=["price"]).groupby(["generation", "month"], as_index=False)["price"].median()
+    m["n_providers"] = pd.to_numeric(m["n_providers"], errors="coerce") if "n_providers" in m else np.nan
+    m = m.dropna(subset=["price"]).groupby(["generation", "month"], as_index=False).agg(price=("price", "median"), n_providers=("n_providers", "max"))
     return m.sort_values(["generation", "month"]).reset_index(drop=True)
 
 
@@ -99,9 +105,13 @@ def _sample(obs, seed: int, sample_kw: dict | None):
 def _diagnostics(idata) -> dict:
     import arviz as az
 
+    from priors.gate import ESS_BULK_MIN, RHAT_MAX
+
     summ = az.summary(idata, var_names=pdm.GATE_VARS, kind="diagnostics", round_to="none")
-    return {"divergences": int(idata.sample_stats["diverging"].values.sum()),
-            "max_r_hat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min())}
+    out = {"divergences": int(idata.sample_stats["diverging"].values.sum()),
+           "max_r_hat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min())}
+    out["gate_passed"] = bool(out["divergences"] == 0 and out["max_r_hat"] <= RHAT_MAX and out["min_ess_bulk"] >= ESS_BULK_MIN)
+    return out
 
 
 def _coverage(rows: pd.DataFrame, who: str) -> dict[str, float]:
@@ -154,10 +164,24 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     obs = pdm.load_observations(as_of)
     idata, seconds = _sample(obs, seed, sample_kw)
     diag = _diagnostics(idata)
+    # the issued forecast: the noise of a median with as many providers as the last one at the cutoff
     lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True)
     ratio = np.exp(lr)  # (S, G, H)
     cut = _mi(as_of)
     months = [f"{(cut + h) // 12:04d}-{(cut + h) % 12 + 1:02d}" for h in range(1, horizon + 1)]
+    full = market_series(read_table("rental_prices"))
+    full["mi"] = full["month"].map(_mi)
+    # the scored predictive: the same draws (same seed) with the noise of the providers actually behind
+    # each later median (the count is part of the published observation's description, not a price)
+    n_issue = pdm.cutoff_providers(obs)
+    n_target = np.repeat(n_issue[:, None], horizon, axis=1)
+    for g, gen in enumerate(pdm.GENERATIONS):
+        for h in range(horizon):
+            hit = full[(full["generation"] == gen) & (full["mi"] == cut + h + 1)]["n_providers"].dropna()
+            if len(hit):
+                n_target[g, h] = float(hit.iloc[0])
+    lr_score, _ = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
+                                         n_providers=n_target)
 
     # forecast quantiles: price over the latent level at the cutoff
     qv = np.quantile(ratio, QUANTILES, axis=0)  # (Q, G, H)
@@ -168,8 +192,6 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     fq.to_csv(out_dir / "forecast_quantiles.csv", index=False, float_format="%.6g")
 
     # scoring against the full table
-    full = market_series(read_table("rental_prices"))
-    full["mi"] = full["month"].map(_mi)
     pre = full[full["mi"] <= cut]
     post = full[(full["mi"] > cut) & (full["mi"] <= cut + horizon)]
     vol = rw_volatility(pre)
@@ -183,13 +205,14 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
         p_last, mi_last = float(last["price"]), int(last["mi"])
         for _, o in q_g.iterrows():
             h = int(o["mi"]) - cut
-            x_model = np.exp(level[:, g] + lr[:, g, h - 1]) / p_last
+            x_model = np.exp(level[:, g] + lr_score[:, g, h - 1]) / p_last
             steps = int(o["mi"]) - mi_last
             x_rw = np.exp(vol[gen] * np.sqrt(steps) * rng.standard_normal(x_model.size))
             y = float(o["price"]) / p_last
             row = {"as_of": as_of, "generation": gen, "target_month": o["month"], "horizon": h,
                    "observed_price": float(o["price"]), "last_price_at_cutoff": p_last, "last_month": last["month"],
-                   "observed_ratio": y, "model_median_ratio": float(np.median(x_model)), "rw_volatility": vol[gen]}
+                   "observed_ratio": y, "model_median_ratio": float(np.median(x_model)), "rw_volatility": vol[gen],
+                   "n_providers_target": float(n_target[g, h - 1]), "n_providers_cutoff": float(n_issue[g])}
             for who, x in (("model", x_model), ("rw", x_rw)):
                 for lv in LEVELS:
                     lo, hi = np.quantile(x, [(1 - lv) / 2, (1 + lv) / 2])
@@ -201,12 +224,19 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
 
     summ = {"as_of": as_of, "horizon": horizon, "seed": seed, "sampling_seconds": round(seconds, 1),
             "grid": f"{obs.months[0]}..{obs.months[-1]}", "n_model_points": int(len(obs.point)),
+            "forecast_quantiles_noise": {"providers_assumed": dict(zip(pdm.GENERATIONS, n_issue.tolist())),
+                                         "rule": "median noise of the provider count of each generation's last on-demand median at the cutoff; "
+                                                 "scores use the count published with each later median"},
             "n_model_intervals": int(len(obs.interval)), "diagnostics": diag, **_summary(scores),
             "by_generation": {gen: _summary(scores[scores["generation"] == gen]) for gen in sorted(scores["generation"].unique())} if len(scores) else {},
             "posterior_means": {
                 "decline_rate_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
                 "volatility_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["volatility_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
-                "undercut_frac": round(float(idata.posterior["undercut_frac"].mean()), 4)}}
+                "undercut_frac": round(float(idata.posterior["undercut_frac"].mean()), 4),
+                "median_floor_sd": round(float(idata.posterior["obs_sd"].sel(kind="median_on_demand").mean()), 4),
+                "composition_sd": round(float(idata.posterior["composition_sd"].mean()), 4),
+                "composition_exponent": round(float(idata.posterior["composition_exponent"].mean()), 3),
+                "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2)}}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)

@@ -374,13 +374,17 @@ def _post(idata, name):
 
 
 def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_samples: int | None = None,
-                       return_level: bool = False):
+                       return_level: bool = False, n_providers=None):
     """Posterior predictive log(price_{T-1+h} / level_{T-1}) of the on-demand market median, h = 1..H.
 
     Per posterior sample: the latent path continues from its cutoff level with the sample's drift,
     volatility and the undercut ramps of launches known at the cutoff; the median's observation noise
-    is added in the target month. Returns (samples, generation, horizon); with ``return_level`` also
-    the matching samples of the log level at the cutoff, (samples, generation).
+    is added in the target month, with the noise of a median of ``n_providers`` providers: (G,) or
+    (G, H); default the count behind each generation's last median at the cutoff
+    (``cutoff_providers``). The same seed gives the same draws whatever the counts (only the noise
+    scale changes), so a forecast and its rescoring with other counts share their paths. Returns
+    (samples, generation, horizon); with ``return_level`` also the matching samples of the log level
+    at the cutoff, (samples, generation).
     """
     rng = np.random.default_rng(seed)
     r = _post(idata, "decline_rate_per_month")
@@ -397,14 +401,16 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
         r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
         nu_med = nu_med[idx]
         n = max_samples
-    n_prov = cutoff_providers(obs)
-    sd_od = np.sqrt(floor[:, None] ** 2 + comp[:, None] ** 2 * n_prov[None, :] ** (-kexp[:, None]))  # (samples, G)
     T, G = obs.T, len(GENERATIONS)
     h = np.arange(1, horizon + 1)
+    n_prov = np.asarray(cutoff_providers(obs) if n_providers is None else n_providers, float)
+    n_prov = np.broadcast_to(n_prov.reshape(G, -1), (G, horizon))  # (G, H)
+    sd_od = np.sqrt(floor[:, None, None] ** 2
+                    + comp[:, None, None] ** 2 * n_prov[None] ** (-kexp[:, None, None]))  # (samples, G, H)
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
-    lr = lr + sd_od[:, :, None] * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
+    lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
 
 

@@ -154,6 +154,50 @@ def test_forecast_quantiles_file(tmp_path):
     for name in ("scores.csv", "summary.csv", "summary.json", "fan_chart.png"):
         assert (tmp_path / "a" / name).exists()
     assert 0.0 <= res["coverage_model"]["80"] <= 1.0 and res["crps_model"] > 0
+    # each later median is scored with the noise of its own published provider count; the issued
+    # forecast states the count it assumed (the last median's at the cutoff)
+    sc = pd.read_csv(tmp_path / "a" / "scores.csv", dtype={"target_month": str})
+    table = bt.market_series(read_table("rental_prices")).set_index(["generation", "month"])["n_providers"]
+    for _, r in sc.iterrows():
+        assert r["n_providers_target"] == table[(r["generation"], r["target_month"])]
+        assert r["n_providers_cutoff"] == table[(r["generation"], "2025-03")]
+    assert res["forecast_quantiles_noise"]["providers_assumed"]["H100"] == table[("H100", "2025-03")]
+    assert "gate_passed" in res["diagnostics"]
+
+
+def test_rescoring_with_other_provider_counts_keeps_the_draws():
+    # forecast_log_ratio draws the same paths whatever the provider counts: only the noise scale
+    # changes, so a bigger count gives a narrower predictive with the same median path (synthetic
+    # posterior, no sampling)
+    import xarray as xr
+
+    obs = pdm.load_observations("2024-06")
+    rng = np.random.default_rng(0)
+    S, G = 400, len(pdm.GENERATIONS)
+    post = xr.Dataset({
+        "decline_rate_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 0.01)),
+        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 0.05)),
+        "undercut_frac": (("chain", "draw"), np.full((1, S), 0.1)),
+        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.02)),
+        "composition_sd": (("chain", "draw"), np.full((1, S), 0.6)),
+        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
+        "log_level_end": (("chain", "draw", "generation"), rng.normal(1.0, 0.01, (1, S, G))),
+        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), 1e6)),
+    })
+
+    class _Idata:
+        posterior = post
+
+    few = pdm.forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full(G, 2.0))
+    many = pdm.forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full((G, 3), 8.0))
+    # noise sd sqrt(0.02^2 + 0.6^2 / n^2): 0.300 at n = 2, 0.078 at n = 8 -> the spread shrinks
+    assert np.std(many[:, 0, 0]) < np.std(few[:, 0, 0])
+    # same draws (walk shock 0.05 and the same t draw scaled by 0.300 or 0.078, nu ~ inf): the
+    # correlation of the two one-month samples is (0.05^2 + 0.300 * 0.078) / sqrt((0.05^2 + 0.300^2)
+    # (0.05^2 + 0.078^2)) = 0.92, against 0.05^2 / 0.0282 = 0.09 with independent draws; SE with
+    # 400 samples ~ (1 - r^2) / sqrt(400) = 0.008 at 0.92: the threshold 0.8 is 15 SE below the one
+    # and far above the other
+    assert np.corrcoef(few[:, 0, 0], many[:, 0, 0])[0, 1] > 0.8
 
 
 def test_crps_sample_estimator_matches_closed_form():
