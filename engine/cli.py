@@ -148,6 +148,9 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    msg = _use_all_cores()
+    if msg:
+        return _error(msg)
     if args.target_se is not None:
         return _run_target_se(args, out)
     from engine.app import run_scenario
@@ -171,6 +174,17 @@ def cmd_run(args) -> int:
         print_summary(result.summary)
     print(f"results written to {out}/ (results.nc, summary.json, scenario.resolved.toml); {result.run.n_paths} paths in {result.run.seconds:.1f} s")
     return 0
+
+
+def _use_all_cores() -> str | None:
+    """One XLA host device per core before JAX starts (engine/host_devices.py); an error message or None."""
+    from engine.host_devices import use_all_cores
+
+    try:
+        use_all_cores()
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _run_target_se(args, out: Path) -> int:
