@@ -63,7 +63,9 @@ def worker(args) -> dict:
             "npv_mean_usd": r["summary"]["npv_mean_usd"]["value"],
         }
     from engine.host_devices import use_all_cores
+    from engine.malloc_tuning import limit_malloc_arenas
 
+    limit_malloc_arenas()  # as `rackrisk run` (engine/malloc_tuning.py)
     use_all_cores()  # as `rackrisk run`: one XLA host device per core unless RACKRISK_HOST_DEVICES says otherwise
     import jax
 

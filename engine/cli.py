@@ -148,6 +148,9 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before JAX starts its threads: lower peak memory (engine/malloc_tuning.py)
     msg = _use_all_cores()
     if msg:
         return _error(msg)

@@ -66,3 +66,14 @@ def test_bad_host_device_setting_exits_2(tmp_path, capsys, monkeypatch):
     assert rc == 2
     assert "RACKRISK_HOST_DEVICES must be 'auto' or a positive integer, got 'many'" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_malloc_arena_limit_rules():
+    """engine/malloc_tuning.py: the user's MALLOC_ARENA_MAX and RACKRISK_MALLOC_ARENAS=0 leave glibc alone; a malformed
+    value is ignored (an optimisation only, never an error); the default asks glibc for one arena."""
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    assert limit_malloc_arenas({"MALLOC_ARENA_MAX": "4"}) is None
+    assert limit_malloc_arenas({"RACKRISK_MALLOC_ARENAS": "0"}) is None
+    assert limit_malloc_arenas({"RACKRISK_MALLOC_ARENAS": "lots"}) is None
+    assert limit_malloc_arenas({}) in (1, None)  # None only where glibc is absent
