@@ -33,8 +33,6 @@ def wanted_host_devices(environ=None) -> int | None:
     Raises ValueError for a malformed ``RACKRISK_HOST_DEVICES`` (the CLI reports it, exit 2).
     """
     env = os.environ if environ is None else environ
-    if FLAG in env.get("XLA_FLAGS", ""):
-        return None
     raw = env.get(ENV, "auto").strip().lower()
     if raw in ("", "auto"):
         try:
@@ -46,8 +44,10 @@ def wanted_host_devices(environ=None) -> int | None:
             n = int(raw)
         except ValueError:
             n = 0
-        if n < 1:
+        if n < 1:  # checked first: a malformed setting is an error even where XLA_FLAGS decides
             raise ValueError(f"environment variable {ENV} must be 'auto' or a positive integer, got {raw!r}")
+    if FLAG in env.get("XLA_FLAGS", ""):
+        return None
     return n if n > 1 else None
 
 

@@ -62,6 +62,8 @@ def test_bad_host_device_setting_exits_2(tmp_path, capsys, monkeypatch):
     from engine.cli import main
 
     monkeypatch.setenv("RACKRISK_HOST_DEVICES", "many")
+    # an earlier in-process `rackrisk fit` test may have put a device count in XLA_FLAGS: still an error
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
     rc = main(["run", str(REF), "--paths", "64", "--out", str(tmp_path / "o"), "--quiet"])
     assert rc == 2
     assert "RACKRISK_HOST_DEVICES must be 'auto' or a positive integer, got 'many'" in capsys.readouterr().err
