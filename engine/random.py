@@ -25,7 +25,10 @@ Normal scores by inverse CDF, symmetric in the sign bit: the top bit of a draw g
 the low 31 bits a uniform u = (m + 0.5) 2^-32 in (0, 1/2), and z = -+ndtri(u). The smallest u
 is 1.2e-10, so |z| <= 6.35 (P(|Z| > 6.35) = 2e-10: the truncation is invisible at any path count
 the engine runs). float32 and float64 runs use the same 32 bits, so their normals agree to
-float32 rounding. tests/test_random_quality.py checks moments, a KS test, independence across
+float32 rounding. The monthly shocks (``draw_noise``) use the same bits and layout with a cheaper
+evaluation of the same inverse CDF, Giles' single-precision erfinv approximation
+(``monthly_normal_from_bits``: |error| < 5e-7 for |z| < 5, docs/methodology.md); the per-path
+inputs keep ``ndtri``. tests/test_random_quality.py checks moments, a KS test, independence across
 months, paths and streams, and the invariances. This is the only module that creates draws.
 """
 
