@@ -62,6 +62,11 @@ def worker(args) -> dict:
             "peak_rss_mb": _peak_rss_mb(),
             "npv_mean_usd": r["summary"]["npv_mean_usd"]["value"],
         }
+    from engine.host_devices import use_all_cores
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as `rackrisk run` (engine/malloc_tuning.py)
+    use_all_cores()  # as `rackrisk run`: one XLA host device per core unless RACKRISK_HOST_DEVICES says otherwise
     import jax
 
     import engine.reduce as R
@@ -97,6 +102,8 @@ def worker(args) -> dict:
 # ------------------------------------------------------------------------------------------
 def _sub(argv: list[str], env: dict, timeout: float) -> dict:
     t = time.perf_counter()
+    if "--host-devices" in argv:  # one worker on a given number of host devices (engine/host_devices.py)
+        env = {**env, "RACKRISK_HOST_DEVICES": argv[argv.index("--host-devices") + 1]}
     out = subprocess.run([sys.executable, __file__, "--worker", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}", "wall_seconds": time.perf_counter() - t}
@@ -143,21 +150,22 @@ def _fmt(x, unit=""):
 
 def markdown(report: dict) -> str:
     lines = [f"# rackrisk benchmark ({report['created_utc']})", "", f"Machine: {report['machine']}", ""]
-    lines += ["| workload | paths | device | paths/s (end to end) | paths/s (steady) | vs NumPy (steady) | compile s | peak RSS MB | mode |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines += ["| workload | paths | device | paths/s (end to end) | paths/s (steady) | vs NumPy (steady) | compile s | fan s | peak RSS MB | mode | load 1 min |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     np_rows = {r["paths"]: r for r in report["rows"] if r["workload"] == "numpy_reference" and "error" not in r}
     for r in report["rows"]:
         if r["workload"].startswith("warm_up"):
-            lines.append(f"| {r['workload']} (compiles; cold-compile peak) | {r['paths']:,} | {r.get('device', '')} | | | | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('peak_rss_mb'))} | streamed |")
+            lines.append(f"| {r['workload']} (compiles; cold-compile peak) | {r['paths']:,} | {r.get('device', '')} x{r.get('n_devices', 1)} | | | | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('fan_seconds'))} | {_fmt(r.get('peak_rss_mb'))} | streamed | {_fmt(r.get('load_average_1min_after'))} |")
             continue
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r['paths']:,} | - | error: {r['error']} | | | | | |")
+            lines.append(f"| {r['workload']} | {r['paths']:,} | - | error: {r['error']} | | | | | | | |")
             continue
         ratio = "-"
-        if r["workload"] == "engine_reference" and r["paths"] in np_rows and r.get("paths_per_s_steady"):
+        if r["workload"].startswith("engine_reference") and r["paths"] in np_rows and r.get("paths_per_s_steady"):
             ratio = f"{r['paths_per_s_steady'] / np_rows[r['paths']]['paths_per_s']:.2f}x"
+            ratio += f" (e2e {r['paths_per_s'] / np_rows[r['paths']]['paths_per_s']:.2f}x)"
         mode = "-" if r["workload"] == "numpy_reference" else ("streamed" if r.get("streamed") else "gathered")
         lines.append(
-            f"| {r['workload']} | {r['paths']:,} | {r.get('device', 'cpu:numpy')} x{r.get('n_devices', 1)} | {_fmt(r['paths_per_s'])} | {_fmt(r.get('paths_per_s_steady'))} | {ratio} | {_fmt(r.get('compile_seconds'))} | {_fmt(r['peak_rss_mb'])} | {mode} |"
+            f"| {r['workload']} | {r['paths']:,} | {r.get('device', 'cpu:numpy')} x{r.get('n_devices', 1)} | {_fmt(r['paths_per_s'])} | {_fmt(r.get('paths_per_s_steady'))} | {ratio} | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('fan_seconds'))} | {_fmt(r['peak_rss_mb'])} | {mode} | {_fmt(r.get('load_average_1min_after'))} |"
         )
     cs = report.get("cold_start")
     if cs:
@@ -179,12 +187,14 @@ def main(argv=None) -> int:
     p.add_argument("--chunk", type=int, default=32_768, help="engine paths per chunk, gathered runs (default 32768)")
     p.add_argument("--stream-chunk", type=int, default=8192, help="engine paths per chunk, streamed runs (above 1e6 paths; default 8192: memory)")
     p.add_argument("--force-stream", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--host-devices", help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="sizes 1e4..1e6 only")
     p.add_argument("--sizes", nargs="+", type=float, help="path counts (default 1e4 1e5 1e6 1e7)")
     p.add_argument("--no-baseline", action="store_true", help="skip scenarios/baseline.toml")
     p.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurements")
     p.add_argument("--out", help="output directory (default benchmarks/results/<UTC time>)")
     p.add_argument("--note", default="", help="free text recorded with the results (e.g. machine load)")
+    p.add_argument("--no-one-core", action="store_true", help="skip the reference rows on one host device (NumPy is single-threaded; those rows compare core for core)")
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args)))
@@ -216,6 +226,12 @@ def main(argv=None) -> int:
     for n in sizes:
         chunk = args.chunk if n <= EXACT_MAX_PATHS else args.stream_chunk
         jobs = [("numpy_reference", ["--kind", "numpy", "--paths", str(n)]), ("engine_reference", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk)])]
+        if n <= EXACT_MAX_PATHS:
+            # the same run again: JAX's persistent compilation cache is now warm (a user's second run)
+            jobs.append(("engine_reference_warm_cache", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk)]))
+        if not args.no_one_core and n <= EXACT_MAX_PATHS:
+            # the same engine on one XLA host device (one core), beside the default of one device per core
+            jobs.append(("engine_reference_1core", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk), "--host-devices", "1"]))
         if not args.no_baseline:
             jobs.append(("engine_baseline", ["--kind", "engine", "--scenario", BASELINE, "--paths", str(n), "--chunk", str(chunk)]))
         if n > EXACT_MAX_PATHS and not warmed:
@@ -230,6 +246,7 @@ def main(argv=None) -> int:
                 row = _sub(argv_, env_engine, timeout=3600)
             except subprocess.TimeoutExpired:
                 row = {"error": "timeout"}
+            row["load_average_1min_after"] = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
             report["rows"].append({"workload": name, "paths": int(argv_[argv_.index("--paths") + 1]), "chunk_paths": int(argv_[argv_.index("--chunk") + 1]) if "--chunk" in argv_ else None, **row})
             save()
     if not args.no_cold_start:

@@ -154,6 +154,12 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before JAX starts its threads: lower peak memory (engine/malloc_tuning.py)
+    msg = _use_all_cores()
+    if msg:
+        return _error(msg)
     if args.target_se is not None:
         return _run_target_se(args, out)
     from engine.app import run_scenario
@@ -196,6 +202,17 @@ def _write_report(out: Path, stress: str | None = None, sensitivity: str | None 
 
 def cmd_report(args) -> int:
     return _write_report(Path(args.dir), stress=args.stress, sensitivity=args.sensitivity)
+
+
+def _use_all_cores() -> str | None:
+    """One XLA host device per core before JAX starts (engine/host_devices.py); an error message or None."""
+    from engine.host_devices import use_all_cores
+
+    try:
+        use_all_cores()
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _run_target_se(args, out: Path) -> int:

@@ -68,3 +68,28 @@ def shard_paths(fn):
         return compiled[k](seed, jax.device_put(idx, sharding), *rest)
 
     return sharded
+
+
+def compile_sharded(fn, seed, idx, *rest):
+    """``shard_paths(fn)`` compiled now (ahead of time) for the shapes of these example arguments.
+
+    Returns ``call(seed, idx, *rest)`` with the same results as ``shard_paths(fn)``. Used by the
+    streamed runner to compile its reducing function before anything else is in memory (the XLA
+    compile's transient memory is the peak of a cold run: docs/performance.md).
+    """
+    import jax
+
+    if n_devices() == 1:
+        return jax.jit(fn).lower(seed, idx, *rest).compile()
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    mesh = _mesh()
+    sharding = NamedSharding(mesh, P("paths"))
+    in_specs = (P(), P("paths")) + (P(),) * len(rest)
+    jitted = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False))
+    compiled = jitted.lower(seed, jax.device_put(idx, sharding), *rest).compile()
+
+    def call(seed_, idx_, *rest_):
+        return compiled(seed_, jax.device_put(idx_, sharding), *rest_)
+
+    return call

@@ -48,12 +48,12 @@ def _consts(model: Model, dtype):
 
 def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
     # simple scenarios (engine/simulate_fast.py: the eligibility rule) take a specialised step with
-    # the same results when no monthly values are asked for; fast=False forces the general step
-    if fast and not monthly:
+    # the same results (and, with monthly=True, the same monthly values); fast=False forces the general step
+    if fast:
         from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
 
         if fast_ineligible_reason(model) is None:
-            return make_fast_path_fn(model, dtype)
+            return make_fast_path_fn(model, dtype, monthly=monthly)
     A = _consts(model, dtype)
     T, C, K, L = model.T, model.C, model.K, model.L
     gen = A["gen_of_cohort"]

@@ -2,8 +2,9 @@
 
 ``fast_ineligible_reason(model)`` says, from the ``Model``'s static arrays only (pure Python, no
 JAX), why a scenario needs the general monthly step, or returns ``None`` when the specialised step
-``make_fast_path_fn(model, dtype)`` applies. ``engine.simulate.make_path_fn`` picks it for
-``monthly=False`` (per-path results only; monthly fan values always use the general step).
+``make_fast_path_fn(model, dtype)`` applies. ``engine.simulate.make_path_fn`` picks it for per-path
+results and, with ``monthly=True``, for the monthly values too (fan charts, ``store = "full"``: the
+general step's keys, shapes and values).
 
 Eligible ("simple") scenarios — the bench reference workload (scenarios/bench/reference.toml) is one:
 
@@ -116,8 +117,13 @@ def _static_schedule(model: Model) -> dict[str, np.ndarray]:
     )
 
 
-def make_fast_path_fn(model: Model, dtype):
-    """The specialised ``path(theta, z_price, z_fail) -> (results, None)`` of an eligible model."""
+def make_fast_path_fn(model: Model, dtype, monthly: bool = False):
+    """The specialised ``path(theta, z_price, z_fail) -> (results, months)`` of an eligible model.
+
+    ``months`` is ``None``, or with ``monthly=True`` the general step's monthly dict (same keys, (T, ...)
+    shapes and values: fan charts and ``store = "full"``); the per-path results are the same either way
+    (the monthly variant adds outputs, it changes no operation of the result chain).
+    """
     reason = fast_ineligible_reason(model)
     if reason is not None:
         raise ValueError(f"the fast step does not apply: {reason}")
@@ -229,12 +235,16 @@ def make_fast_path_fn(model: Model, dtype):
 
             # impairment test at the end of month t (flat forecast, no contracts); the calendar is
             # the same on every path, so under vmap this stays a real branch: untested months skip it
-            def test(ops):
-                cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = ops
+            def forecasts():
                 run_rate = n_live * (up * margin_rate - var_cost) - fixed_c
                 undisc = run_rate * n + disposal
                 viu = run_rate * a_viu + disposal * dn_viu
                 fair = run_rate * a_fv + disposal * dn_fv
+                return undisc, viu, fair
+
+            def test(ops):
+                cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = ops[:9]
+                undisc, viu, fair = forecasts()
                 lossA_now = jnp.where(cvA > undisc, jnp.minimum(jnp.maximum(cvA - fair, 0.0), cvA), 0.0)
                 recov = jnp.maximum(viu, fair * (1.0 - disposal_cost))
                 impI = cvI > recov
@@ -246,24 +256,48 @@ def make_fast_path_fn(model: Model, dtype):
                     cvA - lossA_now, cvI - lossI_now + revI, lossA + lossA_now, lossI + lossI_now,
                     jnp.where(hitA, t, firstA), jnp.where(hitI, t, firstI),
                     jnp.where(hitA, lossA_now, flA), jnp.where(hitI, lossI_now, flI), rev_sum + revI,
-                )
+                ) + ((lossA_now, lossI_now, revI) if monthly else ())
 
             ops = (cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum)
-            cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = jax.lax.cond(tested > 0, test, lambda o: o, ops)
+            if monthly:  # this month's loss and reversal leave the branch too (zeros when untested)
+                ops = ops + (z, z, z)
+            out_ops = jax.lax.cond(tested > 0, test, lambda o: o, ops)
+            cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = out_ops[:9]
             keep = 1.0 - last
             cvA = cvA * keep
             cvI = cvI * keep
             svA = jnp.minimum(svA, cvA) * keep
             svI = jnp.minimum(svb, cvI)
+            month_out = None
+            if monthly:  # the general step's monthly values (engine/simulate.py), same keys and shapes
+                lossA_now, lossI_now, revI = out_ops[9:]
+                undisc, viu, fair = forecasts()  # reported every month in service, as the general step does
+                month_out = dict(
+                    price_usd_per_gpu_hour=price[None],
+                    utilization_frac=util[None],
+                    alive_gpus=n_live[None],
+                    carrying_amount_usd=jnp.stack([cvA, cvI])[:, None],
+                    carrying_amount_no_impairment_usd=(cvb_pre * keep)[None],
+                    value_in_use_usd=jnp.where(act > 0, viu, 0.0)[None],
+                    undiscounted_cash_flows_usd=jnp.where(act > 0, undisc, 0.0)[None],
+                    fair_value_usd=jnp.where(act > 0, fair, 0.0)[None],
+                    impairment_loss_usd=jnp.stack([lossA_now, lossI_now])[:, None],
+                    impairment_reversal_usd=revI[None],
+                    tested=tested[None],
+                    revenue_usd=revenue[None],
+                    operating_cost_usd=opex[None],
+                    cash_flow_usd=cash[None],
+                    gpu_hours_sold=h_mkt[None],
+                )
             return (
                 W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI,
                 rev_sum, pv + cash * d_t, opex_sum + opex, rev_usd + revenue,
                 h_sold + h_mkt, h_avail + n_live * hours,
-            ), None
+            ), month_out
 
         xs = (f(np.arange(1, T + 1)), z_price[:, 0], z_fail[:, 0]) + tuple(
             f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc"))
-        c, _ = jax.lax.scan(step, carry0, xs)
+        c, months = jax.lax.scan(step, carry0, xs)
         W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
 
         two = lambda x0, x1: jnp.stack([x0, x1])[:, None]  # noqa: E731  (2, C)
@@ -292,6 +326,6 @@ def make_fast_path_fn(model: Model, dtype):
             impairment_tests=jnp.full((C,), n_tests, dtype),
             alive_gpus_end=one(alive * active_end),
         )
-        return res, None
+        return res, months
 
     return path

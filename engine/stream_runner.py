@@ -68,11 +68,32 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax.numpy as jnp
 
     from engine.runner import RunOutput, _chunk_fn
-    from engine.sharding import chunk_multiple, n_devices, shard_paths
+    from engine.sharding import chunk_multiple, compile_sharded, n_devices, shard_paths
     from engine.summary_stream import derived_paths
 
     t0 = time.perf_counter()
     seed_arr = jnp.uint32(seed)
+
+    # 0. compile the reducing chunk function first, while nothing else is in memory: its plan (shifts,
+    #    bin ranges) is an argument whose shapes follow from the per-path result shapes, not from the
+    #    pilot's values; compiling it after the fan pass put its XLA compile's transient memory on top
+    #    of the fans and the monthly function (the cold-compile peak, docs/performance.md)
+    per_path = _per_path_fn(model, dtype)
+    n_arr = jnp.uint32(n_paths)
+
+    def reduced(seed_, idx, arrays_, n_):
+        return reduce_chunk(per_path(seed_, idx), idx < n_, arrays_, dtype)
+
+    mult = chunk_multiple(BLOCK_PATHS)
+    B = int(min(chunk_paths, max(n_paths, 1)))
+    B = -(-B // mult) * mult
+    idx0 = jnp.arange(0, B, dtype=jnp.uint32)
+    shapes = jax.eval_shape(per_path, seed_arr, idx0)
+    arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
+    tc0 = time.perf_counter()
+    fn = compile_sharded(reduced, seed_arr, idx0, arrays_like, n_arr)
+    compile_s = time.perf_counter() - tc0
+    _release_memory()
 
     # 1. fans and pilot in one pass of the monthly function (one compilation for both): monthly
     #    values of the first fan_paths paths, per-path results of the first PILOT_PATHS paths
@@ -98,28 +119,19 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     pilot.update({k: np.asarray(v) for k, v in derived_paths(model, {k: jnp.asarray(v) for k, v in pilot.items()}).items()})
     plans = plan_from_pilot(pilot)
     arrays = jax.tree.map(lambda a: jnp.asarray(a, dtype), plan_arrays(plans))
-    del pilot
-    fan_s = time.perf_counter() - t0
+    del pilot, fan_fn
+    if set(plans) != set(shapes):  # the same per-path keys from both functions (a programming error otherwise)
+        raise RuntimeError(f"streamed reduction: pilot keys {sorted(plans)} differ from the chunk function's {sorted(shapes)}")
+    fan_s = time.perf_counter() - t0 - compile_s
     _release_memory()
 
     # 2. chunks reduced on the device
-    per_path = _per_path_fn(model, dtype)
-    n_arr = jnp.uint32(n_paths)
-
-    def reduced(seed_, idx, arrays_, n_):
-        return reduce_chunk(per_path(seed_, idx), idx < n_, arrays_, dtype)
-
-    fn = shard_paths(jax.jit(reduced))
-    mult = chunk_multiple(BLOCK_PATHS)
-    B = int(min(chunk_paths, max(n_paths, 1)))
-    B = -(-B // mult) * mult
     acc = Accumulator(plans)
-    compile_s = 0.0
     for start in range(0, n_paths, B):
         tc = time.perf_counter()
         out = jax.tree.map(np.asarray, fn(seed_arr, jnp.arange(start, start + B, dtype=jnp.uint32), arrays, n_arr))
         if start == 0:
-            compile_s = time.perf_counter() - tc
+            compile_s += time.perf_counter() - tc  # the compile above plus the first chunk
         acc.add(out)
         if progress:
             progress(min(start + B, n_paths), n_paths)

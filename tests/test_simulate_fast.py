@@ -15,7 +15,8 @@ compared path by path on every result key:
   4,000 path-standards observed on the reference), checked below.
 
 An ineligible scenario (baseline.toml: contracts, several cohorts, triggers) keeps the general
-step, and ``fast=False`` or ``monthly=True`` always give the general step.
+step, and ``fast=False`` always gives the general step. ``monthly=True`` (fan charts, ``store = "full"``)
+takes the fast step too: its monthly values equal the general step's (float64, same rule as above).
 """
 
 from __future__ import annotations
@@ -119,6 +120,44 @@ def test_fast_step_equals_general_step_float64(tmp_path, which):
     assert (g["first_impairment_month"] > 0).mean() > 0.1
 
 
+def _both_monthly(model, dtype, n: int):
+    def mk(fast: bool):
+        path = make_path_fn(model, dtype, monthly=True, fast=fast)
+
+        def one(i):
+            th, _ = draw_inputs(model, root_key(3), i, dtype)
+            zp, zf = draw_noise(model, root_key(3), i, dtype)
+            return path(th, zp, zf)
+
+        return jax.jit(jax.vmap(one))(jnp.arange(n, dtype=jnp.uint32))
+
+    (g_res, g_mon), (f_res, f_mon) = mk(False), mk(True)
+    as64 = lambda d: {k: np.asarray(v, np.float64) for k, v in d.items()}  # noqa: E731
+    return as64(g_res), as64(g_mon), as64(f_res), as64(f_mon)
+
+
+@pytest.mark.parametrize("which", ["reference", "salvage_life"])
+def test_fast_monthly_values_equal_general_step_float64(tmp_path, which):
+    """Every monthly key (price, utilization, alive GPUs, carrying amounts, forecasts, losses, reversals, test
+    flags, cash flows) of 300 paths, month by month; and the per-path results of the monthly variant equal
+    those of the per-path-only fast step bit for bit (the monthly outputs are added, no operation changes)."""
+    model = compile_model(load_scenario(_scenario(tmp_path, which)))
+    jax.config.update("jax_enable_x64", True)
+    g_res, g_mon, f_res, f_mon = _both_monthly(model, jnp.float64, 300)
+    assert set(g_mon) == set(f_mon)
+    for k in g_mon:
+        assert g_mon[k].shape == f_mon[k].shape, k
+        if k in ("tested", "alive_gpus"):
+            assert np.array_equal(g_mon[k], f_mon[k]), k
+        else:
+            np.testing.assert_allclose(f_mon[k], g_mon[k], rtol=1e-9, atol=1e-9 * C0_USD, err_msg=k)
+    _, f_only = _both(model, jnp.float64, 300)
+    for k in f_only:
+        assert np.array_equal(f_res[k], f_only[k], equal_nan=True), k
+    # not vacuous: losses are booked in some months, and the forecasts are non-zero
+    assert (g_mon["impairment_loss_usd"] > 0).any() and (np.abs(g_mon["value_in_use_usd"]) > 0).mean() > 0.5
+
+
 def test_fast_step_equals_general_step_float32():
     model = compile_model(load_scenario(REF))
     g, f = _both(model, jnp.float32, 4000)
@@ -138,7 +177,9 @@ def test_fast_step_is_selected_only_for_eligible_models():
     fast_name = "make_fast_path_fn.<locals>.path"
     assert make_path_fn(ref, jnp.float32, monthly=False).__qualname__ == fast_name
     assert make_path_fn(ref, jnp.float32, monthly=False, fast=False).__qualname__ != fast_name
-    assert make_path_fn(ref, jnp.float32, monthly=True).__qualname__ != fast_name
+    assert make_path_fn(ref, jnp.float32, monthly=True).__qualname__ == fast_name  # fans too
+    assert make_path_fn(ref, jnp.float32, monthly=True, fast=False).__qualname__ != fast_name
+    assert make_path_fn(base, jnp.float32, monthly=True).__qualname__ != fast_name
     assert make_path_fn(base, jnp.float32, monthly=False).__qualname__ != fast_name
 
 
