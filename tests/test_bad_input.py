@@ -397,7 +397,7 @@ def test_existing_output_directory(tmp_path: Path, capsys) -> None:
 def _fail_after_results_nc(monkeypatch, parent: Path) -> list[list[str]]:
     """Make write_results fail at summary.json, after results.nc is in the temporary directory.
 
-    ``engine.results._clean`` is only called by write_results, for summary.json (patching
+    ``engine.results.json_text`` is only called by write_results, for summary.json (patching
     ``json.dumps`` itself would already fail in build_dataset, before any writing starts). Returns
     a list that receives, at the moment of failure, the files in each temporary sibling of ``out``.
     """
@@ -409,7 +409,7 @@ def _fail_after_results_nc(monkeypatch, parent: Path) -> list[list[str]]:
         seen.extend(sorted(os.listdir(parent / d)) for d in os.listdir(parent) if d.startswith("."))
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(engine.results, "_clean", boom)
+    monkeypatch.setattr(engine.results, "json_text", boom)
     return seen
 
 
