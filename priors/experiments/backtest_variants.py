@@ -4,6 +4,7 @@ Runs the rolling backtest (origins 2024-06, 2024-09, 2024-12, horizon 6, seed 20
 shipped backtest's sampler settings ``priors.backtest.BACKTEST_SAMPLE``) with
 ``price_dynamics.build_model(obs, **VARIANTS[name])``:
 
+* ``constant``: the shipped model (its per-origin summaries give the median dof at each origin);
 * ``order_statistic``: the noise of a median of n providers is Student-t with
   nu_eff(n) = nu_1 * ceil(n / 2) dof, nu_1 one provider's dof (``median_tail="order_statistic"``);
 * ``vol_trend``: the monthly shock sd has a shared log-linear trend in calendar time and the forecast
@@ -31,6 +32,7 @@ ORIGINS = ["2024-06", "2024-09", "2024-12"]
 HORIZON = 6
 SEED = 20261126
 VARIANTS = {
+    "constant": {},  # the shipped model (reproduces priors/fitted/backtest/rolling_summary.csv)
     "order_statistic": {"median_tail": "order_statistic"},
     "vol_trend": {"vol_trend": True},
     "both": {"median_tail": "order_statistic", "vol_trend": True},

@@ -40,7 +40,10 @@ Age since launch is not a covariate of the shipped model: each generation's data
 age span (A100 2.2-5.1 years, H100 -0.4 to 2.9, H200 0.4-1.0, B200 0.3-1.4), so within the data age is
 calendar time within a generation and generation across them; ``build_model(obs, age_slope=True)``
 adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experiments/age_since_launch.py
-(result in docs/priors.md).
+(result in docs/priors.md). Two more experiments, off by default and scored in the rolling backtest
+(priors/experiments/backtest_variants.py; docs/priors.md, "Second attempt"): ``median_tail=
+"order_statistic"`` gives a median of n providers the dof nu_1 * ceil(n / 2) (``median_noise_dof``)
+and ``vol_trend=True`` a shared log-linear volatility trend, sigma[g,t] = sigma[g] exp(eta (t - T + 1) / 12).
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
