@@ -90,15 +90,16 @@ def rw_volatility(pre: pd.DataFrame) -> dict[str, float]:
             for g in pdm.GENERATIONS}
 
 
-def _sample(obs, seed: int, sample_kw: dict | None):
+def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None):
     import pymc as pm
 
     kw = dict(BACKTEST_SAMPLE)
     kw.update(sample_kw or {})
-    model = pdm.build_model(obs)
+    model = pdm.build_model(obs, **(model_kw or {}))
     t0 = time.perf_counter()
     with model:
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
+    idata.posterior.attrs["median_tail"] = model.median_tail  # forecast_log_ratio follows the fit
     return idata, time.perf_counter() - t0
 
 
@@ -107,7 +108,7 @@ def _diagnostics(idata) -> dict:
 
     from priors.gate import ESS_BULK_MIN, RHAT_MAX
 
-    summ = az.summary(idata, var_names=pdm.GATE_VARS, kind="diagnostics", round_to="none")
+    summ = az.summary(idata, var_names=pdm.gate_vars(idata), kind="diagnostics", round_to="none")
     out = {"divergences": int(idata.sample_stats["diverging"].values.sum()),
            "max_r_hat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min())}
     out["gate_passed"] = bool(out["divergences"] == 0 and out["max_r_hat"] <= RHAT_MAX and out["min_ess_bulk"] >= ESS_BULK_MIN)
@@ -157,12 +158,14 @@ def _summary(rows: pd.DataFrame) -> dict:
 
 
 def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: dict | None = None,
-             max_samples: int = 4000) -> dict:
-    """Fit as of ``as_of`` (YYYY-MM), forecast 1..``horizon`` months, score, and write the files."""
+             max_samples: int = 4000, model_kw: dict | None = None) -> dict:
+    """Fit as of ``as_of`` (YYYY-MM), forecast 1..``horizon`` months, score, and write the files.
+    ``model_kw`` goes to ``price_dynamics.build_model`` (experiments: e.g. median_tail=...; the same
+    for every origin); the summary records it."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     obs = pdm.load_observations(as_of)
-    idata, seconds = _sample(obs, seed, sample_kw)
+    idata, seconds = _sample(obs, seed, sample_kw, model_kw)
     diag = _diagnostics(idata)
     # the issued forecast: the noise of a median with as many providers as the last one at the cutoff
     lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True)
@@ -223,6 +226,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     scores.to_csv(out_dir / "scores.csv", index=False, float_format="%.6g")
 
     summ = {"as_of": as_of, "horizon": horizon, "seed": seed, "sampling_seconds": round(seconds, 1),
+            "model_options": {"median_tail": idata.posterior.attrs["median_tail"], **{k: v for k, v in (model_kw or {}).items() if k != "median_tail"}},
             "grid": f"{obs.months[0]}..{obs.months[-1]}", "n_model_points": int(len(obs.point)),
             "forecast_quantiles_noise": {"providers_assumed": dict(zip(pdm.GENERATIONS, n_issue.tolist())),
                                          "rule": "median noise of the provider count of each generation's last on-demand median at the cutoff; "
@@ -236,7 +240,9 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 "median_floor_sd": round(float(idata.posterior["obs_sd"].sel(kind="median_on_demand").mean()), 4),
                 "composition_sd": round(float(idata.posterior["composition_sd"].mean()), 4),
                 "composition_exponent": round(float(idata.posterior["composition_exponent"].mean()), 3),
-                "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2)}}
+                "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2),
+                **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
+                   if "volatility_trend_per_year" in idata.posterior else {})}}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)

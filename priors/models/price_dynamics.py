@@ -40,7 +40,10 @@ Age since launch is not a covariate of the shipped model: each generation's data
 age span (A100 2.2-5.1 years, H100 -0.4 to 2.9, H200 0.4-1.0, B200 0.3-1.4), so within the data age is
 calendar time within a generation and generation across them; ``build_model(obs, age_slope=True)``
 adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experiments/age_since_launch.py
-(result in docs/priors.md).
+(result in docs/priors.md). Two more experiments, off by default and scored in the rolling backtest
+(priors/experiments/backtest_variants.py; docs/priors.md, "Second attempt"): ``median_tail=
+"order_statistic"`` gives a median of n providers the dof nu_1 * ceil(n / 2) (``median_noise_dof``)
+and ``vol_trend=True`` a shared log-linear volatility trend, sigma[g,t] = sigma[g] exp(eta (t - T + 1) / 12).
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
@@ -95,6 +98,21 @@ RAMP_MONTHS = 6
 NU_GROUPS = ["median", "quote"]
 OD_FLOOR_PRIOR_RATE = 40.0  # obs_sd[median_on_demand] ~ Gamma(2, 40): see build_model
 NU_PRIOR = (2.0, 0.1)
+# How the on-demand (and reserved, spot) median's t tail depends on the providers behind it:
+# "constant": one dof noise_dof[median] for every provider count (the shipped model);
+# "order_statistic": noise_dof[median] is the dof nu_1 of ONE provider's price and a median of n
+# providers has nu_eff(n) = nu_1 * median_tail_order(n) (see median_tail_order). An experiment
+# (docs/priors.md, "Backtest"), off by default; the fitted file records it (posterior attribute
+# "median_tail") and forecast_log_ratio / finalize follow the file.
+MEDIAN_TAILS = ("constant", "order_statistic")
+MEDIAN_TAIL = "constant"
+# Volatility that changes over time (experiment, off by default): ``build_model(obs, vol_trend=True)``
+# gives the monthly shock sd a shared log-linear trend in calendar time,
+#   sigma[g,t] = sigma[g] exp(eta (t - (T-1)) / 12),  eta ~ N(0, VOL_TREND_PRIOR_SD) (log change a year),
+# so sigma[g] (volatility_per_month) is the volatility AT THE CUTOFF, which the forecast (and the
+# engine) carry forward; eta < 0 is a market calming down (2023 was a shortage market).
+VOL_TREND_PRIOR_SD = 0.5  # +-1 sd: the volatility may halve or nearly double (x e^0.5) within a year
+OPTIONAL_GATE_VARS = ["volatility_trend_per_year"]  # gated when the fitted model has them
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
@@ -252,12 +270,54 @@ AGE_REF_YEARS = 2.0
 AGE_SLOPE_PRIOR_SD = 0.01  # per month per year of age: +-0.01 lets the decline change by 1 %/month a year
 
 
-def build_model(obs: PriceObs, age_slope: bool = False):
+def median_tail_order(n_providers) -> np.ndarray:
+    """k(n) = ceil(n / 2): how many of a median's n providers must be extreme for the median to be.
+
+    Derivation (iid provider prices X_1..X_n with a regularly varying tail, P(X > x) ~ c x^-nu_1,
+    as a Student-t with nu_1 dof has): for odd n the median is the order statistic X_((n+1)/2), which
+    exceeds a large x only if at least k = (n+1)/2 of the n prices do, so
+    P(median > x) ~ C(n, k) P(X > x)^k ~ c' x^-(k nu_1). For even n the median is
+    (X_(n/2) + X_(n/2+1)) / 2; it exceeds a large x once the top n/2 prices do (X_(n/2+1) > x with
+    the one below it bounded), so k = n/2 (n = 2: the mean of two, whose tail is one draw's). Both
+    cases: k = ceil(n / 2) (1, 1, 2, 2, 3, 3, ... for n = 1, 2, 3, 4, 5, 6), and the median's tail
+    index is nu_1 k(n); the same holds for the lower tail. (The brief's ceil((n+1)/2) agrees for odd
+    n and overcounts by one for even n.) Unknown or non-positive counts -> 1 (the heaviest tail).
+    """
+    n = np.asarray(n_providers, float)
+    ok = np.isfinite(n) & (n >= 1)
+    return np.where(ok, np.ceil(np.where(ok, n, 1.0) / 2.0), 1.0)
+
+
+def median_noise_dof(nu_1, n_providers) -> np.ndarray:
+    """nu_eff(n) = nu_1 * ceil(n / 2): the t dof of a median of n providers whose single-provider
+    prices have nu_1 dof (``median_tail_order``). Broadcasts nu_1 against n_providers."""
+    return np.asarray(nu_1, float) * median_tail_order(n_providers)
+
+
+def _median_tail(idata) -> str:
+    return str(getattr(idata.posterior, "attrs", {}).get("median_tail", "constant"))
+
+
+def gate_vars(idata) -> list[str]:
+    """GATE_VARS plus the optional experiment parameters present in this posterior."""
+    return list(GATE_VARS) + [v for v in OPTIONAL_GATE_VARS if v in idata.posterior]
+
+
+def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None = None, vol_trend: bool = False):
     """The PyMC model. ``age_slope=True`` adds a decline that changes with age since launch,
     r[g,t] = r[g] + b_age (age[g,t] - 2 years), b_age ~ N(0, AGE_SLOPE_PRIOR_SD): an experiment
-    (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why)."""
+    (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why).
+    ``median_tail`` (default MEDIAN_TAIL): "constant" gives every median's noise the dof
+    noise_dof[median]; "order_statistic" reads noise_dof[median] as one provider's dof nu_1 and gives
+    a median of n providers nu_1 * ceil(n / 2) (``median_noise_dof``; unknown n -> nu_1).
+    ``vol_trend=True``: the monthly shock sd sigma[g] exp(eta (t - (T-1)) / 12) with a shared trend
+    eta = volatility_trend_per_year ~ N(0, VOL_TREND_PRIOR_SD); sigma[g] is the cutoff's volatility."""
     import pymc as pm
     import pytensor.tensor as pt
+
+    median_tail = MEDIAN_TAIL if median_tail is None else median_tail
+    if median_tail not in MEDIAN_TAILS:
+        raise ValueError(f"median_tail must be one of {MEDIAN_TAILS}, got {median_tail!r}")
 
     G, T = len(GENERATIONS), obs.T
     coords = {
@@ -295,15 +355,20 @@ def build_model(obs: PriceObs, age_slope: bool = False):
         else:
             drift = -r[:, None] * active + logf * dS
         start = pm.Normal("log_level_start", np.log(3.0), 1.0, dims="generation")
+        if vol_trend:
+            eta = pm.Normal("volatility_trend_per_year", 0.0, VOL_TREND_PRIOR_SD)
+            sig_t = sigma[:, None] * pt.exp(eta * (np.arange(T)[None, :] - (T - 1)) / 12.0)  # (G, T)
+        else:
+            sig_t = sigma[:, None]
         if RW_PARAM == "centred":
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
             # increments ~ N(drift, sigma) where active; N(0, 1) placeholders elsewhere (unused)
-            sd_inc = sigma[:, None] * active + (1.0 - active)
+            sd_inc = sig_t * active + (1.0 - active)
             pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
             inc_used = inc * active
         else:
             z = pm.Normal("rw_z", 0.0, 1.0, dims=("generation", "month"))
-            inc_used = drift + sigma[:, None] * z * active
+            inc_used = drift + sig_t * z * active
         cum = pt.cumsum(inc_used, axis=1)
         base = cum - cum[np.arange(G), t0][:, None]  # 0 at t0
         m = start[:, None] + base
@@ -353,6 +418,10 @@ def build_model(obs: PriceObs, age_slope: bool = False):
             comp_i = pt.where(inv_n > 0, s_comp**2 * pt.power(np.where(inv_n > 0, inv_n, 1.0), k_comp), 0.0)
             sd_i = pt.sqrt(sd[P.kind.values] ** 2 + comp_i)
             nu_i = nu[(P.kind.values == KINDS.index("quote")).astype(int)]
+            if median_tail == "order_statistic":
+                is_med = P.kind.values != KINDS.index("quote")
+                n_i = np.where(inv_n > 0, 1.0 / np.where(inv_n > 0, inv_n, 1.0), np.nan)
+                nu_i = nu_i * np.where(is_med, median_tail_order(n_i), 1.0)
             pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
         if len(I):
             mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
@@ -366,6 +435,8 @@ def build_model(obs: PriceObs, age_slope: bool = False):
             lp_both = pm.math.logdiffexp(normal_logcdf(z_hi), normal_logcdf(z_lo))
             lp = pt.where(fin_hi & fin_lo, lp_both, pt.where(fin_hi, normal_logcdf(z_hi), normal_logcdf(-z_lo)))
             pm.Potential("interval_loglik", lp.sum())
+    model.vol_trend = bool(vol_trend)
+    model.median_tail = median_tail  # read by priors/fit.py and priors/backtest.py to label the file
     return model
 
 
@@ -379,7 +450,8 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
 
     Per posterior sample: the latent path continues from its cutoff level with the sample's drift,
     volatility and the undercut ramps of launches known at the cutoff; the median's observation noise
-    is added in the target month, with the noise of a median of ``n_providers`` providers: (G,) or
+    is added in the target month (a Student-t with the file's median dof, or nu_eff(n) for a fit with
+    ``median_tail="order_statistic"``), with the noise of a median of ``n_providers`` providers: (G,) or
     (G, H); default the count behind each generation's last median at the cutoff
     (``cutoff_providers``). The same seed gives the same draws whatever the counts (only the noise
     scale changes), so a forecast and its rescoring with other counts share their paths. Returns
@@ -410,7 +482,15 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
-    lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
+    if _median_tail(idata) == "order_statistic":
+        # nu_eff(n) of the target median's provider count; drawn by inverse CDF from uniforms so that
+        # the same seed gives the same draws whatever the counts (only the noise's shape and scale move)
+        from scipy.stats import t as student_t
+
+        u = rng.uniform(size=(n, G, horizon))
+        lr = lr + sd_od * student_t.ppf(u, median_noise_dof(nu_med[:, None, None], n_prov[None]))
+    else:
+        lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
 
 
@@ -432,6 +512,8 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     import xarray as xr
 
     rng = np.random.default_rng(seed + 1)
+    idata.posterior.attrs["median_tail"] = getattr(model, "median_tail", "constant")
+    idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point
@@ -451,6 +533,9 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
         qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
         mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
         nu = post["noise_dof"].values[:, :, (P.kind.values == KINDS.index("quote")).astype(int)]  # (c, d, obs)
+        if _median_tail(idata) == "order_statistic":
+            n_i = np.where(P.inv_n.values > 0, 1.0 / inv_n, np.nan)
+            nu = nu * np.where(P.kind.values != KINDS.index("quote"), median_tail_order(n_i), 1.0)
         groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(nu, mu.shape))
     H = 12
     # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
