@@ -66,7 +66,7 @@ def worker(args) -> dict:
     from engine.malloc_tuning import limit_malloc_arenas
 
     limit_malloc_arenas()  # as `rackrisk run` (engine/malloc_tuning.py)
-    use_all_cores()  # as `rackrisk run`: one XLA host device per core unless RACKRISK_HOST_DEVICES says otherwise
+    use_all_cores()  # as `rackrisk run`: RACKRISK_HOST_DEVICES (default one host device; auto = one per core)
     import jax
 
     import engine.reduce as R
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurements")
     p.add_argument("--out", help="output directory (default benchmarks/results/<UTC time>)")
     p.add_argument("--note", default="", help="free text recorded with the results (e.g. machine load)")
-    p.add_argument("--no-one-core", action="store_true", help="skip the reference rows on one host device (NumPy is single-threaded; those rows compare core for core)")
+    p.add_argument("--no-all-cores", action="store_true", help="skip the reference rows on one host device per core (RACKRISK_HOST_DEVICES=auto; the default is one device)")
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args)))
@@ -229,9 +229,9 @@ def main(argv=None) -> int:
         if n <= EXACT_MAX_PATHS:
             # the same run again: JAX's persistent compilation cache is now warm (a user's second run)
             jobs.append(("engine_reference_warm_cache", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk)]))
-        if not args.no_one_core and n <= EXACT_MAX_PATHS:
-            # the same engine on one XLA host device (one core), beside the default of one device per core
-            jobs.append(("engine_reference_1core", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk), "--host-devices", "1"]))
+        if not args.no_all_cores and n <= EXACT_MAX_PATHS:
+            # the same engine on one XLA host device per core (RACKRISK_HOST_DEVICES=auto), beside the default single device
+            jobs.append(("engine_reference_all_cores", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk), "--host-devices", "auto"]))
         if not args.no_baseline:
             jobs.append(("engine_baseline", ["--kind", "engine", "--scenario", BASELINE, "--paths", str(n), "--chunk", str(chunk)]))
         if n > EXACT_MAX_PATHS and not warmed:

@@ -205,7 +205,7 @@ def cmd_report(args) -> int:
 
 
 def _use_all_cores() -> str | None:
-    """One XLA host device per core before JAX starts (engine/host_devices.py); an error message or None."""
+    """The host-device count of RACKRISK_HOST_DEVICES, set before JAX starts (engine/host_devices.py); an error message or None."""
     from engine.host_devices import use_all_cores
 
     try:
