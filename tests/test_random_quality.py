@@ -28,14 +28,21 @@ def _normals(seed=2026, stream=Stream.PRICE, name="H100", n_paths=P, start=0, dt
     return np.asarray(jax.vmap(lambda i: normal_from_bits(bits(path_key(k, i), T), dtype))(idx))
 
 
-def test_moments_of_the_normals():
-    z = _normals().ravel()
+def _assert_standard_normal_moments(z: np.ndarray) -> None:
+    """Mean, variance, skewness and excess kurtosis of ``z`` within 5 SE of N(0, 1)'s.
+
+    SEs under N(0,1): mean 1/sqrt(n); variance sqrt(2/n); skewness sqrt(6/n); excess kurtosis sqrt(24/n)."""
     n = z.size
-    # SEs under N(0,1): mean 1/sqrt(n); variance sqrt(2/n); skewness sqrt(6/n); excess kurtosis sqrt(24/n)
     assert abs(z.mean()) < 5 / math.sqrt(n)
     assert abs(z.var() - 1.0) < 5 * math.sqrt(2 / n)
     assert abs(stats.skew(z)) < 5 * math.sqrt(6 / n)
     assert abs(stats.kurtosis(z)) < 5 * math.sqrt(24 / n)
+
+
+def test_moments_of_the_normals():
+    z = _normals().ravel()
+    n = z.size
+    _assert_standard_normal_moments(z)
     # tails: P(|Z| > 3) = 0.0026998, binomial SE sqrt(p (1 - p) / n)
     p3 = 2 * stats.norm.sf(3.0)
     assert abs(np.mean(np.abs(z) > 3) - p3) < 5 * math.sqrt(p3 * (1 - p3) / n)
@@ -142,11 +149,7 @@ def test_monthly_transform_is_the_inverse_cdf_to_4e7_below_5_sd():
 def test_monthly_normals_moments_and_tails():
     z = _monthly().ravel()
     n = z.size
-    # SEs under N(0,1), as test_moments_of_the_normals
-    assert abs(z.mean()) < 5 / math.sqrt(n)
-    assert abs(z.var() - 1.0) < 5 * math.sqrt(2 / n)
-    assert abs(stats.skew(z)) < 5 * math.sqrt(6 / n)
-    assert abs(stats.kurtosis(z)) < 5 * math.sqrt(24 / n)
+    _assert_standard_normal_moments(z)
     for c in (2.0, 3.0):  # tails, binomial SE sqrt(p (1 - p) / n): P(|Z| > 2) = 0.0455, P(|Z| > 3) = 0.0027
         p = 2 * stats.norm.sf(c)
         assert abs(np.mean(np.abs(z) > c) - p) < 5 * math.sqrt(p * (1 - p) / n), c

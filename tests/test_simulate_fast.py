@@ -87,19 +87,25 @@ def _scenario(tmp_path: Path, which: str) -> Path:
     return p
 
 
+def _run_step(model, dtype, n: int, *, fast: bool, monthly: bool):
+    """The general or fast step on the first ``n`` paths' draws (root key 3): what ``make_path_fn`` returns, vmapped."""
+    path = make_path_fn(model, dtype, monthly=monthly, fast=fast)
+
+    def one(i):
+        th, _ = draw_inputs(model, root_key(3), i, dtype)
+        zp, zf = draw_noise(model, root_key(3), i, dtype)
+        return path(th, zp, zf)
+
+    return jax.jit(jax.vmap(one))(jnp.arange(n, dtype=jnp.uint32))
+
+
+def _as64(d: dict) -> dict:
+    return {k: np.asarray(v, np.float64) for k, v in d.items()}
+
+
 def _both(model, dtype, n: int):
-    def mk(fast: bool):
-        path = make_path_fn(model, dtype, monthly=False, fast=fast)
-
-        def one(i):
-            th, _ = draw_inputs(model, root_key(3), i, dtype)
-            zp, zf = draw_noise(model, root_key(3), i, dtype)
-            return path(th, zp, zf)[0]
-
-        return jax.jit(jax.vmap(one))(jnp.arange(n, dtype=jnp.uint32))
-
-    general, fast = mk(False), mk(True)
-    return {k: np.asarray(v, np.float64) for k, v in general.items()}, {k: np.asarray(v, np.float64) for k, v in fast.items()}
+    """Per-path results of the general and the fast step on identical draws, as float64."""
+    return _as64(_run_step(model, dtype, n, fast=False, monthly=False)[0]), _as64(_run_step(model, dtype, n, fast=True, monthly=False)[0])
 
 
 @pytest.mark.parametrize("which", ["reference", "salvage_life", "opening_book"])
@@ -121,19 +127,9 @@ def test_fast_step_equals_general_step_float64(tmp_path, which):
 
 
 def _both_monthly(model, dtype, n: int):
-    def mk(fast: bool):
-        path = make_path_fn(model, dtype, monthly=True, fast=fast)
-
-        def one(i):
-            th, _ = draw_inputs(model, root_key(3), i, dtype)
-            zp, zf = draw_noise(model, root_key(3), i, dtype)
-            return path(th, zp, zf)
-
-        return jax.jit(jax.vmap(one))(jnp.arange(n, dtype=jnp.uint32))
-
-    (g_res, g_mon), (f_res, f_mon) = mk(False), mk(True)
-    as64 = lambda d: {k: np.asarray(v, np.float64) for k, v in d.items()}  # noqa: E731
-    return as64(g_res), as64(g_mon), as64(f_res), as64(f_mon)
+    """Per-path results and monthly values of the general and the fast step on identical draws, as float64."""
+    (g_res, g_mon), (f_res, f_mon) = (_run_step(model, dtype, n, fast=fast, monthly=True) for fast in (False, True))
+    return _as64(g_res), _as64(g_mon), _as64(f_res), _as64(f_mon)
 
 
 @pytest.mark.parametrize("which", ["reference", "salvage_life"])

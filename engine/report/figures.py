@@ -204,14 +204,18 @@ def tco(summary: dict) -> bytes:
     return _png(fig)
 
 
+def _facility_quarter_axis(ds) -> tuple[list[str], list[str], np.ndarray]:
+    """The credit charts' facilities, quarter labels and x positions 0..Q-1, from results.nc's coordinates."""
+    quarters = [str(q) for q in ds["quarter"].values]
+    return [str(f) for f in ds["facility"].values], quarters, np.arange(len(quarters))
+
+
 def credit_fans(ds, covenants: dict[str, dict]) -> bytes | None:
     """DSCR and LTV fans by quarter per facility (quantiles over the fan paths where defined), covenant levels marked."""
     if "credit_dscr_fan" not in ds.data_vars:
         return None
     plt = _plt()
-    facs = [str(f) for f in ds["facility"].values]
-    quarters = [str(q) for q in ds["quarter"].values]
-    xi = np.arange(len(quarters))
+    facs, quarters, xi = _facility_quarter_axis(ds)
     fig, axes = plt.subplots(2, len(facs), figsize=(max(2.6 * len(facs), 6), 5.2), sharex=True, squeeze=False)
     for k, f in enumerate(facs):
         for r, (var, label, cov_key) in enumerate((("credit_dscr_fan", "DSCR", "min_dscr"), ("credit_ltv_frac_fan", "LTV", "max_ltv_frac"))):
@@ -243,9 +247,7 @@ def credit_breach(ds) -> bytes | None:
     if "credit_p_covenant_breach_by_quarter" not in ds.data_vars:
         return None
     plt = _plt()
-    facs = [str(f) for f in ds["facility"].values]
-    quarters = [str(q) for q in ds["quarter"].values]
-    xi = np.arange(len(quarters))
+    facs, quarters, xi = _facility_quarter_axis(ds)
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.4), sharey=True)
     top = max(float(np.nanmax(ds[v].values + 1.96 * ds[f"{v}_se"].values)) for v in ("credit_p_covenant_breach_by_quarter", "credit_p_default_by_quarter"))
     for ax, (var, title) in zip(axes, (("credit_p_covenant_breach_by_quarter", "P(first covenant breach by the quarter end)"),
