@@ -108,7 +108,7 @@ def main() -> int:
             wall = time.perf_counter() - t
             run = r.run
             rest = int(n) - run.first_chunk_paths  # the first chunk's time is counted as compile
-            steady = rest / max(run.seconds - run.compile_seconds - run.fan_seconds, 1e-9) if rest > 0 else None
+            steady = rest / max(run.steady_seconds, 1e-9) if rest > 0 else None
             row = {
                 "paths": int(n), "paths_per_s_end_to_end": int(n) / wall, "paths_per_s_steady": steady, "compile_s": run.compile_seconds,
                 "fan_s": run.fan_seconds, "streamed": run.reduced is not None, "n_devices": run.n_devices,

@@ -83,8 +83,9 @@ def worker(args) -> dict:
     dev = jax.devices()[0]
     return {
         "paths_per_s": args.paths / wall,
-        # steady: the chunks after the first (whose time is counted as compile), fans excluded; None with one chunk
-        "paths_per_s_steady": (args.paths - run.first_chunk_paths) / max(run.seconds - run.compile_seconds - run.fan_seconds, 1e-9) if args.paths > run.first_chunk_paths else None,
+        # steady: the chunks after the first (whose time is counted as compile), timed from the first chunk's
+        # results to the last's (engine.runner.RunOutput.steady_seconds); None with one chunk
+        "paths_per_s_steady": (args.paths - run.first_chunk_paths) / max(run.steady_seconds, 1e-9) if args.paths > run.first_chunk_paths else None,
         "fan_seconds": run.fan_seconds,
         "seconds": wall,
         "compile_seconds": run.compile_seconds,

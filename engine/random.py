@@ -84,10 +84,14 @@ def path_key(key, path_index):
     return mix32(key ^ mix32(_u32(path_index)))
 
 
+def bits_at(pkey, j):
+    """Draw(s) j (uint32, any shape) of a path key: H(H(pkey + j * GOLDEN))."""
+    return mix32(mix32(pkey + j * _GOLDEN))
+
+
 def bits(pkey, n: int):
     """(n,) uint32 draws j = 0..n-1 of a path key."""
-    j = jnp.arange(n, dtype=jnp.uint32)
-    return mix32(mix32(pkey + j * _GOLDEN))
+    return bits_at(pkey, jnp.arange(n, dtype=jnp.uint32))
 
 
 def normal_from_bits(b, dtype):
@@ -178,3 +182,21 @@ def draw_noise(model: Model, root, path_index, dtype):
     zp = [_monthly_normals(root, Stream.PRICE, g, path_index, model.T, dtype) for g in model.generations]
     zf = [_monthly_normals(root, Stream.FAILURE, c, path_index, model.T, dtype) for c in model.cohorts]
     return jnp.stack(zp, axis=1), jnp.stack(zf, axis=1)
+
+
+def noise_keys(model: Model, root, path_index):
+    """Per-path keys of the monthly shock streams: price (G,) by generation, failures (C,) by cohort (uint32).
+
+    ``monthly_shocks(keys, j, dtype)`` gives month j + 1's shocks from them, equal bit for bit to row j
+    of ``draw_noise`` (same bits, same transform): a step can draw its month's shocks inside the scan
+    instead of reading them from (T, ...) arrays made beforehand.
+    """
+    kp = jnp.stack([path_key(name_key(root, Stream.PRICE, g), path_index) for g in model.generations])
+    kf = jnp.stack([path_key(name_key(root, Stream.FAILURE, c), path_index) for c in model.cohorts])
+    return kp, kf
+
+
+def monthly_shocks(keys, j, dtype):
+    """Month j + 1's shocks (j uint32 scalar, 0-based) from ``noise_keys``: price (G,) and failures (C,)."""
+    kp, kf = keys
+    return monthly_normal_from_bits(bits_at(kp, j), dtype), monthly_normal_from_bits(bits_at(kf, j), dtype)

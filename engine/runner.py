@@ -64,27 +64,32 @@ class RunOutput:
     n_devices: int = 1
     fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
     first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
+    steady_seconds: float = 0.0  # from the first chunk's results to the last's: the other chunks' time (0 with one chunk)
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):
+    """``chunk(seed, idx) -> (results, months, theta, posterior_index)`` over a chunk's path indices (B,) (not jitted)."""
     import jax
 
-    from engine.random import draw_inputs, draw_noise, root_key
-    from engine.simulate import make_path_fn
+    from engine.random import root_key
+    from engine.simulate import make_indexed_path_fn
 
-    path = make_path_fn(model, dtype, monthly=monthly)
-
-    def one(root, i):
-        theta, pidx = draw_inputs(model, root, i, dtype)
-        zp, zf = draw_noise(model, root, i, dtype)
-        res, months = path(theta, zp, zf)
-        return res, months, theta, pidx
+    one = make_indexed_path_fn(model, dtype, monthly=monthly)
 
     def chunk(seed, idx):
         root = root_key(seed)
         return jax.vmap(lambda i: one(root, i))(idx)
 
-    return jax.jit(chunk)
+    return chunk
+
+
+def sharded_chunk_fn(model: Model, dtype, monthly: bool):
+    """``_chunk_fn`` jitted and split over every local device (engine.sharding), with the model's XLA
+    options (engine.xla_options): what the runners call."""
+    from engine.sharding import shard_paths
+    from engine.xla_options import chunk_compiler_options
+
+    return shard_paths(_chunk_fn(model, dtype, monthly), compiler_options=chunk_compiler_options(model))
 
 
 def simulate_paths(
@@ -109,7 +114,8 @@ def simulate_paths(
     import jax
     import jax.numpy as jnp
 
-    from engine.sharding import chunk_multiple, shard_paths
+    from engine.chunk_loop import pipelined
+    from engine.sharding import chunk_multiple
 
     jdtype = jnp.float64 if dtype == "float64" else jnp.float32
     if stream:
@@ -120,25 +126,25 @@ def simulate_paths(
     mult = chunk_multiple()
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
-    fn = shard_paths(_chunk_fn(model, jdtype, monthly=store_full))
+    fn = sharded_chunk_fn(model, jdtype, monthly=store_full)
     seed_arr = jnp.uint32(seed)
     scal_parts: list[dict] = []
     theta_parts, pidx_parts, month_parts = [], [], []
     compile_s = 0.0
     done = 0
-    for start in range(0, n_paths, B):
-        idx = jnp.arange(start, start + B, dtype=jnp.uint32)
-        tc = time.perf_counter()
-        res, months, theta, pidx = fn(seed_arr, idx)
-        res = jax.tree.map(np.asarray, res)
+    calls = ((start, lambda s=start: fn(seed_arr, jnp.arange(s, s + B, dtype=jnp.uint32))) for start in range(0, n_paths, B))
+    tc = time.perf_counter()
+    t_first = t_last = tc
+    for start, (res, months, theta, pidx) in pipelined(calls):
+        t_last = time.perf_counter()
         if start == 0:
-            compile_s = time.perf_counter() - tc
+            compile_s, t_first = t_last - tc, t_last
         keep = min(B, n_paths - start)
         scal_parts.append({k: v[:keep] for k, v in res.items()})
-        theta_parts.append(np.asarray(theta)[:keep])
-        pidx_parts.append(np.asarray(pidx)[:keep])
+        theta_parts.append(theta[:keep])
+        pidx_parts.append(pidx[:keep])
         if store_full:
-            month_parts.append({k: np.asarray(v)[:keep] for k, v in months.items()})
+            month_parts.append({k: v[:keep] for k, v in months.items()})
         done += keep
         if progress:
             progress(done, n_paths)
@@ -151,7 +157,7 @@ def simulate_paths(
     if store_full:
         monthly = {k: np.concatenate([p[k] for p in month_parts]) for k in month_parts[0]}
     else:
-        fan_fn = shard_paths(_chunk_fn(model, jdtype, monthly=True))
+        fan_fn = sharded_chunk_fn(model, jdtype, monthly=True)
         Bf = -(-int(min(2048, n_fan)) // mult) * mult
         parts = []
         for start in range(0, n_fan, Bf):
@@ -172,4 +178,5 @@ def simulate_paths(
         n_devices=len(jax.local_devices()),
         fan_seconds=0.0 if store_full else time.perf_counter() - t_fan,
         first_chunk_paths=min(B, n_paths),
+        steady_seconds=t_last - t_first,
     )

@@ -42,35 +42,41 @@ def chunk_multiple(block_paths: int = PATH_LANES) -> int:
     return n_devices() * b
 
 
-def shard_paths(fn):
-    """Wrap ``fn(seed, idx, *rest)`` so that ``idx`` is split over the devices along the paths.
+def shard_paths(fn, compiler_options=None):
+    """Jit ``fn(seed, idx, *rest)`` with ``idx`` split over the devices along the paths.
 
     ``jax.shard_map``: every device runs the very program a one-device run would run on its share
     of the paths (B / D of them), so per-path values do not depend on the device count (SPMD
-    auto-partitioning was tried first and changed the last bits of some per-path sums). Every
+    auto-partitioning was tried first and changed the last bits of some per-path sums).
+    ``compiler_options``: XLA options for the multi-device program (engine/xla_options.py). Every
     output must have a leading axis to concatenate over devices: per-path values, per-block
     sums, and a length-1 axis for per-device extrema and histograms (engine.reduce).
     """
-    if n_devices() == 1:
-        return fn
     import jax
+
+    if n_devices() == 1:
+        return jax.jit(fn, compiler_options=compiler_options)
     from jax.sharding import NamedSharding, PartitionSpec as P
 
     mesh = _mesh()
     sharding = NamedSharding(mesh, P("paths"))
     compiled = {}
+    inner = jax.jit(fn)
 
     def sharded(seed, idx, *rest):
         k = len(rest)
         if k not in compiled:
             in_specs = (P(), P("paths")) + (P(),) * k
-            compiled[k] = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False))
+            # fn jitted inside the shard_map, as in a one-device run: inlined un-jitted, XLA fused the
+            # general step differently and the last bits of per-path sums changed (tests/test_multi_device.py)
+            compiled[k] = jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
+                                  compiler_options=compiler_options)
         return compiled[k](seed, jax.device_put(idx, sharding), *rest)
 
     return sharded
 
 
-def compile_sharded(fn, seed, idx, *rest):
+def compile_sharded(fn, seed, idx, *rest, compiler_options=None):
     """``shard_paths(fn)`` compiled now (ahead of time) for the shapes of these example arguments.
 
     Returns ``call(seed, idx, *rest)`` with the same results as ``shard_paths(fn)``. Used by the
@@ -80,13 +86,14 @@ def compile_sharded(fn, seed, idx, *rest):
     import jax
 
     if n_devices() == 1:
-        return jax.jit(fn).lower(seed, idx, *rest).compile()
+        return jax.jit(fn, compiler_options=compiler_options).lower(seed, idx, *rest).compile()
     from jax.sharding import NamedSharding, PartitionSpec as P
 
     mesh = _mesh()
     sharding = NamedSharding(mesh, P("paths"))
     in_specs = (P(), P("paths")) + (P(),) * len(rest)
-    jitted = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False))
+    jitted = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
+                     compiler_options=compiler_options)
     compiled = jitted.lower(seed, jax.device_put(idx, sharding), *rest).compile()
 
     def call(seed_, idx_, *rest_):

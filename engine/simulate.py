@@ -46,6 +46,38 @@ def _consts(model: Model, dtype):
     return out
 
 
+def make_indexed_path_fn(model: Model, dtype, *, monthly: bool):
+    """``one(root, i) -> (results, months, theta, posterior_index)``: path ``i`` of the run with root key ``root``,
+    its draws included (what the runners vmap over a chunk's path indices).
+
+    Simple scenarios take the fast step with its monthly shocks drawn inside the scan
+    (``make_fast_path_fn(..., keyed=True)``); the others draw (T, ...) shock arrays with
+    ``engine.random.draw_noise`` first. Same numbers either way (engine/simulate_fast.py).
+    """
+    from engine.random import draw_inputs, draw_noise, noise_keys
+
+    from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
+
+    if fast_ineligible_reason(model) is None:
+        keyed = make_fast_path_fn(model, dtype, monthly=monthly, keyed=True)
+
+        def one(root, i):
+            theta, pidx = draw_inputs(model, root, i, dtype)
+            res, months = keyed(theta, noise_keys(model, root, i))
+            return res, months, theta, pidx
+
+        return one
+    path = make_path_fn(model, dtype, monthly=monthly)
+
+    def one(root, i):
+        theta, pidx = draw_inputs(model, root, i, dtype)
+        zp, zf = draw_noise(model, root, i, dtype)
+        res, months = path(theta, zp, zf)
+        return res, months, theta, pidx
+
+    return one
+
+
 def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
     # simple scenarios (engine/simulate_fast.py: the eligibility rule) take a specialised step with
     # the same results (and, with monthly=True, the same monthly values); fast=False forces the general step

@@ -30,21 +30,15 @@ def _per_path_fn(model: Model, dtype):
     """(seed, idx) -> name -> (B, ...) per-path results and derived fleet values (jitted)."""
     import jax
 
-    from engine.random import draw_inputs, draw_noise, root_key
-    from engine.simulate import make_path_fn
+    from engine.random import root_key
+    from engine.simulate import make_indexed_path_fn
     from engine.summary_stream import derived_paths
 
-    path = make_path_fn(model, dtype, monthly=False)
-
-    def one(root, i):
-        theta, _ = draw_inputs(model, root, i, dtype)
-        zp, zf = draw_noise(model, root, i, dtype)
-        res, _ = path(theta, zp, zf)
-        return res
+    one = make_indexed_path_fn(model, dtype, monthly=False)
 
     def chunk(seed, idx):
         root = root_key(seed)
-        res = jax.vmap(lambda i: one(root, i))(idx)
+        res = jax.vmap(lambda i: one(root, i)[0])(idx)
         return {**res, **derived_paths(model, res)}
 
     return chunk
@@ -67,8 +61,10 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax
     import jax.numpy as jnp
 
-    from engine.runner import RunOutput, _chunk_fn
-    from engine.sharding import chunk_multiple, compile_sharded, n_devices, shard_paths
+    from engine.chunk_loop import pipelined
+    from engine.runner import RunOutput, sharded_chunk_fn
+    from engine.sharding import chunk_multiple, compile_sharded, n_devices
+    from engine.xla_options import chunk_compiler_options
     from engine.summary_stream import derived_paths
 
     t0 = time.perf_counter()
@@ -91,7 +87,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     shapes = jax.eval_shape(per_path, seed_arr, idx0)
     arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
     tc0 = time.perf_counter()
-    fn = compile_sharded(reduced, seed_arr, idx0, arrays_like, n_arr)
+    fn = compile_sharded(reduced, seed_arr, idx0, arrays_like, n_arr, compiler_options=chunk_compiler_options(model))
     compile_s = time.perf_counter() - tc0
     _release_memory()
 
@@ -99,7 +95,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     #    values of the first fan_paths paths, per-path results of the first PILOT_PATHS paths
     n_fan = min(fan_paths, n_paths)
     n_pilot = min(PILOT_PATHS, n_paths)
-    fan_fn = shard_paths(_chunk_fn(model, dtype, monthly=True))
+    fan_fn = sharded_chunk_fn(model, dtype, monthly=True)
     Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple()) * chunk_multiple()
     monthly: dict[str, np.ndarray] = {}
     pilot: dict[str, np.ndarray] = {}
@@ -127,11 +123,14 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
 
     # 2. chunks reduced on the device
     acc = Accumulator(plans)
-    for start in range(0, n_paths, B):
-        tc = time.perf_counter()
-        out = jax.tree.map(np.asarray, fn(seed_arr, jnp.arange(start, start + B, dtype=jnp.uint32), arrays, n_arr))
+    calls = ((start, lambda s=start: fn(seed_arr, jnp.arange(s, s + B, dtype=jnp.uint32), arrays, n_arr)) for start in range(0, n_paths, B))
+    tc = time.perf_counter()
+    t_first = t_last = tc
+    for start, out in pipelined(calls):  # in path order: the host sums are the same as without pipelining
+        t_last = time.perf_counter()
         if start == 0:
-            compile_s += time.perf_counter() - tc  # the compile above plus the first chunk
+            compile_s += t_last - tc  # the compile above plus the first chunk
+            t_first = t_last
         acc.add(out)
         if progress:
             progress(min(start + B, n_paths), n_paths)
@@ -148,4 +147,5 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
         n_devices=n_devices(),
         fan_seconds=fan_s,
         first_chunk_paths=min(B, n_paths),
+        steady_seconds=t_last - t_first,
     )
