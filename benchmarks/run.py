@@ -66,7 +66,7 @@ def worker(args) -> dict:
     from engine.malloc_tuning import limit_malloc_arenas
 
     limit_malloc_arenas()  # as `rackrisk run` (engine/malloc_tuning.py)
-    use_all_cores()  # as `rackrisk run`: RACKRISK_HOST_DEVICES (default one host device; auto = one per core)
+    use_all_cores()  # as `rackrisk run`: RACKRISK_HOST_DEVICES (default auto: one host device per core)
     import jax
 
     import engine.reduce as R
@@ -139,6 +139,13 @@ def cold_start(env: dict, tmp: Path) -> dict:
     return out
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _fmt(x, unit=""):
     if x is None:
         return "-"
@@ -149,10 +156,39 @@ def _fmt(x, unit=""):
     return f"{x:,.2f}{unit}" if abs(x) < 100 else f"{x:,.0f}{unit}"
 
 
+def _medians(report: dict, np_rows: dict) -> list[str]:
+    """With several rounds: per workload and size, the median paths/s and the median and range of the
+    per-round engine/NumPy ratios (each round's engine row over that round's NumPy row)."""
+    import numpy as np  # here, not at the top: engine workers set up malloc and JAX before anything starts threads
+
+    rounds = {r.get("round", 0) for r in report["rows"]}
+    if len(rounds) < 2:
+        return []
+    out = ["", f"Medians over {len(rounds)} rounds (ratios: each round's engine row over the same round's NumPy row):", "",
+           "| workload | paths | rounds | median paths/s (steady) | median paths/s (end to end) | engine / NumPy steady: median (min-max) | e2e: median |",
+           "| --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+    groups: dict = {}
+    for r in report["rows"]:
+        if "error" in r or r["workload"].startswith("warm_up"):
+            continue
+        groups.setdefault((r["workload"], r["paths"]), []).append(r)
+    for (name, n), rows in groups.items():
+        steady = [r["paths_per_s_steady"] for r in rows if r.get("paths_per_s_steady")]
+        e2e = [r["paths_per_s"] for r in rows]
+        ratios = [r["paths_per_s_steady"] / np_rows[(n, r.get("round", 0))]["paths_per_s"] for r in rows
+                  if name.startswith("engine_reference") and r.get("paths_per_s_steady") and (n, r.get("round", 0)) in np_rows]
+        ratios_e2e = [r["paths_per_s"] / np_rows[(n, r.get("round", 0))]["paths_per_s"] for r in rows
+                      if name.startswith("engine_reference") and (n, r.get("round", 0)) in np_rows]
+        med = lambda xs: float(np.median(xs)) if xs else None  # noqa: E731
+        rr = f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else "-"
+        out.append(f"| {name} | {n:,} | {len(rows)} | {_fmt(med(steady))} | {_fmt(med(e2e))} | {rr} | {f'{med(ratios_e2e):.2f}x' if ratios_e2e else '-'} |")
+    return out
+
+
 def markdown(report: dict) -> str:
     lines = [f"# rackrisk benchmark ({report['created_utc']})", "", f"Machine: {report['machine']}", ""]
     lines += ["| workload | paths | device | paths/s (end to end) | paths/s (steady) | vs NumPy (steady) | compile s | fan s | peak RSS MB | mode | load 1 min |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
-    np_rows = {r["paths"]: r for r in report["rows"] if r["workload"] == "numpy_reference" and "error" not in r}
+    np_rows = {(r["paths"], r.get("round", 0)): r for r in report["rows"] if r["workload"] == "numpy_reference" and "error" not in r}
     for r in report["rows"]:
         if r["workload"].startswith("warm_up"):
             lines.append(f"| {r['workload']} (compiles; cold-compile peak) | {r['paths']:,} | {r.get('device', '')} x{r.get('n_devices', 1)} | | | | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('fan_seconds'))} | {_fmt(r.get('peak_rss_mb'))} | streamed | {_fmt(r.get('load_average_1min_after'))} |")
@@ -161,13 +197,15 @@ def markdown(report: dict) -> str:
             lines.append(f"| {r['workload']} | {r['paths']:,} | - | error: {r['error']} | | | | | | | |")
             continue
         ratio = "-"
-        if r["workload"].startswith("engine_reference") and r["paths"] in np_rows and r.get("paths_per_s_steady"):
-            ratio = f"{r['paths_per_s_steady'] / np_rows[r['paths']]['paths_per_s']:.2f}x"
-            ratio += f" (e2e {r['paths_per_s'] / np_rows[r['paths']]['paths_per_s']:.2f}x)"
+        key = (r["paths"], r.get("round", 0))
+        if r["workload"].startswith("engine_reference") and key in np_rows and r.get("paths_per_s_steady"):
+            ratio = f"{r['paths_per_s_steady'] / np_rows[key]['paths_per_s']:.2f}x"
+            ratio += f" (e2e {r['paths_per_s'] / np_rows[key]['paths_per_s']:.2f}x)"
         mode = "-" if r["workload"] == "numpy_reference" else ("streamed" if r.get("streamed") else "gathered")
         lines.append(
             f"| {r['workload']} | {r['paths']:,} | {r.get('device', 'cpu:numpy')} x{r.get('n_devices', 1)} | {_fmt(r['paths_per_s'])} | {_fmt(r.get('paths_per_s_steady'))} | {ratio} | {_fmt(r.get('compile_seconds'))} | {_fmt(r.get('fan_seconds'))} | {_fmt(r['peak_rss_mb'])} | {mode} | {_fmt(r.get('load_average_1min_after'))} |"
         )
+    lines += _medians(report, np_rows)
     cs = report.get("cold_start")
     if cs:
         lines += ["", "| cold start | seconds |", "| --- | ---: |"]
@@ -195,7 +233,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-cold-start", action="store_true", help="skip the cold-start measurements")
     p.add_argument("--out", help="output directory (default benchmarks/results/<UTC time>)")
     p.add_argument("--note", default="", help="free text recorded with the results (e.g. machine load)")
-    p.add_argument("--no-all-cores", action="store_true", help="skip the reference rows on one host device per core (RACKRISK_HOST_DEVICES=auto; the default is one device)")
+    p.add_argument("--repeat", type=int, default=1, help="rounds of every row (default 1); with more, results.md adds medians and the per-round ratios")
+    p.add_argument("--no-one-device", action="store_true", help="skip the reference rows on a single host device (RACKRISK_HOST_DEVICES=1; the default is one per core)")
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args)))
@@ -230,9 +269,10 @@ def main(argv=None) -> int:
         if n <= EXACT_MAX_PATHS:
             # the same run again: JAX's persistent compilation cache is now warm (a user's second run)
             jobs.append(("engine_reference_warm_cache", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk)]))
-        if not args.no_all_cores and n <= EXACT_MAX_PATHS:
-            # the same engine on one XLA host device per core (RACKRISK_HOST_DEVICES=auto), beside the default single device
-            jobs.append(("engine_reference_all_cores", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(chunk), "--host-devices", "auto"]))
+        if not args.no_one_device and n <= EXACT_MAX_PATHS and _cores() > 1:
+            # the same engine on a single XLA host device (RACKRISK_HOST_DEVICES=1), beside the default one per core,
+            # with the same paths per device (a chunk is split over the devices: --chunk / cores here)
+            jobs.append(("engine_reference_1_device", ["--kind", "engine", "--scenario", REF, "--paths", str(n), "--chunk", str(max(chunk // _cores(), 64)), "--host-devices", "1"]))
         if not args.no_baseline:
             jobs.append(("engine_baseline", ["--kind", "engine", "--scenario", BASELINE, "--paths", str(n), "--chunk", str(chunk)]))
         if n > EXACT_MAX_PATHS and not warmed:
@@ -241,15 +281,19 @@ def main(argv=None) -> int:
             warm = [(f"warm_up_streamed_{w}", ["--kind", "engine", "--scenario", sc, "--paths", "20000", "--chunk", str(chunk), "--force-stream"]) for w, sc in (("reference", REF), ("baseline", BASELINE))]
             jobs = (warm if not args.no_baseline else warm[:1]) + jobs
             warmed = True
-        for name, argv_ in jobs:
-            print(f"[bench] {name} {n:,} paths ...", file=sys.stderr, flush=True)
-            try:
-                row = _sub(argv_, env_engine, timeout=3600)
-            except subprocess.TimeoutExpired:
-                row = {"error": "timeout"}
-            row["load_average_1min_after"] = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
-            report["rows"].append({"workload": name, "paths": int(argv_[argv_.index("--paths") + 1]), "chunk_paths": int(argv_[argv_.index("--chunk") + 1]) if "--chunk" in argv_ else None, **row})
-            save()
+        for rnd in range(args.repeat):  # rounds of every job in turn: a slow spell of a shared machine hits all rows alike
+            for name, argv_ in jobs:
+                if rnd > 0 and name.startswith("warm_up"):
+                    continue
+                print(f"[bench] {name} {n:,} paths (round {rnd + 1} of {args.repeat}) ...", file=sys.stderr, flush=True)
+                try:
+                    row = _sub(argv_, env_engine, timeout=3600)
+                except subprocess.TimeoutExpired:
+                    row = {"error": "timeout"}
+                row["load_average_1min_after"] = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
+                report["rows"].append({"workload": name, "paths": int(argv_[argv_.index("--paths") + 1]), "round": rnd,
+                                       "chunk_paths": int(argv_[argv_.index("--chunk") + 1]) if "--chunk" in argv_ else None, **row})
+                save()
     if not args.no_cold_start:
         print("[bench] cold start ...", file=sys.stderr, flush=True)
         report["cold_start"] = cold_start(env, tmp)

@@ -1,21 +1,23 @@
-"""Optionally one XLA host device per core, so that a chunk's shards run on separate cores.
+"""One XLA host device per core (the default), so that a chunk's shards run on separate cores.
 
-XLA:CPU runs a chunk's fused loops on one thread (measured: one core busy for the reference
-workload's chunk function). ``engine.sharding`` already splits each chunk over every local device
-with ``shard_map`` and gives the same numbers, bit for bit, on one device or several
-(tests/test_multi_device.py), so asking XLA for one host device per core lets the CPU run the
-shards in parallel (docs/performance.md).
+``engine.sharding`` splits each chunk over every local device with ``shard_map`` and gives the same
+numbers, bit for bit, on one device or several (tests/test_multi_device.py,
+tests/test_host_devices.py), so asking XLA for one host device per core lets the CPU run the shards
+in parallel (docs/performance.md).
 
-Off by default: on the quiet 2-core machine it gave no gain (reference workload at 1e6 paths,
-steady 865k paths/s on two devices against 955k on one; the baseline at 2e5 paths 6.9 s either
-way; benchmarks/results/quiet-2026-11-26-session3, docs/performance.md), so the default stays JAX's
-single host device and ``RACKRISK_HOST_DEVICES=auto`` opts in.
+History: session 3 measured no gain from a second host device on the quiet 2-core VM (reference
+865k against 955k paths/s steady) and made it opt-in. The loss was on the host side: each chunk
+copied its index array to the devices and gathered ~20 sharded outputs back (1.5-2.5 ms a chunk).
+Since the devices build their own indices (engine.sharding) and a gathered chunk returns one packed
+array (engine/packing.py), two host devices run the reference at 2.0 M paths/s steady against
+1.4 M on one (median of 3 rounds, same per-device chunk; benchmarks/results/quiet-2026-11-26-session4),
+and the baseline equally fast on one or two; so one device per core is the default again.
 
 ``use_all_cores()`` is called by ``rackrisk run`` before JAX starts. The count is, in order:
 
 * the user's own ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS``: left alone;
-* ``RACKRISK_HOST_DEVICES``: a positive integer, or ``auto`` (the cores this process may run on,
-  ``os.sched_getaffinity``); ``1``, the default, keeps JAX's single host device;
+* ``RACKRISK_HOST_DEVICES``: a positive integer, or ``auto`` (the default: the cores this process
+  may run on, ``os.sched_getaffinity``); ``1`` keeps JAX's single host device;
 * nothing is changed once JAX's backends are initialised (a library caller that already ran JAX).
   On a GPU machine the extra CPU devices are unused: ``engine.sharding`` shards over the default
   backend's devices (the GPUs).
@@ -38,7 +40,7 @@ def wanted_host_devices(environ=None) -> int | None:
     Raises ValueError for a malformed ``RACKRISK_HOST_DEVICES`` (the CLI reports it, exit 2).
     """
     env = os.environ if environ is None else environ
-    raw = env.get(ENV, "1").strip().lower()
+    raw = env.get(ENV, "auto").strip().lower()
     if raw in ("", "auto"):
         try:
             n = len(os.sched_getaffinity(0))

@@ -83,13 +83,39 @@ def _chunk_fn(model: Model, dtype, monthly: bool):
     return chunk
 
 
-def sharded_chunk_fn(model: Model, dtype, monthly: bool):
+def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
     """``_chunk_fn`` jitted and split over every local device (engine.sharding), with the model's XLA
-    options (engine.xla_options): what the runners call."""
+    options (engine.xla_options): ``call(seed, start)`` for paths [start, start + chunk_paths)."""
     from engine.sharding import shard_paths
     from engine.xla_options import chunk_compiler_options
 
-    return shard_paths(_chunk_fn(model, dtype, monthly), compiler_options=chunk_compiler_options(model))
+    return shard_paths(_chunk_fn(model, dtype, monthly), chunk_paths, compiler_options=chunk_compiler_options(model))
+
+
+def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
+    """``call(seed, start) -> (values (B, K), posterior_index (B, F))`` and the ``Layout`` of ``values``:
+    the per-path results and the inputs (key ``_inputs``) of a gathered run without monthly values,
+    packed on the device into one array (engine/packing.py)."""
+    import jax
+
+    from engine.packing import Layout
+    from engine.sharding import shard_paths
+    from engine.xla_options import chunk_compiler_options
+
+    chunk = _chunk_fn(model, dtype, monthly=False)
+    res, _, theta, _ = jax.eval_shape(chunk, jax.ShapeDtypeStruct((), "uint32"), jax.ShapeDtypeStruct((64,), "uint32"))
+    layout = Layout.of({**res, _INPUTS: theta})
+    if any(v.dtype != theta.dtype for v in res.values()):  # a programming error: every result is in the run's dtype
+        raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
+
+    def packed(seed, idx):
+        res_, _, theta_, pidx = chunk(seed, idx)
+        return layout.pack({**res_, _INPUTS: theta_}), pidx
+
+    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model)), layout
+
+
+_INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)
 
 
 def simulate_paths(
@@ -114,7 +140,7 @@ def simulate_paths(
     import jax
     import jax.numpy as jnp
 
-    from engine.chunk_loop import pipelined
+    from engine.chunk_loop import PathArrays, pipelined
     from engine.sharding import chunk_multiple
 
     jdtype = jnp.float64 if dtype == "float64" else jnp.float32
@@ -126,46 +152,48 @@ def simulate_paths(
     mult = chunk_multiple()
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
-    fn = sharded_chunk_fn(model, jdtype, monthly=store_full)
+    if store_full:
+        fn, layout = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
+    else:
+        fn, layout = _packed_chunk_fn(model, jdtype, B)
     seed_arr = jnp.uint32(seed)
-    scal_parts: list[dict] = []
-    theta_parts, pidx_parts, month_parts = [], [], []
+    scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
     compile_s = 0.0
     done = 0
-    calls = ((start, lambda s=start: fn(seed_arr, jnp.arange(s, s + B, dtype=jnp.uint32))) for start in range(0, n_paths, B))
+    calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s))) for start in range(0, n_paths, B))
     tc = time.perf_counter()
     t_first = t_last = tc
-    for start, (res, months, theta, pidx) in pipelined(calls):
+    for start, out in pipelined(calls):
         t_last = time.perf_counter()
         if start == 0:
             compile_s, t_first = t_last - tc, t_last
         keep = min(B, n_paths - start)
-        scal_parts.append({k: v[:keep] for k, v in res.items()})
-        theta_parts.append(theta[:keep])
-        pidx_parts.append(pidx[:keep])
-        if store_full:
-            month_parts.append({k: v[:keep] for k, v in months.items()})
+        if layout is None:
+            res, months, theta, pidx = out
+            scal.put(start, {**res, _INPUTS: theta}, keep)
+            months_all.put(start, months, keep)
+        else:
+            values, pidx = out
+            scal.put(start, layout.unpack(values), keep)
+        pidx_all.put(start, {"pidx": pidx}, keep)
         done += keep
         if progress:
             progress(done, n_paths)
-    scalars = {k: np.concatenate([p[k] for p in scal_parts]) for k in scal_parts[0]}
-    inputs = np.concatenate(theta_parts)
-    posterior_index = np.concatenate(pidx_parts)
+    scalars = scal.arrays
+    inputs, posterior_index = scalars.pop(_INPUTS), pidx_all.arrays["pidx"]
 
     n_fan = min(fan_paths, n_paths)
     t_fan = time.perf_counter()
     if store_full:
-        monthly = {k: np.concatenate([p[k] for p in month_parts]) for k in month_parts[0]}
+        monthly = months_all.arrays
     else:
-        fan_fn = sharded_chunk_fn(model, jdtype, monthly=True)
         Bf = -(-int(min(2048, n_fan)) // mult) * mult
-        parts = []
+        fan_fn = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=Bf)
+        fans = PathArrays(n_fan)
         for start in range(0, n_fan, Bf):
-            idx = jnp.arange(start, start + Bf, dtype=jnp.uint32)
-            _, months, _, _ = fan_fn(seed_arr, idx)
-            keep = min(Bf, n_fan - start)
-            parts.append({k: np.asarray(v)[:keep] for k, v in months.items()})
-        monthly = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+            _, months, _, _ = fan_fn(seed_arr, np.uint32(start))
+            fans.put(start, months, min(Bf, n_fan - start))
+        monthly = fans.arrays
     return RunOutput(
         scalars=scalars,
         inputs=inputs,

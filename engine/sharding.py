@@ -1,6 +1,6 @@
 """Paths sharded over all local devices (jax.sharding): same numbers on one device or many.
 
-A chunk's path indices ``idx`` (B,) are split over a 1-D mesh ``paths`` of every local device
+A chunk's path indices ``idx`` (B,) = start + [0, B) are split over a 1-D mesh ``paths`` of every local device
 (GPUs, or CPU host devices under ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) with
 ``jax.shard_map``: each device runs the one-device chunk program on its B / D paths. Per-path
 values depend on the path index only (engine.random), per-block sums (engine.reduce) are taken
@@ -42,61 +42,80 @@ def chunk_multiple(block_paths: int = PATH_LANES) -> int:
     return n_devices() * b
 
 
-def shard_paths(fn, compiler_options=None):
-    """Jit ``fn(seed, idx, *rest)`` with ``idx`` split over the devices along the paths.
+def _indexed(fn, chunk_paths: int):
+    """``g(seed, start, *rest) = fn(seed, idx, *rest)`` with this device's share of the chunk's path indices.
+
+    The chunk is paths [start, start + chunk_paths); with D devices, device d takes
+    idx = start + d * chunk_paths / D + [0, chunk_paths / D) (uint32), built on the device: no index
+    array is copied from the host per chunk. ``fn`` is jitted inside (a nested call), on one device as
+    on several, so every device compiles the same per-device program.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    D = n_devices()
+    if chunk_paths % D:
+        raise ValueError(f"chunk of {chunk_paths} paths is not a whole number of shards over {D} devices")
+    per_device = chunk_paths // D
+    inner = jax.jit(fn)
+
+    def g(seed, start, *rest):
+        d = jax.lax.axis_index("paths") if D > 1 else 0
+        offset = jnp.asarray(d, jnp.uint32) * jnp.uint32(per_device)
+        idx = jnp.asarray(start, jnp.uint32) + offset + jnp.arange(per_device, dtype=jnp.uint32)
+        return inner(seed, idx, *rest)
+
+    return g
+
+
+def shard_paths(fn, chunk_paths: int, compiler_options=None):
+    """``call(seed, start, *rest)``: ``fn(seed, idx, *rest)`` on the chunk ``idx = start + [0, chunk_paths)``,
+    jitted, with the chunk's paths split over the devices.
 
     ``jax.shard_map``: every device runs the very program a one-device run would run on its share
     of the paths (B / D of them), so per-path values do not depend on the device count (SPMD
-    auto-partitioning was tried first and changed the last bits of some per-path sums).
-    ``compiler_options``: XLA options for the multi-device program (engine/xla_options.py). Every
+    auto-partitioning was tried first and changed the last bits of some per-path sums). Each device
+    builds its own indices (``_indexed``); ``start`` is a scalar, so dispatching a chunk copies
+    nothing to the devices. ``compiler_options``: XLA options (engine/xla_options.py). Every
     output must have a leading axis to concatenate over devices: per-path values, per-block
     sums, and a length-1 axis for per-device extrema and histograms (engine.reduce).
     """
     import jax
 
+    g = _indexed(fn, chunk_paths)
     if n_devices() == 1:
-        return jax.jit(fn, compiler_options=compiler_options)
-    from jax.sharding import NamedSharding, PartitionSpec as P
+        return jax.jit(g, compiler_options=compiler_options)
+    from jax.sharding import PartitionSpec as P
 
     mesh = _mesh()
-    sharding = NamedSharding(mesh, P("paths"))
     compiled = {}
-    inner = jax.jit(fn)
 
-    def sharded(seed, idx, *rest):
+    def sharded(seed, start, *rest):
         k = len(rest)
         if k not in compiled:
-            in_specs = (P(), P("paths")) + (P(),) * k
-            # fn jitted inside the shard_map, as in a one-device run: inlined un-jitted, XLA fused the
-            # general step differently and the last bits of per-path sums changed (tests/test_multi_device.py)
-            compiled[k] = jax.jit(jax.shard_map(inner, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
+            in_specs = (P(), P()) + (P(),) * k
+            compiled[k] = jax.jit(jax.shard_map(g, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
                                   compiler_options=compiler_options)
-        return compiled[k](seed, jax.device_put(idx, sharding), *rest)
+        return compiled[k](seed, start, *rest)
 
     return sharded
 
 
-def compile_sharded(fn, seed, idx, *rest, compiler_options=None):
-    """``shard_paths(fn)`` compiled now (ahead of time) for the shapes of these example arguments.
+def compile_sharded(fn, chunk_paths: int, seed, start, *rest, compiler_options=None):
+    """``shard_paths(fn, chunk_paths)`` compiled now (ahead of time) for the shapes of these example arguments.
 
-    Returns ``call(seed, idx, *rest)`` with the same results as ``shard_paths(fn)``. Used by the
-    streamed runner to compile its reducing function before anything else is in memory (the XLA
+    Returns ``call(seed, start, *rest)`` with the same results as ``shard_paths(fn, chunk_paths)``. Used by
+    the streamed runner to compile its reducing function before anything else is in memory (the XLA
     compile's transient memory is the peak of a cold run: docs/performance.md).
     """
     import jax
 
+    g = _indexed(fn, chunk_paths)
     if n_devices() == 1:
-        return jax.jit(fn, compiler_options=compiler_options).lower(seed, idx, *rest).compile()
-    from jax.sharding import NamedSharding, PartitionSpec as P
+        return jax.jit(g, compiler_options=compiler_options).lower(seed, start, *rest).compile()
+    from jax.sharding import PartitionSpec as P
 
-    mesh = _mesh()
-    sharding = NamedSharding(mesh, P("paths"))
-    in_specs = (P(), P("paths")) + (P(),) * len(rest)
-    jitted = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
+    in_specs = (P(), P()) + (P(),) * len(rest)
+    jitted = jax.jit(jax.shard_map(g, mesh=_mesh(), in_specs=in_specs, out_specs=P("paths"), check_vma=False),
                      compiler_options=compiler_options)
-    compiled = jitted.lower(seed, jax.device_put(idx, sharding), *rest).compile()
-
-    def call(seed_, idx_, *rest_):
-        return compiled(seed_, jax.device_put(idx_, sharding), *rest_)
-
-    return call
+    return jitted.lower(seed, start, *rest).compile()

@@ -87,7 +87,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     shapes = jax.eval_shape(per_path, seed_arr, idx0)
     arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
     tc0 = time.perf_counter()
-    fn = compile_sharded(reduced, seed_arr, idx0, arrays_like, n_arr, compiler_options=chunk_compiler_options(model))
+    fn = compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, compiler_options=chunk_compiler_options(model))
     compile_s = time.perf_counter() - tc0
     _release_memory()
 
@@ -95,12 +95,12 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     #    values of the first fan_paths paths, per-path results of the first PILOT_PATHS paths
     n_fan = min(fan_paths, n_paths)
     n_pilot = min(PILOT_PATHS, n_paths)
-    fan_fn = sharded_chunk_fn(model, dtype, monthly=True)
     Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple()) * chunk_multiple()
+    fan_fn = sharded_chunk_fn(model, dtype, monthly=True, chunk_paths=Bf)
     monthly: dict[str, np.ndarray] = {}
     pilot: dict[str, np.ndarray] = {}
     for start in range(0, max(n_fan, n_pilot), Bf):
-        res, months, _, _ = fan_fn(seed_arr, jnp.arange(start, start + Bf, dtype=jnp.uint32))
+        res, months, _, _ = fan_fn(seed_arr, np.uint32(start))
         # filled in place (no list of parts to concatenate: peak memory is one copy)
         for dest, src, n_keep in ((pilot, res, n_pilot), (monthly, months, n_fan)):
             if start >= n_keep:
@@ -123,7 +123,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
 
     # 2. chunks reduced on the device
     acc = Accumulator(plans)
-    calls = ((start, lambda s=start: fn(seed_arr, jnp.arange(s, s + B, dtype=jnp.uint32), arrays, n_arr)) for start in range(0, n_paths, B))
+    calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s), arrays, n_arr)) for start in range(0, n_paths, B))
     tc = time.perf_counter()
     t_first = t_last = tc
     for start, out in pipelined(calls):  # in path order: the host sums are the same as without pipelining

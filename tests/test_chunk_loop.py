@@ -54,3 +54,47 @@ def test_runner_times_the_steady_chunks_apart_from_the_first():
     assert 0.0 < run.steady_seconds < run.seconds - run.compile_seconds
     one = simulate_paths(model, n_paths=256, seed=0, chunk_paths=256, fan_paths=64)
     assert one.steady_seconds == 0.0  # one chunk: nothing after the first
+
+
+def test_path_arrays_fill_in_place_views_of_one_buffer():
+    """Three chunks of 4 rows (the last keeps 2) into 10 paths; mixed dtypes and trailing shapes; every key a
+    contiguous, 64-byte aligned view of one buffer; keys first seen later get arrays of their own."""
+    from engine.chunk_loop import PathArrays
+
+    pa = PathArrays(10)
+    for start, keep in ((0, 4), (4, 4), (8, 2)):
+        rows = np.arange(start, start + 4)
+        pa.put(start, {"a": rows.astype(np.float32), "b": np.stack([rows, -rows], 1).reshape(4, 2, 1).astype(np.float64),
+                       "i": rows.astype(np.int32)[:, None]}, keep)
+    np.testing.assert_array_equal(pa.arrays["a"], np.arange(10, dtype=np.float32))
+    np.testing.assert_array_equal(pa.arrays["b"][:, :, 0], np.stack([np.arange(10), -np.arange(10)], 1))
+    np.testing.assert_array_equal(pa.arrays["i"][:, 0], np.arange(10))
+    assert pa.arrays["b"].shape == (10, 2, 1) and pa.arrays["i"].dtype == np.int32
+    def root(v):
+        while v.base is not None:
+            v = v.base
+        return v
+
+    assert len({id(root(v)) for v in pa.arrays.values()}) == 1  # one allocation
+    for v in pa.arrays.values():
+        assert v.flags["C_CONTIGUOUS"] and v.ctypes.data % PathArrays.ALIGN == 0
+    pa.put(0, {"late": np.ones(4)}, 4)
+    assert pa.arrays["late"].shape == (10,) and (pa.arrays["late"][:4] == 1).all()
+
+
+def test_packed_layout_round_trip():
+    """engine/packing.Layout: pack on the device, unpack on the host; every value back unchanged, in place."""
+    from engine.packing import Layout
+
+    rng = np.random.default_rng(0)
+    tree = {"z": rng.normal(size=(6, 2, 3)).astype(np.float32), "a": rng.normal(size=(6,)).astype(np.float32),
+            "m": rng.normal(size=(6, 1)).astype(np.float32)}
+    layout = Layout.of(tree)
+    assert layout.width == 6 + 1 + 1  # z: 2 x 3 columns, a: 1, m: 1
+    packed = np.asarray(layout.pack({k: jnp.asarray(v) for k, v in tree.items()}))
+    assert packed.shape == (6, 8)
+    back = layout.unpack(packed)
+    assert set(back) == set(tree)
+    for k in tree:
+        assert back[k].shape == tree[k].shape
+        np.testing.assert_array_equal(back[k], tree[k])

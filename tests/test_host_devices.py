@@ -1,4 +1,4 @@
-"""``rackrisk run`` on one XLA host device (the default) or one per core (``RACKRISK_HOST_DEVICES=auto``; engine/host_devices.py), with the same numbers."""
+"""``rackrisk run`` on one XLA host device per core (the default, ``RACKRISK_HOST_DEVICES=auto``) or a set number (engine/host_devices.py), with the same numbers."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def test_wanted_host_devices_rules():
     assert wanted_host_devices({"RACKRISK_HOST_DEVICES": "1"}) is None  # JAX's default single device
     # the user's own XLA flag wins over ours
     assert wanted_host_devices({"RACKRISK_HOST_DEVICES": "3", "XLA_FLAGS": "--xla_force_host_platform_device_count=5"}) is None
-    assert wanted_host_devices({}) is None  # the default: one host device (no gain measured from more, docs/performance.md)
     auto = wanted_host_devices({"RACKRISK_HOST_DEVICES": "auto"})
     cores = len(os.sched_getaffinity(0))
     assert auto == (cores if cores > 1 else None)
+    assert wanted_host_devices({}) == auto  # the default: one host device per core (docs/performance.md)
     for bad in ("0", "-2", "two", "1.5"):
         with pytest.raises(ValueError, match="RACKRISK_HOST_DEVICES must be 'auto' or a positive integer"):
             wanted_host_devices({"RACKRISK_HOST_DEVICES": bad})
@@ -53,10 +53,10 @@ def _cli(tmp_path: Path, name: str, host_devices: str | None) -> tuple[dict, dic
 def test_run_uses_every_core_with_the_same_numbers(tmp_path):
     one_info, one = _cli(tmp_path, "one", "1")
     two_info, two = _cli(tmp_path, "two", "2")
-    auto_info, auto = _cli(tmp_path, "auto", "auto")
+    default_info, default = _cli(tmp_path, "default", None)  # no setting: one device per core
     assert one_info["devices"] == 1 and two_info["devices"] == 2
-    assert auto_info["devices"] == max(len(os.sched_getaffinity(0)), 1)
-    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True) == json.dumps(auto, sort_keys=True)
+    assert default_info["devices"] == max(len(os.sched_getaffinity(0)), 1)
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True) == json.dumps(default, sort_keys=True)
 
 
 def test_bad_host_device_setting_exits_2(tmp_path, capsys, monkeypatch):
