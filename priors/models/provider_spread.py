@@ -204,6 +204,10 @@ def composition_persistence(prices: pd.DataFrame, generations: list[str], as_of:
     month or provider pairs gets rho_h = 0."""
     from priors.observations_io import month_end
 
+    import re
+
+    if not isinstance(as_of, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", as_of):
+        raise ValueError(f"as_of must be YYYY-MM, got {as_of!r}")
     if not isinstance(max_lag, (int, np.integer)) or max_lag < 1:
         raise ValueError(f"max_lag must be a positive number of months, got {max_lag!r}")
     cutoff = month_end(as_of)
