@@ -21,6 +21,10 @@ measurement noise), and scores the forecast against the observations after the c
   cutoff x forecast ratio) over it. The scored predictive carries the measurement noise of the
   provider count published with each later median; the issued forecast (forecast_quantiles.csv)
   assumes the count of the last median at the cutoff (stated in summary.json), with the same draws.
+* ``median_noise`` (default ``MEDIAN_NOISE``, "independent"): "persistent" draws the target month's
+  median noise jointly with the noise of the last median at the cutoff (rho_h of the median's
+  composition error from the provider panel dated at or before the cutoff; ``noise_persistence``),
+  in the issued and the scored forecast alike, with the same draws; summary.json records rho_h.
 * Files in ``out_dir``: ``forecast_quantiles.csv``, ``scores.csv`` (one row per scored
   observation), ``summary.csv`` and ``summary.json``, ``fan_chart.png``.
 
