@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", help="output directory (default: outputs/backtest-<timestamp>)")
     b.add_argument("--seed", type=int, default=20261126, help="sampler seed")
     b.add_argument("--force", action="store_true", help="replace an existing output directory")
+    b.add_argument("--median-noise", choices=["independent", "persistent"], default=None,
+                   help="target-month median noise: independent of the cutoff median's, or persistent (drawn jointly with it, "
+                        "persistence from the provider panel as of the cutoff); default: priors.backtest.MEDIAN_NOISE; docs/priors.md")
 
     from engine.stress.cli_args import add_parsers  # argparse only
 
@@ -360,7 +363,7 @@ def cmd_backtest(args) -> int:
     _parallel_chains()
     from priors.backtest import rolling
 
-    result = rolling(sorted(args.as_of), args.horizon, out, args.seed)
+    result = rolling(sorted(args.as_of), args.horizon, out, args.seed, median_noise=args.median_noise)
     print(json.dumps(result.get("summary", result), indent=2, default=str))
     print(f"backtest written to {out}/")
     return 0

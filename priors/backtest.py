@@ -21,6 +21,10 @@ measurement noise), and scores the forecast against the observations after the c
   cutoff x forecast ratio) over it. The scored predictive carries the measurement noise of the
   provider count published with each later median; the issued forecast (forecast_quantiles.csv)
   assumes the count of the last median at the cutoff (stated in summary.json), with the same draws.
+* ``median_noise`` (default ``MEDIAN_NOISE``, "independent"): "persistent" draws the target month's
+  median noise jointly with the noise of the last median at the cutoff (rho_h of the median's
+  composition error from the provider panel dated at or before the cutoff; ``noise_persistence``),
+  in the issued and the scored forecast alike, with the same draws; summary.json records rho_h.
 * Files in ``out_dir``: ``forecast_quantiles.csv``, ``scores.csv`` (one row per scored
   observation), ``summary.csv`` and ``summary.json``, ``fan_chart.png``.
 
@@ -49,6 +53,14 @@ TARGET_80 = (0.70, 0.90)
 # origin's summary records whether its fit passed the gate (``diagnostics.gate_passed``)
 BACKTEST_SAMPLE = dict(draws=1500, tune=1000, chains=4, target_accept=0.95)
 RW_MIN_CHANGES = 3
+# How the target month's median noise relates to the noise of the last median at the cutoff:
+# "independent": independent draws (what the fit assumes); "persistent": drawn jointly with the
+# cutoff median's noise, with the lag-h persistence rho_h of the median's composition error measured
+# on the provider panel dated at or before the cutoff (provider_spread.composition_persistence; a
+# two-step approximation: the fit is unchanged, the persistence enters the predictive only).
+# docs/priors.md, "Backtest", says which is the default and why.
+MEDIAN_NOISES = ("independent", "persistent")
+MEDIAN_NOISE = "independent"
 
 
 def _mi(label: str) -> int:
@@ -157,18 +169,36 @@ def _summary(rows: pd.DataFrame) -> dict:
     }
 
 
+def noise_persistence(obs, as_of: str, horizon: int):
+    """rho_h of the median's composition error from the provider panel dated at or before ``as_of``,
+    for lags 1..horizon + the largest gap between a generation's last on-demand median and the
+    cutoff (``provider_spread.composition_persistence``)."""
+    from priors.models.provider_spread import composition_persistence
+
+    gap = max((obs.T - 1 - obs.months.index(m) for m in obs.market.groupby("generation")["month"].max()), default=0)
+    return composition_persistence(read_table("rental_prices", as_of=as_of), pdm.GENERATIONS, as_of, horizon + gap)
+
+
 def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: dict | None = None,
-             max_samples: int = 4000, model_kw: dict | None = None) -> dict:
+             max_samples: int = 4000, model_kw: dict | None = None, median_noise: str | None = None) -> dict:
     """Fit as of ``as_of`` (YYYY-MM), forecast 1..``horizon`` months, score, and write the files.
     ``model_kw`` goes to ``price_dynamics.build_model`` (experiments: e.g. median_tail=...; the same
-    for every origin); the summary records it."""
+    for every origin); the summary records it. ``median_noise`` (default MEDIAN_NOISE): "independent"
+    or "persistent" (the target median's noise drawn jointly with the cutoff median's, rho_h from the
+    provider panel as of the cutoff; the issued and the scored forecast both, with the same draws)."""
+    median_noise = MEDIAN_NOISE if median_noise is None else median_noise
+    if median_noise not in MEDIAN_NOISES:
+        raise ValueError(f"median_noise must be one of {MEDIAN_NOISES}, got {median_noise!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     obs = pdm.load_observations(as_of)
+    pers = noise_persistence(obs, as_of, horizon) if median_noise == "persistent" else None
+    rho = None if pers is None else pers.rho
     idata, seconds = _sample(obs, seed, sample_kw, model_kw)
     diag = _diagnostics(idata)
     # the issued forecast: the noise of a median with as many providers as the last one at the cutoff
-    lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True)
+    lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
+                                       noise_persistence=rho)
     ratio = np.exp(lr)  # (S, G, H)
     cut = _mi(as_of)
     months = [f"{(cut + h) // 12:04d}-{(cut + h) % 12 + 1:02d}" for h in range(1, horizon + 1)]
@@ -184,7 +214,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
             if len(hit):
                 n_target[g, h] = float(hit.iloc[0])
     lr_score, _ = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
-                                         n_providers=n_target)
+                                         n_providers=n_target, noise_persistence=rho)
 
     # forecast quantiles: price over the latent level at the cutoff
     qv = np.quantile(ratio, QUANTILES, axis=0)  # (Q, G, H)
@@ -231,6 +261,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
             "forecast_quantiles_noise": {"providers_assumed": dict(zip(pdm.GENERATIONS, n_issue.tolist())),
                                          "rule": "median noise of the provider count of each generation's last on-demand median at the cutoff; "
                                                  "scores use the count published with each later median"},
+            "median_noise": {"mode": median_noise, **({"persistence": pers.to_dict()} if pers is not None else {})},
             "n_model_intervals": int(len(obs.interval)), "diagnostics": diag, **_summary(scores),
             "by_generation": {gen: _summary(scores[scores["generation"] == gen]) for gen in sorted(scores["generation"].unique())} if len(scores) else {},
             "posterior_means": {
@@ -327,7 +358,7 @@ def rolling(origins: list[str], horizon: int, out_dir: Path, seed: int, **kw) ->
         "target_80": list(TARGET_80),
         "crps_model_not_worse_than_rw": bool(len(rows) and pooled["crps_model"] <= pooled["crps_rw"]),
         "coverage_uncertainty_model": coverage_uncertainty(rows, "model", seed=seed) if len(rows) else {},
-        "per_origin": [{k: s[k] for k in ("as_of", "n_obs", "coverage_model", "coverage_rw", "crps_model", "crps_rw", "diagnostics", "sampling_seconds")} for s in per],
+        "per_origin": [{k: s[k] for k in ("as_of", "n_obs", "coverage_model", "coverage_rw", "crps_model", "crps_rw", "diagnostics", "sampling_seconds", "median_noise")} for s in per],
     }
     (out_dir / "rolling_summary.json").write_text(json.dumps(res, indent=2))
     flat = _flat_summary(per)

@@ -9,7 +9,10 @@ shipped backtest's sampler settings ``priors.backtest.BACKTEST_SAMPLE``) with
   nu_eff(n) = nu_1 * ceil(n / 2) dof, nu_1 one provider's dof (``median_tail="order_statistic"``);
 * ``vol_trend``: the monthly shock sd has a shared log-linear trend in calendar time and the forecast
   carries the volatility at the cutoff forward (``vol_trend=True``);
-* ``both``: the two together.
+* ``both``: the two together;
+* ``persistent_noise``: the shipped fit, with the target month's median noise drawn jointly with the
+  cutoff median's (``backtest(..., median_noise="persistent")``: rho_h of the composition error from
+  the provider panel as of each cutoff, ``provider_spread.composition_persistence``).
 
 Every parameter is estimated from the data before each cutoff, with the same code, priors and
 settings for every origin; nothing is chosen from the months after a cutoff. Writes the usual
@@ -36,23 +39,27 @@ VARIANTS = {
     "order_statistic": {"median_tail": "order_statistic"},
     "vol_trend": {"vol_trend": True},
     "both": {"median_tail": "order_statistic", "vol_trend": True},
+    "persistent_noise": {},
 }
+BACKTEST_KW = {"persistent_noise": {"median_noise": "persistent"}}  # options of backtest() itself, not of the model
 
 
 def main(name: str, out: Path) -> dict:
     model_kw = VARIANTS[name]
-    res = bt.rolling(ORIGINS, HORIZON, out, SEED, model_kw=model_kw)
+    res = bt.rolling(ORIGINS, HORIZON, out, SEED, model_kw=model_kw, **BACKTEST_KW.get(name, {}))
     per = {}
     for origin in ORIGINS:
         s = json.loads((out / origin / "summary.json").read_text())
         per[origin] = {"coverage_model": s["coverage_model"], "crps_model": s["crps_model"], "crps_rw": s["crps_rw"],
                        "posterior_means": s["posterior_means"], "diagnostics": s["diagnostics"],
-                       "sampling_seconds": s["sampling_seconds"]}
-    return {"variant": name, "model_kw": model_kw, "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
+                       "sampling_seconds": s["sampling_seconds"], "median_noise": s.get("median_noise")}
+    return {"variant": name, "model_kw": model_kw, "backtest_kw": BACKTEST_KW.get(name, {}), "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
             "crps_model_not_worse_than_rw": res["crps_model_not_worse_than_rw"], "per_origin": per}
 
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else "order_statistic"
+    if name not in VARIANTS:
+        sys.exit(f"unknown variant {name!r}; one of: {', '.join(VARIANTS)}")
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(f"/tmp/rackrisk_{name}")
     print(json.dumps(main(name, out), indent=2))

@@ -445,7 +445,7 @@ def _post(idata, name):
 
 
 def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_samples: int | None = None,
-                       return_level: bool = False, n_providers=None):
+                       return_level: bool = False, n_providers=None, noise_persistence=None):
     """Posterior predictive log(price_{T-1+h} / level_{T-1}) of the on-demand market median, h = 1..H.
 
     Per posterior sample: the latent path continues from its cutoff level with the sample's drift,
@@ -457,6 +457,16 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     scale changes), so a forecast and its rescoring with other counts share their paths. Returns
     (samples, generation, horizon); with ``return_level`` also the matching samples of the log level
     at the cutoff, (samples, generation).
+
+    ``noise_persistence`` (optional; rho at lags 1, 2, ... months, e.g. ``provider_spread.
+    composition_persistence(...).rho``): the two-step persistent-noise predictive. The target month's
+    median noise is drawn jointly with the noise of each generation's last on-demand median at or
+    before the cutoff, draw by draw: e_c = log(that median) - latent log price of its month (the
+    posterior path ``log_market_price``, so the fit must keep it), and e_t | e_c by the Gaussian
+    copula of ``persistent_median_noise`` at lag = months from that median to the target month
+    (rho = 0 beyond the array, and for a generation without a median). The noise is then drawn by
+    inverse CDF from standard normals (same seed, same draws whatever the counts). None: the
+    independent noise of the fit (the draws of the shipped forecast, unchanged).
     """
     rng = np.random.default_rng(seed)
     r = _post(idata, "decline_rate_per_month")
@@ -473,6 +483,8 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
         r, sig, f, floor, comp, kexp, level = r[idx], sig[idx], f[idx], floor[idx], comp[idx], kexp[idx], level[idx]
         nu_med = nu_med[idx]
         n = max_samples
+    else:
+        idx = slice(None)
     T, G = obs.T, len(GENERATIONS)
     h = np.arange(1, horizon + 1)
     n_prov = np.asarray(cutoff_providers(obs) if n_providers is None else n_providers, float)
@@ -482,6 +494,17 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
+    if noise_persistence is not None:
+        m_path = _post(idata, "log_market_price")[idx] if "log_market_price" in idata.posterior else None
+        if m_path is None:
+            raise ValueError("noise_persistence needs the latent path log_market_price in the posterior "
+                             "(the shipped files drop it; use a fresh fit, as the backtest does)")
+        order = _median_tail(idata) == "order_statistic"
+        nu_t = median_noise_dof(nu_med[:, None, None], n_prov[None]) if order else np.broadcast_to(nu_med[:, None, None], sd_od.shape)
+        e_c, s_c, nu_c, rho = _cutoff_noise(obs, m_path, floor, comp, kexp, nu_med, order, horizon, noise_persistence)
+        xi = rng.standard_normal((n, G, horizon))
+        lr = lr + persistent_median_noise(e_c[:, :, None], s_c[:, :, None], nu_c[:, :, None], sd_od, nu_t, rho[None], xi)
+        return (lr, level) if return_level else lr
     if _median_tail(idata) == "order_statistic":
         # nu_eff(n) of the target median's provider count; drawn by inverse CDF from uniforms so that
         # the same seed gives the same draws whatever the counts (only the noise's shape and scale move)
@@ -492,6 +515,70 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     else:
         lr = lr + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
     return (lr, level) if return_level else lr
+
+
+Z_CLIP = 8.0  # normal scores beyond +-8 (tail probability 6e-16) are clipped: no infinite draws
+
+
+def _z_from_t(x, nu):
+    """Normal score of a Student-t variate: Phi^-1(F_nu(x)), computed on the lower tail for accuracy."""
+    from scipy.special import ndtri, stdtr
+
+    x = np.asarray(x, float)
+    z = -ndtri(stdtr(nu, -np.abs(x)))
+    return np.clip(np.sign(x) * z, -Z_CLIP, Z_CLIP)
+
+
+def _t_from_z(z, nu):
+    """F_nu^-1(Phi(z)): the Student-t (nu dof, nu = inf: normal) variate with normal score z."""
+    from scipy.special import ndtr, stdtrit
+
+    z = np.asarray(z, float)
+    return np.sign(z) * -stdtrit(nu, ndtr(-np.abs(z)))
+
+
+def persistent_median_noise(e_c, s_c, nu_c, s_t, nu_t, rho, xi):
+    """The target month's median noise drawn jointly with the cutoff median's (Gaussian copula).
+
+    e_c: the cutoff median's noise (log; per draw), s_c / nu_c its t scale and dof; s_t / nu_t the
+    target median's; rho the correlation of the two noises' normal scores (lag-h persistence); xi
+    standard normals (the new part). All broadcast together; returns e_t of the broadcast shape:
+        z_c = Phi^-1(F_nu_c(e_c / s_c)),  z_t = rho z_c + sqrt(1 - rho^2) xi,  e_t = s_t F_nu_t^-1(Phi(z_t)).
+    With nu = inf (normal noise) this is e_t | e_c ~ N(rho (s_t / s_c) e_c, s_t^2 (1 - rho^2)); if e_c is
+    t(nu_c, s_c), e_t is t(nu_t, s_t), so the marginal noise of the fit is kept. rho = 0: independent."""
+    rho = np.clip(np.asarray(rho, float), 0.0, 1.0)
+    z_c = _z_from_t(np.asarray(e_c, float) / np.asarray(s_c, float), nu_c)
+    z_t = rho * z_c + np.sqrt(1.0 - rho**2) * np.asarray(xi, float)
+    return np.asarray(s_t, float) * _t_from_z(z_t, nu_t)
+
+
+def _cutoff_noise(obs: PriceObs, m_path, floor, comp, kexp, nu_med, order: bool, horizon: int, persistence):
+    """Per draw and generation, the noise of the last on-demand median at or before the cutoff and
+    the persistence at each target lag. m_path (S, G, T) latent log prices; floor, comp, kexp, nu_med
+    (S,) noise parameters. Returns e_c (S, G), s_c (S, G), nu_c (S, G), rho (G, H): rho[g, h-1] =
+    persistence[lag - 1], lag = h + months from that median to the cutoff; 0 beyond the array and for
+    a generation without a median (its e_c, s_c are set to 0, 1)."""
+    S, G = m_path.shape[0], len(GENERATIONS)
+    pers = np.asarray(persistence, float).ravel()
+    e_c, s_c = np.zeros((S, G)), np.ones((S, G))
+    nu_c = np.broadcast_to(nu_med[:, None], (S, G)).copy()
+    rho = np.zeros((G, horizon))
+    fallback = cutoff_providers(obs)
+    for g, gen in enumerate(GENERATIONS):
+        sub = obs.market[obs.market["generation"] == gen]
+        if sub.empty:
+            continue
+        last = sub.iloc[-1]
+        t_last = obs.months.index(last["month"])
+        n_c = float(last["n_providers"]) if np.isfinite(last["n_providers"]) and last["n_providers"] > 0 else fallback[g]
+        e_c[:, g] = np.log(float(last["price"])) - m_path[:, g, t_last]
+        s_c[:, g] = np.sqrt(floor**2 + comp**2 * n_c ** (-kexp))
+        if order:
+            nu_c[:, g] = median_noise_dof(nu_med, n_c)
+        lags = np.arange(1, horizon + 1) + (obs.T - 1 - t_last)
+        if pers.size:
+            rho[g] = np.where(lags <= pers.size, pers[np.minimum(lags, pers.size) - 1], 0.0)
+    return e_c, s_c, nu_c, rho
 
 
 def cutoff_providers(obs: PriceObs) -> np.ndarray:
