@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -41,19 +42,52 @@ def _configure_jax(dtype: str) -> None:
             pass
 
 
+def varying_inputs(model: Model) -> np.ndarray:
+    """(V,) indices of the inputs that differ between paths (drawn, or from a posterior file)."""
+    return np.array([i for i, sp in enumerate(model.inputs) if sp.is_random or sp.posterior_draws is not None], np.int64)
+
+
+def fixed_input_values(model: Model, dtype) -> np.ndarray:
+    """(N,) every input's fixed value in the run's dtype (NaN for the varying ones): what draw_inputs gives every path."""
+    return np.array([np.nan if (sp.is_random or sp.posterior_draws is not None) else sp.dist.value for sp in model.inputs], dtype)
+
+
+@dataclass(frozen=True)
+class InputColumns:
+    """Every scalar input's value per path, kept as the varying columns only.
+
+    varying: (P, V) values of the inputs ``index`` (V,); fixed: (N,) the value every path has for
+    the others. ``full()`` is the (P, N) table. A gathered run copies only the V varying columns
+    of each chunk to the host (the reference has 5 of 19): fresh host memory is slow to touch on
+    the development VM (about 0.4 s per 1e6 paths x 42 values), so a summary run no longer writes
+    (P, N) constants it never reads.
+    """
+
+    varying: np.ndarray
+    index: np.ndarray
+    fixed: np.ndarray
+
+    def full(self) -> np.ndarray:
+        out = np.empty((self.varying.shape[0], self.fixed.shape[0]), self.fixed.dtype)
+        out[:] = self.fixed
+        out[:, self.index] = self.varying
+        return out
+
+
 @dataclass
 class RunOutput:
     """What a run produced on the host.
 
     Attributes:
         scalars: name -> array with leading dim P (per-path results; see simulate.py).
-        inputs: (P, N) every scalar input's value per path; posterior_index: (P, F).
+        input_columns: the inputs per path; ``inputs`` is their (P, N) table (built on first use).
+        posterior_index: (P, F).
         monthly: name -> (P_fan, T, ...) monthly arrays of the first P_fan paths.
         n_paths, seconds, compile_seconds: bookkeeping.
     """
 
     scalars: dict[str, np.ndarray]
-    inputs: np.ndarray
+    input_columns: InputColumns
     posterior_index: np.ndarray
     monthly: dict[str, np.ndarray]
     n_paths: int
@@ -65,6 +99,11 @@ class RunOutput:
     fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
     first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
     steady_seconds: float = 0.0  # from the first chunk's results to the last's: the other chunks' time (0 with one chunk)
+
+    @cached_property
+    def inputs(self) -> np.ndarray:
+        """(P, N) every scalar input's value per path."""
+        return self.input_columns.full()
 
 
 def _chunk_fn(model: Model, dtype, monthly: bool):
@@ -93,9 +132,9 @@ def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
 
 
 def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
-    """``call(seed, start) -> (values (B, K), posterior_index (B, F))`` and the ``Layout`` of ``values``:
-    the per-path results and the inputs (key ``_inputs``) of a gathered run without monthly values,
-    packed on the device into one array (engine/packing.py)."""
+    """``call(seed, start) -> (values (K, B), posterior_index (B, F))`` and the ``Layout`` of ``values``:
+    the per-path results and the varying inputs (key ``_inputs``: columns ``varying_inputs(model)``)
+    of a gathered run without monthly values, packed on the device into one array (engine/packing.py)."""
     import jax
 
     from engine.packing import Layout
@@ -104,15 +143,19 @@ def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
 
     chunk = _chunk_fn(model, dtype, monthly=False)
     res, _, theta, _ = jax.eval_shape(chunk, jax.ShapeDtypeStruct((), "uint32"), jax.ShapeDtypeStruct((64,), "uint32"))
-    layout = Layout.of({**res, _INPUTS: theta})
+    vary = varying_inputs(model)
+    layout = Layout.of({**res, _INPUTS: jax.ShapeDtypeStruct((64, len(vary)), theta.dtype)})
     if any(v.dtype != theta.dtype for v in res.values()):  # a programming error: every result is in the run's dtype
         raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
 
     def packed(seed, idx):
         res_, _, theta_, pidx = chunk(seed, idx)
-        return layout.pack({**res_, _INPUTS: theta_}), pidx
+        return layout.pack({**res_, _INPUTS: theta_[:, vary]}), pidx
 
-    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model)), layout
+    from jax.sharding import PartitionSpec as P
+
+    outs = (P(None, "paths"), P("paths"))  # values (K, B): the paths are its second axis
+    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model), out_specs=outs), layout
 
 
 _INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)
@@ -157,6 +200,7 @@ def simulate_paths(
     else:
         fn, layout = _packed_chunk_fn(model, jdtype, B)
     seed_arr = jnp.uint32(seed)
+    vary = varying_inputs(model)
     scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
     compile_s = 0.0
     done = 0
@@ -170,7 +214,7 @@ def simulate_paths(
         keep = min(B, n_paths - start)
         if layout is None:
             res, months, theta, pidx = out
-            scal.put(start, {**res, _INPUTS: theta}, keep)
+            scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
             months_all.put(start, months, keep)
         else:
             values, pidx = out
@@ -180,7 +224,8 @@ def simulate_paths(
         if progress:
             progress(done, n_paths)
     scalars = scal.arrays
-    inputs, posterior_index = scalars.pop(_INPUTS), pidx_all.arrays["pidx"]
+    inputs = InputColumns(scalars.pop(_INPUTS), vary, fixed_input_values(model, jdtype))
+    posterior_index = pidx_all.arrays["pidx"]
 
     n_fan = min(fan_paths, n_paths)
     t_fan = time.perf_counter()
@@ -196,7 +241,7 @@ def simulate_paths(
         monthly = fans.arrays
     return RunOutput(
         scalars=scalars,
-        inputs=inputs,
+        input_columns=inputs,
         posterior_index=posterior_index,
         monthly=monthly,
         n_paths=n_paths,

@@ -68,7 +68,7 @@ def _indexed(fn, chunk_paths: int):
     return g
 
 
-def shard_paths(fn, chunk_paths: int, compiler_options=None):
+def shard_paths(fn, chunk_paths: int, compiler_options=None, out_specs=None):
     """``call(seed, start, *rest)``: ``fn(seed, idx, *rest)`` on the chunk ``idx = start + [0, chunk_paths)``,
     jitted, with the chunk's paths split over the devices.
 
@@ -76,9 +76,11 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None):
     of the paths (B / D of them), so per-path values do not depend on the device count (SPMD
     auto-partitioning was tried first and changed the last bits of some per-path sums). Each device
     builds its own indices (``_indexed``); ``start`` is a scalar, so dispatching a chunk copies
-    nothing to the devices. ``compiler_options``: XLA options (engine/xla_options.py). Every
-    output must have a leading axis to concatenate over devices: per-path values, per-block
-    sums, and a length-1 axis for per-device extrema and histograms (engine.reduce).
+    nothing to the devices. ``compiler_options``: XLA options (engine/xla_options.py). By default
+    every output has a leading axis to concatenate over devices: per-path values, per-block
+    sums, and a length-1 axis for per-device extrema and histograms (engine.reduce);
+    ``out_specs`` (a pytree prefix of ``PartitionSpec``) says otherwise, e.g. ``P(None, "paths")``
+    for an output whose paths are its second axis (engine/packing.py).
     """
     import jax
 
@@ -94,7 +96,8 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None):
         k = len(rest)
         if k not in compiled:
             in_specs = (P(), P()) + (P(),) * k
-            compiled[k] = jax.jit(jax.shard_map(g, mesh=mesh, in_specs=in_specs, out_specs=P("paths"), check_vma=False),
+            outs = P("paths") if out_specs is None else out_specs
+            compiled[k] = jax.jit(jax.shard_map(g, mesh=mesh, in_specs=in_specs, out_specs=outs, check_vma=False),
                                   compiler_options=compiler_options)
         return compiled[k](seed, start, *rest)
 

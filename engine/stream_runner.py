@@ -62,7 +62,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax.numpy as jnp
 
     from engine.chunk_loop import pipelined
-    from engine.runner import RunOutput, sharded_chunk_fn
+    from engine.runner import InputColumns, RunOutput, sharded_chunk_fn
     from engine.sharding import chunk_multiple, compile_sharded, n_devices
     from engine.xla_options import chunk_compiler_options
     from engine.summary_stream import derived_paths
@@ -136,7 +136,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
             progress(min(start + B, n_paths), n_paths)
     return RunOutput(
         scalars={},
-        inputs=np.zeros((0, len(model.inputs))),
+        input_columns=InputColumns(np.zeros((0, 0), dtype), np.zeros(0, np.int64), np.full(len(model.inputs), np.nan, dtype)),
         posterior_index=np.zeros((0, len(model.posterior_files)), np.int64),
         monthly=monthly,
         n_paths=n_paths,

@@ -92,9 +92,35 @@ def test_packed_layout_round_trip():
     layout = Layout.of(tree)
     assert layout.width == 6 + 1 + 1  # z: 2 x 3 columns, a: 1, m: 1
     packed = np.asarray(layout.pack({k: jnp.asarray(v) for k, v in tree.items()}))
-    assert packed.shape == (6, 8)
+    assert packed.shape == (8, 6)  # (K, B): each key's values contiguous
     back = layout.unpack(packed)
     assert set(back) == set(tree)
     for k in tree:
         assert back[k].shape == tree[k].shape
         np.testing.assert_array_equal(back[k], tree[k])
+
+
+def test_inputs_table_from_varying_columns_equals_every_drawn_input():
+    """A gathered run keeps only the varying inputs per path (engine.runner.InputColumns); its (P, N) table equals,
+    bit for bit, the full (B, N) inputs of the unpacked chunk function (fixed values included), on the baseline
+    (posterior and drawn inputs), and its fixed columns equal the scenario's values."""
+    from pathlib import Path
+
+    from engine.compile import compile_model
+    from engine.runner import sharded_chunk_fn, simulate_paths, varying_inputs
+    from engine.scenario.load import load_scenario
+
+    model = compile_model(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"))
+    run = simulate_paths(model, n_paths=256, seed=4, chunk_paths=128, fan_paths=64)
+    fn = sharded_chunk_fn(model, jnp.float32, monthly=False, chunk_paths=128)
+    parts = [fn(jnp.uint32(4), np.uint32(s)) for s in (0, 128)]
+    theta = np.concatenate([np.asarray(p[2]) for p in parts])
+    pidx = np.concatenate([np.asarray(p[3]) for p in parts])
+    vary = varying_inputs(model)
+    assert 0 < len(vary) < len(model.inputs)  # not vacuous: both kinds present
+    assert run.inputs.dtype == np.float32 and run.inputs.shape == (256, len(model.inputs))
+    np.testing.assert_array_equal(run.inputs, theta)
+    np.testing.assert_array_equal(run.posterior_index, pidx)
+    fixed = [i for i in range(len(model.inputs)) if i not in set(vary.tolist())]
+    want = np.array([model.inputs[i].dist.value for i in fixed], np.float32)
+    np.testing.assert_array_equal(run.inputs[:, fixed], np.broadcast_to(want, (256, len(fixed))))
