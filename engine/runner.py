@@ -132,7 +132,8 @@ def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
 
 
 def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
-    """``call(seed, start) -> (values (K, B), posterior_index (B, F))`` and the ``Layout`` of ``values``:
+    """``call(seed, start) -> (values (K, B), posterior_index (B, F))`` and a list that holds the ``Layout``
+    of ``values`` once the first call has traced the function (no separate trace to learn the shapes):
     the per-path results and the varying inputs (key ``_inputs``: columns ``varying_inputs(model)``)
     of a gathered run without monthly values, packed on the device into one array (engine/packing.py)."""
     import jax
@@ -142,20 +143,21 @@ def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
     from engine.xla_options import chunk_compiler_options
 
     chunk = _chunk_fn(model, dtype, monthly=False)
-    res, _, theta, _ = jax.eval_shape(chunk, jax.ShapeDtypeStruct((), "uint32"), jax.ShapeDtypeStruct((64,), "uint32"))
     vary = varying_inputs(model)
-    layout = Layout.of({**res, _INPUTS: jax.ShapeDtypeStruct((64, len(vary)), theta.dtype)})
-    if any(v.dtype != theta.dtype for v in res.values()):  # a programming error: every result is in the run's dtype
-        raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
+    layouts: list[Layout] = []  # filled when the chunk function is traced (the shapes are static then)
 
     def packed(seed, idx):
-        res_, _, theta_, pidx = chunk(seed, idx)
-        return layout.pack({**res_, _INPUTS: theta_[:, vary]}), pidx
+        res, _, theta, pidx = chunk(seed, idx)
+        if any(v.dtype != theta.dtype for v in res.values()):  # a programming error: every result is in the run's dtype
+            raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
+        tree = {**res, _INPUTS: theta[:, vary]}
+        layouts.append(Layout.of(tree))
+        return layouts[-1].pack(tree), pidx
 
     from jax.sharding import PartitionSpec as P
 
     outs = (P(None, "paths"), P("paths"))  # values (K, B): the paths are its second axis
-    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model), out_specs=outs), layout
+    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model), out_specs=outs), layouts
 
 
 _INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)
@@ -196,9 +198,9 @@ def simulate_paths(
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
     if store_full:
-        fn, layout = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
+        fn, layouts = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
     else:
-        fn, layout = _packed_chunk_fn(model, jdtype, B)
+        fn, layouts = _packed_chunk_fn(model, jdtype, B)
     seed_arr = jnp.uint32(seed)
     vary = varying_inputs(model)
     scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
@@ -212,13 +214,13 @@ def simulate_paths(
         if start == 0:
             compile_s, t_first = t_last - tc, t_last
         keep = min(B, n_paths - start)
-        if layout is None:
+        if layouts is None:
             res, months, theta, pidx = out
             scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
             months_all.put(start, months, keep)
         else:
             values, pidx = out
-            scal.put(start, layout.unpack(values), keep)
+            scal.put(start, layouts[-1].unpack(values), keep)
         pidx_all.put(start, {"pidx": pidx}, keep)
         done += keep
         if progress:

@@ -102,15 +102,15 @@ def test_packed_layout_round_trip():
 
 def test_inputs_table_from_varying_columns_equals_every_drawn_input():
     """A gathered run keeps only the varying inputs per path (engine.runner.InputColumns); its (P, N) table equals,
-    bit for bit, the full (B, N) inputs of the unpacked chunk function (fixed values included), on the baseline
-    (posterior and drawn inputs), and its fixed columns equal the scenario's values."""
+    bit for bit, the full (B, N) inputs of the unpacked chunk function (fixed values included), on the bench
+    reference (5 drawn and 14 fixed inputs), and its fixed columns equal the scenario's values."""
     from pathlib import Path
 
     from engine.compile import compile_model
     from engine.runner import sharded_chunk_fn, simulate_paths, varying_inputs
     from engine.scenario.load import load_scenario
 
-    model = compile_model(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"))
+    model = compile_model(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "bench" / "reference.toml"))
     run = simulate_paths(model, n_paths=256, seed=4, chunk_paths=128, fan_paths=64)
     fn = sharded_chunk_fn(model, jnp.float32, monthly=False, chunk_paths=128)
     parts = [fn(jnp.uint32(4), np.uint32(s)) for s in (0, 128)]
