@@ -52,11 +52,14 @@ def _cli(tmp_path: Path, name: str, host_devices: str | None) -> tuple[dict, dic
 
 def test_run_uses_every_core_with_the_same_numbers(tmp_path):
     one_info, one = _cli(tmp_path, "one", "1")
-    two_info, two = _cli(tmp_path, "two", "2")
     default_info, default = _cli(tmp_path, "default", None)  # no setting: one device per core
-    assert one_info["devices"] == 1 and two_info["devices"] == 2
+    assert one_info["devices"] == 1
     assert default_info["devices"] == max(len(os.sched_getaffinity(0)), 1)
-    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True) == json.dumps(default, sort_keys=True)
+    assert json.dumps(one, sort_keys=True) == json.dumps(default, sort_keys=True)
+    if default_info["devices"] != 2:  # the default did not already run two devices (CI has 2 cores): run them
+        two_info, two = _cli(tmp_path, "two", "2")
+        assert two_info["devices"] == 2
+        assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
 def test_bad_host_device_setting_exits_2(tmp_path, capsys, monkeypatch):
