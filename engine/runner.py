@@ -42,14 +42,19 @@ def _configure_jax(dtype: str) -> None:
             pass
 
 
+def _varies(spec) -> bool:
+    """Whether an input differs between paths (drawn, or from a posterior file): draw_inputs' two random cases."""
+    return spec.is_random or spec.posterior_draws is not None
+
+
 def varying_inputs(model: Model) -> np.ndarray:
-    """(V,) indices of the inputs that differ between paths (drawn, or from a posterior file)."""
-    return np.array([i for i, sp in enumerate(model.inputs) if sp.is_random or sp.posterior_draws is not None], np.int64)
+    """(V,) indices of the inputs that differ between paths."""
+    return np.array([i for i, sp in enumerate(model.inputs) if _varies(sp)], np.int64)
 
 
 def fixed_input_values(model: Model, dtype) -> np.ndarray:
     """(N,) every input's fixed value in the run's dtype (NaN for the varying ones): what draw_inputs gives every path."""
-    return np.array([np.nan if (sp.is_random or sp.posterior_draws is not None) else sp.dist.value for sp in model.inputs], dtype)
+    return np.array([np.nan if _varies(sp) else sp.dist.value for sp in model.inputs], dtype)
 
 
 @dataclass(frozen=True)

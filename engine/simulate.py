@@ -55,7 +55,6 @@ def make_indexed_path_fn(model: Model, dtype, *, monthly: bool):
     ``engine.random.draw_noise`` first. Same numbers either way (engine/simulate_fast.py).
     """
     from engine.random import draw_inputs, draw_noise, noise_keys
-
     from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
 
     if fast_ineligible_reason(model) is None:

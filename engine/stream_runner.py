@@ -61,7 +61,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax
     import jax.numpy as jnp
 
-    from engine.chunk_loop import pipelined
+    from engine.chunk_loop import PathArrays, pipelined
     from engine.runner import InputColumns, RunOutput, sharded_chunk_fn
     from engine.sharding import chunk_multiple, compile_sharded, n_devices
     from engine.xla_options import chunk_compiler_options
@@ -97,25 +97,18 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     n_pilot = min(PILOT_PATHS, n_paths)
     Bf = -(-int(min(FAN_CHUNK_PATHS, max(n_fan, n_pilot))) // chunk_multiple()) * chunk_multiple()
     fan_fn = sharded_chunk_fn(model, dtype, monthly=True, chunk_paths=Bf)
-    monthly: dict[str, np.ndarray] = {}
-    pilot: dict[str, np.ndarray] = {}
+    pilot_rows, fan_rows = PathArrays(n_pilot), PathArrays(n_fan)  # filled in place: peak memory is one copy
     for start in range(0, max(n_fan, n_pilot), Bf):
         res, months, _, _ = fan_fn(seed_arr, np.uint32(start))
-        # filled in place (no list of parts to concatenate: peak memory is one copy)
-        for dest, src, n_keep in ((pilot, res, n_pilot), (monthly, months, n_fan)):
-            if start >= n_keep:
-                continue
-            k_rows = min(Bf, n_keep - start)
-            for k, v in src.items():
-                v = np.asarray(v)
-                if k not in dest:
-                    dest[k] = np.empty((n_keep,) + v.shape[1:], v.dtype)
-                dest[k][start : start + k_rows] = v[:k_rows]
+        for dest, src in ((pilot_rows, res), (fan_rows, months)):
+            if start < dest.n_paths:
+                dest.put(start, src, min(Bf, dest.n_paths - start))
         del res, months
+    pilot, monthly = pilot_rows.arrays, fan_rows.arrays
     pilot.update({k: np.asarray(v) for k, v in derived_paths(model, {k: jnp.asarray(v) for k, v in pilot.items()}).items()})
     plans = plan_from_pilot(pilot)
     arrays = jax.tree.map(lambda a: jnp.asarray(a, dtype), plan_arrays(plans))
-    del pilot, fan_fn
+    del pilot, pilot_rows, fan_fn
     if set(plans) != set(shapes):  # the same per-path keys from both functions (a programming error otherwise)
         raise RuntimeError(f"streamed reduction: pilot keys {sorted(plans)} differ from the chunk function's {sorted(shapes)}")
     fan_s = time.perf_counter() - t0 - compile_s
