@@ -47,6 +47,10 @@ class Layout:
         B = next(iter(tree.values())).shape[0]
         return jnp.concatenate([tree[k].reshape(B, w).T for k, _, _, w in self.columns], axis=0)
 
+    def host_shapes(self, dtype) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+        """Key -> (trailing shape, dtype) of the unpacked values (``PathArrays.reserve``'s argument)."""
+        return {k: (tail, np.dtype(dtype)) for k, tail, _, _ in self.columns}
+
     def unpack(self, packed: np.ndarray) -> dict[str, np.ndarray]:
         """Key -> (B, ...) values from the rows of ``packed`` (K, B)."""
         B = packed.shape[1]

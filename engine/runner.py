@@ -136,11 +136,12 @@ def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
     return shard_paths(_chunk_fn(model, dtype, monthly), chunk_paths, compiler_options=chunk_compiler_options(model))
 
 
-def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
+def _packed_chunk_fn(model: Model, dtype, chunk_paths: int, on_layout: Callable | None = None):
     """``call(seed, start) -> (values (K, B), posterior_index (B, F))`` and a list that holds the ``Layout``
     of ``values`` once the first call has traced the function (no separate trace to learn the shapes):
     the per-path results and the varying inputs (key ``_inputs``: columns ``varying_inputs(model)``)
-    of a gathered run without monthly values, packed on the device into one array (engine/packing.py)."""
+    of a gathered run without monthly values, packed on the device into one array (engine/packing.py).
+    ``on_layout(layout)`` is called when tracing has made the layout, before XLA compiles the chunk."""
     import jax
 
     from engine.packing import Layout
@@ -157,6 +158,8 @@ def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
             raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
         tree = {**res, _INPUTS: theta[:, vary]}
         layouts.append(Layout.of(tree))
+        if on_layout is not None:
+            on_layout(layouts[-1])
         return layouts[-1].pack(tree), pidx
 
     from jax.sharding import PartitionSpec as P
@@ -166,6 +169,11 @@ def _packed_chunk_fn(model: Model, dtype, chunk_paths: int):
 
 
 _INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)
+
+
+def _rows_kept(first_path: int, rows: int, n_paths: int) -> int:
+    """Rows of a block of ``rows`` paths from ``first_path`` that are real paths (< n_paths): padding is dropped."""
+    return max(0, min(rows, n_paths - first_path))
 
 
 def simulate_paths(
@@ -190,7 +198,7 @@ def simulate_paths(
     import jax
     import jax.numpy as jnp
 
-    from engine.chunk_loop import PathArrays, pipelined
+    from engine.chunk_loop import PathArrays, host_shards, pipelined
     from engine.sharding import chunk_multiple
 
     jdtype = jnp.float64 if dtype == "float64" else jnp.float32
@@ -202,19 +210,21 @@ def simulate_paths(
     mult = chunk_multiple()
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
+    scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
     if store_full:
         fn, layouts = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
-    else:
-        fn, layouts = _packed_chunk_fn(model, jdtype, B)
+    else:  # the host arrays are allocated and faulted in while the first chunk compiles
+        fn, layouts = _packed_chunk_fn(model, jdtype, B, on_layout=lambda lay: scal.reserve(lay.host_shapes(jdtype)))
     seed_arr = jnp.uint32(seed)
     vary = varying_inputs(model)
-    scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
     compile_s = 0.0
     done = 0
     calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s))) for start in range(0, n_paths, B))
+    # packed chunks come back as their devices' blocks (views on XLA:CPU), each copied once into place
+    to_host = None if layouts is None else (lambda out: (host_shards(out[0], axis=1), host_shards(out[1], axis=0)))
     tc = time.perf_counter()
     t_first = t_last = tc
-    for start, out in pipelined(calls):
+    for start, out in pipelined(calls, to_host=to_host):
         t_last = time.perf_counter()
         if start == 0:
             compile_s, t_first = t_last - tc, t_last
@@ -223,10 +233,13 @@ def simulate_paths(
             res, months, theta, pidx = out
             scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
             months_all.put(start, months, keep)
+            pidx_all.put(start, {"pidx": pidx}, keep)
         else:
             values, pidx = out
-            scal.put(start, layouts[-1].unpack(values), keep)
-        pidx_all.put(start, {"pidx": pidx}, keep)
+            for off, block in values:
+                scal.put(start + off, layouts[-1].unpack(block), _rows_kept(start + off, block.shape[1], n_paths))
+            for off, block in pidx:
+                pidx_all.put(start + off, {"pidx": block}, _rows_kept(start + off, block.shape[0], n_paths))
         done += keep
         if progress:
             progress(done, n_paths)

@@ -124,3 +124,39 @@ def test_inputs_table_from_varying_columns_equals_every_drawn_input():
     fixed = [i for i in range(len(model.inputs)) if i not in set(vary.tolist())]
     want = np.array([model.inputs[i].dist.value for i in fixed], np.float32)
     np.testing.assert_array_equal(run.inputs[:, fixed], np.broadcast_to(want, (256, len(fixed))))
+
+
+def test_reserved_path_arrays_are_filled_by_put_and_never_overwritten_by_the_page_toucher():
+    """PathArrays.reserve allocates before any chunk and writes zeros to its pages on a thread; put waits for
+    that thread first, so every value put is kept (100,000 rows: the buffer spans many pages); the
+    arrays reserved are the arrays filled (no second allocation); host_shapes gives reserve's argument."""
+    from engine.chunk_loop import PathArrays
+    from engine.packing import Layout
+
+    n, B = 100_000, 4096
+    layout = Layout.of({"x": np.zeros((B, 2), np.float32), "y": np.zeros((B,), np.float32)})
+    pa = PathArrays(n)
+    pa.reserve(layout.host_shapes(np.float32))
+    reserved = {k: v.ctypes.data for k, v in pa.arrays.items()}
+    assert {k: (v.shape, v.dtype) for k, v in pa.arrays.items()} == {"x": ((n, 2), np.float32), "y": ((n,), np.float32)}
+    for start in range(0, n, B):
+        rows = np.arange(start, start + B, dtype=np.float32) + 1.0  # never 0: a zero left by the toucher would show
+        pa.put(start, layout.unpack(np.stack([rows, -rows, 2 * rows])), min(B, n - start))
+    assert {k: v.ctypes.data for k, v in pa.arrays.items()} == reserved
+    expect = np.arange(n, dtype=np.float32) + 1.0
+    np.testing.assert_array_equal(pa.arrays["x"], np.stack([expect, -expect], 1))
+    np.testing.assert_array_equal(pa.arrays["y"], 2 * expect)
+    pa.reserve(layout.host_shapes(np.float32))  # already there: nothing new, values kept
+    np.testing.assert_array_equal(pa.arrays["y"], 2 * expect)
+
+
+def test_host_shards_of_an_unsharded_array_is_the_whole_array():
+    """One device (the test processes pin one): a single block at offset 0 with the array's values. The
+    two-device blocks are checked end to end, path by path, in tests/test_multi_device.py."""
+    from engine.chunk_loop import host_shards
+
+    x = jnp.arange(12.0).reshape(3, 4)
+    blocks = host_shards(x, axis=1)
+    assert len(blocks) == 1 and blocks[0][0] == 0
+    np.testing.assert_array_equal(blocks[0][1], np.arange(12.0).reshape(3, 4))
+    assert host_shards(np.ones(3), axis=0)[0][0] == 0  # a NumPy value passes through

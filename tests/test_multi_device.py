@@ -24,6 +24,7 @@ s = {k: v for k, v in r.summary.items() if k != "run"}
 h = hashlib.sha256()
 for k in sorted(r.run.scalars):
     h.update(k.encode()); h.update(r.run.scalars[k].tobytes())
+h.update(r.run.inputs.tobytes()); h.update(r.run.posterior_index.tobytes())  # the per-path inputs and posterior samples too
 print(json.dumps({"devices": len(jax.local_devices()), "n_devices_run": r.run.n_devices, "summary": s, "paths_sha256": h.hexdigest()}, sort_keys=True, default=float))
 """
 REF = "scenarios/bench/reference.toml"
@@ -47,8 +48,9 @@ def test_two_devices_equal_one_device_gathered_and_streamed():
 
 
 def test_two_devices_equal_one_device_on_the_baseline_path_by_path():
-    """Four cohorts, both standards: every per-path result identical (a chunk of 1000 is 500 per device)."""
-    one, two = _run(1, 10**9, BASELINE, 1000, 1000), _run(2, 10**9, BASELINE, 1000, 1000)
+    """Four cohorts, both standards: every per-path result, input and posterior sample index identical
+    (a chunk of 1000 is 500 per device; 2,500 paths end in a half-padded chunk)."""
+    one, two = _run(1, 10**9, BASELINE, 2500, 1000), _run(2, 10**9, BASELINE, 2500, 1000)
     assert two["n_devices_run"] == 2
     assert one["paths_sha256"] == two["paths_sha256"]
     assert json.dumps(one["summary"], sort_keys=True) == json.dumps(two["summary"], sort_keys=True)
