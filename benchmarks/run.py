@@ -185,8 +185,20 @@ def _medians(report: dict, np_rows: dict) -> list[str]:
     return out
 
 
+def _source_version() -> str:
+    """The checkout's commit, with ``+dirty`` when tracked files differ from it ("unknown" outside git)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head + ("+dirty" if dirty else "")) if head else "unknown"
+
+
 def markdown(report: dict) -> str:
     lines = [f"# rackrisk benchmark ({report['created_utc']})", "", f"Machine: {report['machine']}", ""]
+    if report.get("source"):
+        lines += [f"Source: commit {report['source']}; arguments: {' '.join(report.get('argv', []))}", ""]
     lines += ["| workload | paths | device | paths/s (end to end) | paths/s (steady) | vs NumPy (steady) | compile s | fan s | peak RSS MB | mode | load 1 min |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     np_rows = {(r["paths"], r.get("round", 0)): r for r in report["rows"] if r["workload"] == "numpy_reference" and "error" not in r}
     for r in report["rows"]:
@@ -252,6 +264,8 @@ def main(argv=None) -> int:
         "created_utc": stamp,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, load average at start {os.getloadavg()[0]:.2f}",
         "chunk_paths": args.chunk,
+        "source": _source_version(),
+        "argv": sys.argv[1:],
         "note": args.note,
         "rows": [],
     }
