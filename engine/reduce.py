@@ -7,12 +7,13 @@ per-path output flows through without touching this module. Per column:
 * ``n``      count of finite values (exact, int64 on the host)
 * ``s1, s2`` sum of (x - c) and of (x - c)^2 over finite values, with ``c`` a shift taken from the
              pilot (below) so that the second moment does not cancel. The device sums fixed
-             blocks of ``BLOCK_PATHS`` consecutive paths; the host adds the block sums in float64 in
-             path order. Block sums do not depend on the chunk size (chunks are whole blocks), so
+             blocks of ``BLOCK_PATHS`` consecutive paths, pairwise in a fixed order (``_block_sum``);
+             the host adds the block sums in float64 in path order. Block sums do not depend on the
+             chunk size (chunks are whole blocks) or on the number of blocks a device holds, so
              neither does any statistic: same numbers for any chunk size or device count.
-             Accuracy: a float32 block sum of 256 deviations has relative error below 256 x 6e-8 =
-             1.5e-5 of the sum of |x - c|, i.e. the mean is off by at most 1.5e-5 sd: 20 times
-             smaller than the SE at 1e7 paths (3.2e-4 sd). float64 runs are exact to 1e-13.
+             Accuracy: a pairwise float32 sum of 256 deviations has relative error below
+             log2(256) x 6e-8 = 4.8e-7 of the sum of |x - c|, i.e. the mean is off by at most
+             5e-7 sd: far below the SE at 1e7 paths (3.2e-4 sd). float64 runs are exact to 1e-13.
 * ``min, max`` over finite values (exact).
 * ``hist``   counts in ``BINS`` equal bins over [lo, lo + BINS * width) plus an underflow and an
              overflow bin (exact integer counts). Integer-valued columns in [0, BINS) (months,
@@ -33,12 +34,13 @@ never on the chunk size.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 BLOCK_PATHS = 256  # paths per reduction block; chunk sizes are rounded up to whole blocks
 BINS = 16_384  # histogram bins per column (plus underflow and overflow)
+DUMP_BIN = BINS + 2  # histogram slot of non-finite values and padding paths: never read
 PILOT_PATHS = 16_384
 EXACT_MAX_PATHS = 1_000_000  # store = "summary" runs above this stream; at or below it they gather every path
 
@@ -89,6 +91,41 @@ def plan_arrays(plans: dict[str, ColumnPlan]) -> dict:
     return {k: (p.c, p.lo, p.width) for k, p in plans.items()}
 
 
+def _block_sum(x):
+    """(nb, BLOCK_PATHS, E) -> (nb, E): each block summed pairwise in a fixed order (halves added
+    elementwise, 8 times), so the rounding is the same whatever the number of blocks. XLA's own
+    reduction (``sum(axis=1)``) is free to vectorise differently for other shapes, and did: the
+    streamed baseline's fleet impairment-loss sums differed in the last bits between one and two
+    host devices (B / D paths each), although every per-path value was identical."""
+    w = x.shape[1]
+    while w > 1:
+        w //= 2
+        x = x[:, :w] + x[:, w:]
+    return x[:, 0]
+
+
+def _column_stats(x, valid, c, lo, width, dtype):
+    """One key's per-column statistics of a chunk (JAX): x (B, E) -> n, s1, s2 (nb, E), min, max (E,) and the
+    histogram bin of every value (B, E) int32: 0 underflow, 1..BINS, BINS + 1 overflow, DUMP_BIN for
+    non-finite values and padding paths (counted nowhere)."""
+    import jax.numpy as jnp
+
+    B, E = x.shape
+    nb = B // BLOCK_PATHS
+    fin = jnp.isfinite(x) & valid[:, None]
+    d = jnp.where(fin, x - jnp.asarray(c, dtype), 0.0)
+    blk = lambda a: _block_sum(a.reshape(nb, BLOCK_PATHS, E))  # noqa: E731
+    n = blk(fin.astype(jnp.int32))
+    s1 = blk(d)
+    s2 = blk(d * d)
+    mn = jnp.where(fin, x, jnp.inf).min(axis=0)
+    mx = jnp.where(fin, x, -jnp.inf).max(axis=0)
+    b = jnp.floor((x - jnp.asarray(lo, dtype)) / jnp.asarray(width, dtype))
+    b = jnp.clip(b, -1.0, float(BINS)).astype(jnp.int32) + 1
+    b = jnp.where(fin, b, DUMP_BIN)
+    return n, s1, s2, mn, mx, b
+
+
 def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
     """Device-side reduction of one chunk (JAX; traced inside the chunk function).
 
@@ -97,31 +134,50 @@ def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
         valid: (B,) bool, False for padding paths (indices >= n_paths).
         arrays: ``plan_arrays(plans)``: name -> (c, lo, width), each (E,).
     Returns name -> dict(n (nb, E) int32, s1, s2 (nb, E) dtype, min, max (1, E), hist (1, E, BINS + 2) int32).
+    ``reduce_chunk_packed`` computes the same numbers in the layout the streamed runner uses.
     """
     import jax.numpy as jnp
 
     out = {}
     for key, (c, lo, width) in arrays.items():
         x = jnp.asarray(res[key])
-        B = x.shape[0]
-        nb = B // BLOCK_PATHS
-        x = x.reshape(B, -1).astype(dtype)
+        x = x.reshape(x.shape[0], -1).astype(dtype)
         E = x.shape[1]
-        fin = jnp.isfinite(x) & valid[:, None]
-        d = jnp.where(fin, x - jnp.asarray(c, dtype), 0.0)
-        blk = lambda a: a.reshape(nb, BLOCK_PATHS, E).sum(axis=1)  # noqa: E731
-        n = blk(fin.astype(jnp.int32))
-        s1 = blk(d)
-        s2 = blk(d * d)
-        mn = jnp.where(fin, x, jnp.inf).min(axis=0)
-        mx = jnp.where(fin, x, -jnp.inf).max(axis=0)
-        b = jnp.floor((x - jnp.asarray(lo, dtype)) / jnp.asarray(width, dtype))
-        b = jnp.clip(b, -1.0, float(BINS)).astype(jnp.int32) + 1  # 0 underflow, 1..BINS, BINS + 1 overflow
-        b = jnp.where(fin, b, BINS + 2)  # non-finite and padding: a dump bin, dropped
+        n, s1, s2, mn, mx, b = _column_stats(x, valid, c, lo, width, dtype)
         hist = jnp.zeros((E, BINS + 3), jnp.int32).at[jnp.arange(E)[None, :], b].add(1)[:, : BINS + 2]
         # extrema and counts get a leading length-1 axis: one row per device when sharded (engine.sharding)
         out[key] = dict(n=n, s1=s1, s2=s2, min=mn[None], max=mx[None], hist=hist[None])
     return out
+
+
+def packed_width(arrays_or_plans: dict) -> int:
+    """E: the number of columns over every key (keys in sorted order, as ``reduce_chunk_packed`` lays them out)."""
+    return sum(int(np.size(v[0] if isinstance(v, tuple) else v.c)) for v in arrays_or_plans.values())
+
+
+def reduce_chunk_packed(res: dict, valid, arrays: dict, dtype, hist):
+    """``reduce_chunk``'s numbers for every key at once, laid out for few transfers (JAX; traced).
+
+    Columns are the keys' flattened columns in sorted key order (E in all: ``packed_width``).
+    ``hist`` (1, E, BINS + 3) int32 is the histogram accumulated so far on this device (the last
+    slot, ``DUMP_BIN``, collects non-finite values and padding and is never read); this chunk's
+    values are added to it in place (the runner donates the buffer), so the histogram never leaves
+    the device until the run ends. Integer counts: the same totals in any order.
+
+    Returns (blocks (nb, 2E) dtype: per-block s1 then s2; counts (nb, E) int32: per-block n;
+    extrema (1, 2E) dtype: min then max; hist (1, E, BINS + 3) int32 with this chunk added).
+    """
+    import jax.numpy as jnp
+
+    parts = []
+    for key in sorted(arrays):
+        c, lo, width = arrays[key]
+        x = jnp.asarray(res[key])
+        parts.append(_column_stats(x.reshape(x.shape[0], -1).astype(dtype), valid, c, lo, width, dtype))
+    n, s1, s2, mn, mx, b = (jnp.concatenate([p[i] for p in parts], axis=-1) for i in range(6))
+    E = b.shape[1]
+    hist = hist.at[0, jnp.arange(E)[None, :], b].add(1)
+    return jnp.concatenate([s1, s2], axis=1), n, jnp.concatenate([mn, mx])[None], hist
 
 
 @dataclass
@@ -198,32 +254,61 @@ class Column:
         return self.hist[j, 1:-1]
 
 
-@dataclass
 class Accumulator:
-    """Adds chunk reductions on the host in path order (float64 block sums, int64 counts)."""
+    """Adds chunk reductions on the host in path order (float64 block sums, int64 counts).
 
-    plans: dict[str, ColumnPlan]
-    cols: dict[str, Column] = field(default_factory=dict)
+    Holds every key's columns side by side (sorted key order, as ``reduce_chunk_packed``); ``cols``
+    gives each key's ``Column`` as views. ``add`` takes ``reduce_chunk``'s per-key dict,
+    ``add_packed`` / ``add_hist`` the packed outputs; both add the same numbers in the same order.
+    """
 
-    def __post_init__(self):
-        for key, p in self.plans.items():
-            E = p.c.size
-            self.cols[key] = Column(
-                plan=p, n=np.zeros(E, np.int64), s1=np.zeros(E), s2=np.zeros(E),
-                min=np.full(E, np.inf), max=np.full(E, -np.inf), hist=np.zeros((E, BINS + 2), np.int64),
-            )
+    def __init__(self, plans: dict[str, ColumnPlan]):
+        self.plans = plans
+        self.slices: dict[str, slice] = {}
+        off = 0
+        for key in sorted(plans):
+            E = plans[key].c.size
+            self.slices[key] = slice(off, off + E)
+            off += E
+        self.width = off
+        self.n = np.zeros(off, np.int64)
+        self.s1, self.s2 = np.zeros(off), np.zeros(off)
+        self.min, self.max = np.full(off, np.inf), np.full(off, -np.inf)
+        self.hist = np.zeros((off, BINS + 2), np.int64)
+
+    @property
+    def cols(self) -> dict[str, Column]:
+        return {
+            key: Column(plan=self.plans[key], n=self.n[sl], s1=self.s1[sl], s2=self.s2[sl], min=self.min[sl], max=self.max[sl], hist=self.hist[sl])
+            for key, sl in self.slices.items()
+        }
+
+    def _add_columns(self, sl: slice, n, s1, s2, mn, mx) -> None:
+        """Blocks (rows, in path order) of columns ``sl``: n, s1, s2 (nb, E); mn, mx (rows, E)."""
+        self.n[sl] += np.asarray(n).sum(axis=0, dtype=np.int64)
+        # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
+        self.s1[sl] = np.cumsum(np.concatenate([self.s1[sl][None], np.asarray(s1).astype(np.float64)]), axis=0)[-1]
+        self.s2[sl] = np.cumsum(np.concatenate([self.s2[sl][None], np.asarray(s2).astype(np.float64)]), axis=0)[-1]
+        self.min[sl] = np.minimum(self.min[sl], np.asarray(mn, np.float64).min(axis=0))
+        self.max[sl] = np.maximum(self.max[sl], np.asarray(mx, np.float64).max(axis=0))
 
     def add(self, chunk: dict) -> None:
+        """``reduce_chunk``'s output (per key; leading axes: blocks or devices)."""
         for key, r in chunk.items():
-            col = self.cols[key]
-            n, s1, s2 = (np.asarray(r[k]) for k in ("n", "s1", "s2"))
-            col.n += n.sum(axis=0, dtype=np.int64)
-            # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
-            col.s1 = np.cumsum(np.concatenate([col.s1[None], s1.astype(np.float64)]), axis=0)[-1]
-            col.s2 = np.cumsum(np.concatenate([col.s2[None], s2.astype(np.float64)]), axis=0)[-1]
-            col.min = np.minimum(col.min, np.asarray(r["min"], np.float64).min(axis=0))  # (devices, E)
-            col.max = np.maximum(col.max, np.asarray(r["max"], np.float64).max(axis=0))
-            col.hist += np.asarray(r["hist"], np.int64).sum(axis=0)
+            sl = self.slices[key]
+            self._add_columns(sl, r["n"], r["s1"], r["s2"], r["min"], r["max"])
+            self.hist[sl] += np.asarray(r["hist"], np.int64).sum(axis=0)
+
+    def add_packed(self, blocks, counts, extrema) -> None:
+        """``reduce_chunk_packed``'s blocks (nb, 2E), counts (nb, E) and extrema (rows, 2E) of consecutive paths."""
+        E = self.width
+        blocks, extrema = np.asarray(blocks), np.asarray(extrema)
+        self._add_columns(slice(0, E), counts, blocks[:, :E], blocks[:, E:], extrema[:, :E], extrema[:, E:])
+
+    def add_hist(self, hist) -> None:
+        """Histogram counts (..., E, BINS + 3) int (e.g. one row per device): summed, the dump slot dropped."""
+        h = np.asarray(hist)
+        self.hist += h.reshape((-1,) + h.shape[-2:])[:, :, : BINS + 2].sum(axis=0, dtype=np.int64)
 
 
 def flat_index(shape: tuple[int, ...], *idx: int) -> int:

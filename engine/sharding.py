@@ -104,21 +104,41 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None, out_specs=None):
     return sharded
 
 
-def compile_sharded(fn, chunk_paths: int, seed, start, *rest, compiler_options=None):
+def compile_sharded(fn, chunk_paths: int, seed, start, *rest, compiler_options=None, per_device=(), donate=()):
     """``shard_paths(fn, chunk_paths)`` compiled now (ahead of time) for the shapes of these example arguments.
 
     Returns ``call(seed, start, *rest)`` with the same results as ``shard_paths(fn, chunk_paths)``. Used by
     the streamed runner to compile its reducing function before anything else is in memory (the XLA
     compile's transient memory is the peak of a cold run: docs/performance.md).
+
+    ``per_device``: positions in ``rest`` of arguments with one row per device (leading axis D, split
+    over the devices like the outputs; see ``per_device_zeros``) instead of the same value on every
+    device; ``donate``: positions in ``rest`` whose buffers the call may reuse for its outputs (an
+    accumulator carried from chunk to chunk is updated in place).
     """
     import jax
 
     g = _indexed(fn, chunk_paths)
+    donate_argnums = tuple(2 + i for i in donate)
     if n_devices() == 1:
-        return jax.jit(g, compiler_options=compiler_options).lower(seed, start, *rest).compile()
+        return jax.jit(g, compiler_options=compiler_options, donate_argnums=donate_argnums).lower(seed, start, *rest).compile()
     from jax.sharding import PartitionSpec as P
 
-    in_specs = (P(), P()) + (P(),) * len(rest)
+    in_specs = (P(), P()) + tuple(P("paths") if i in per_device else P() for i in range(len(rest)))
     jitted = jax.jit(jax.shard_map(g, mesh=_mesh(), in_specs=in_specs, out_specs=P("paths"), check_vma=False),
-                     compiler_options=compiler_options)
+                     compiler_options=compiler_options, donate_argnums=donate_argnums)
     return jitted.lower(seed, start, *rest).compile()
+
+
+def per_device_zeros(shape: tuple[int, ...], dtype):
+    """Zeros of global shape (D, *shape) with row d on device d (an argument listed in ``per_device``)."""
+    import jax
+    import jax.numpy as jnp
+
+    D = n_devices()
+    if D == 1:
+        return jnp.zeros((1,) + tuple(shape), dtype)
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    return jax.jit(lambda: jnp.zeros((D,) + tuple(shape), dtype), out_shardings=NamedSharding(_mesh(), P("paths")))()

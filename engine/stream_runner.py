@@ -6,7 +6,9 @@ returns per-block sums, extrema and histogram counts (a few MB), added on the ho
     1. fans and pilot, one pass of the monthly function: monthly values of the first ``fan_paths``
        paths (as in a gathered run) and per-path results of paths 0..PILOT-1 -> reduction plan;
     2. chunks of B paths (B a whole number of blocks per device): per-path results plus the fleet
-       quantities of ``engine.summary_stream.derived_paths`` -> ``reduce_chunk`` -> host add.
+       quantities of ``engine.summary_stream.derived_paths`` -> ``reduce_chunk_packed`` -> host add of
+       the block sums and extrema; the histogram counts accumulate on the device (in place) and are
+       added on the host once, at the end.
 
 Compiled functions: the monthly one (shared with gathered runs) and the reducing chunk function,
 whose plan (shifts, bin ranges) and path count are arguments: a second run of the same scenario
@@ -20,10 +22,11 @@ import time
 import numpy as np
 
 from engine.compile import Model
-from engine.reduce import BLOCK_PATHS, PILOT_PATHS, Accumulator, plan_arrays, plan_from_pilot, reduce_chunk
+from engine.reduce import BINS, BLOCK_PATHS, PILOT_PATHS, Accumulator, packed_width, plan_arrays, plan_from_pilot, reduce_chunk_packed
 
 
 FAN_CHUNK_PATHS = 1024  # paths per call of the monthly function (fans and pilot)
+HIST_FLUSH_PATHS = 2**31 - 1  # paths a device adds to its int32 histogram before the runner empties it to the host
 
 
 def _per_path_fn(model: Model, dtype):
@@ -61,9 +64,9 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax
     import jax.numpy as jnp
 
-    from engine.chunk_loop import PathArrays, pipelined
+    from engine.chunk_loop import PathArrays, host_shards, pipelined
     from engine.runner import InputColumns, RunOutput, sharded_chunk_fn
-    from engine.sharding import chunk_multiple, compile_sharded, n_devices
+    from engine.sharding import chunk_multiple, compile_sharded, n_devices, per_device_zeros
     from engine.xla_options import chunk_compiler_options
     from engine.summary_stream import derived_paths
 
@@ -77,8 +80,8 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     per_path = _per_path_fn(model, dtype)
     n_arr = jnp.uint32(n_paths)
 
-    def reduced(seed_, idx, arrays_, n_):
-        return reduce_chunk(per_path(seed_, idx), idx < n_, arrays_, dtype)
+    def reduced(seed_, idx, arrays_, n_, hist_):
+        return reduce_chunk_packed(per_path(seed_, idx), idx < n_, arrays_, dtype, hist_)
 
     mult = chunk_multiple(BLOCK_PATHS)
     B = int(min(chunk_paths, max(n_paths, 1)))
@@ -86,8 +89,11 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     idx0 = jnp.arange(0, B, dtype=jnp.uint32)
     shapes = jax.eval_shape(per_path, seed_arr, idx0)
     arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
+    hist_shape = (packed_width(arrays_like), BINS + 3)  # per device; the last slot collects padding and non-finite values
+    hist_like = jax.ShapeDtypeStruct((n_devices(),) + hist_shape, jnp.int32)
     tc0 = time.perf_counter()
-    fn = compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, compiler_options=chunk_compiler_options(model))
+    fn = compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, hist_like,
+                         compiler_options=chunk_compiler_options(model), per_device=(2,), donate=(2,))
     compile_s = time.perf_counter() - tc0
     _release_memory()
 
@@ -114,19 +120,38 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     fan_s = time.perf_counter() - t0 - compile_s
     _release_memory()
 
-    # 2. chunks reduced on the device
+    # 2. chunks reduced on the device: per-block sums and extrema come back per chunk (three arrays,
+    #    each device's block a view on XLA:CPU); the histogram stays on the device, updated in place,
+    #    and is emptied to the host at the end (and every HIST_FLUSH_PATHS paths a device, for int32)
     acc = Accumulator(plans)
-    calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s), arrays, n_arr)) for start in range(0, n_paths, B))
+    hist = {"dev": per_device_zeros(hist_shape, jnp.int32), "paths": 0}
+    per_dev = B // n_devices()
+
+    def call(start):
+        if hist["paths"] + per_dev > HIST_FLUSH_PATHS:
+            acc.add_hist(np.asarray(hist["dev"]))
+            hist["dev"], hist["paths"] = per_device_zeros(hist_shape, jnp.int32), 0
+        blocks, counts, extrema, hist["dev"] = fn(seed_arr, np.uint32(start), arrays, n_arr, hist["dev"])
+        hist["paths"] += per_dev
+        return blocks, counts, extrema
+
+    def to_host(out):
+        return tuple(host_shards(a, axis=0) for a in out)
+
+    calls = ((start, lambda s=start: call(s)) for start in range(0, n_paths, B))
     tc = time.perf_counter()
     t_first = t_last = tc
-    for start, out in pipelined(calls):  # in path order: the host sums are the same as without pipelining
+    for start, (blocks, counts, extrema) in pipelined(calls, to_host=to_host):  # in path order
         t_last = time.perf_counter()
         if start == 0:
             compile_s += t_last - tc  # the compile above plus the first chunk
             t_first = t_last
-        acc.add(out)
+        for (_, b), (_, c), (_, e) in zip(blocks, counts, extrema):  # device by device: path order
+            acc.add_packed(b, c, e)
         if progress:
             progress(min(start + B, n_paths), n_paths)
+    acc.add_hist(np.asarray(hist["dev"]))
+    t_last = time.perf_counter()
     return RunOutput(
         scalars={},
         input_columns=InputColumns(np.zeros((0, 0), dtype), np.zeros(0, np.int64), np.full(len(model.inputs), np.nan, dtype)),

@@ -47,6 +47,16 @@ def test_two_devices_equal_one_device_gathered_and_streamed():
         assert json.dumps(one["summary"], sort_keys=True) == json.dumps(two["summary"], sort_keys=True), exact_max
 
 
+def test_two_devices_equal_one_device_on_the_streamed_baseline():
+    """Four cohorts streamed (reductions on the device): the same summary, byte for byte. Before the block
+    sums were taken pairwise in a fixed order (engine.reduce._block_sum), XLA summed a block of the fleet
+    impairment loss in another order with 512 paths per device than with 1,024, and its mean differed
+    in the last bits."""
+    one, two = _run(1, 0, BASELINE, 1000, 1024), _run(2, 0, BASELINE, 1000, 1024)
+    assert two["n_devices_run"] == 2
+    assert json.dumps(one["summary"], sort_keys=True) == json.dumps(two["summary"], sort_keys=True)
+
+
 def test_two_devices_equal_one_device_on_the_baseline_path_by_path():
     """Four cohorts, both standards: every per-path result, input and posterior sample index identical
     (a chunk of 1000 is 500 per device; 2,500 paths end in a half-padded chunk)."""
