@@ -130,17 +130,18 @@ def main() -> int:
         if res:
             rate = res["paths_per_s_steady"] or res["paths_per_s_end_to_end"]
 
-    # 4. device only: the chunk function (simulate + reduce), no host accumulation
+    # 4. device only: the streamed runner's chunk function (simulate + reduce, histogram accumulated in
+    #    place on the device), no host accumulation
     def device_only():
         import jax
         import jax.numpy as jnp
         import numpy as np
 
         from engine.compile import compile_model
-        from engine.reduce import PILOT_PATHS, plan_arrays, plan_from_pilot, reduce_chunk
+        from engine.reduce import BINS, PILOT_PATHS, packed_width, plan_arrays, plan_from_pilot, reduce_chunk_packed
         from engine.runner import _configure_jax
         from engine.scenario.load import load_scenario
-        from engine.sharding import shard_paths
+        from engine.sharding import compile_sharded, per_device_zeros
         from engine.stream_runner import _per_path_fn
 
         _configure_jax("float32")
@@ -150,12 +151,19 @@ def main() -> int:
         plans = plan_from_pilot(pilot)
         B = args.chunk
         arrays = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), plan_arrays(plans))
-        fn = shard_paths(lambda s, idx, arr: reduce_chunk(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32), B)
-        jax.block_until_ready(fn(jnp.uint32(0), np.uint32(0), arrays))
+        hist = per_device_zeros((packed_width(arrays), BINS + 3), jnp.int32)
+
+        def reduced(s, idx, arr, h):
+            return reduce_chunk_packed(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32, h)
+
+        fn = compile_sharded(reduced, B, jnp.uint32(0), np.uint32(0), arrays, hist, per_device=(1,), donate=(1,))
+        out = fn(jnp.uint32(0), np.uint32(0), arrays, hist)
+        jax.block_until_ready(out)
         reps = 5
         t = time.perf_counter()
         for _ in range(reps):
-            jax.block_until_ready(fn(jnp.uint32(0), np.uint32(0), arrays))
+            out = fn(jnp.uint32(0), np.uint32(0), arrays, out[3])
+            jax.block_until_ready(out)
         dt = (time.perf_counter() - t) / reps
         return {"paths_per_chunk": B, "seconds_per_chunk": dt, "paths_per_s_device": B / dt}
 
