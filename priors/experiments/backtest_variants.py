@@ -13,6 +13,10 @@ shipped backtest's sampler settings ``priors.backtest.BACKTEST_SAMPLE``) with
 * ``persistent_noise``: the shipped fit, with the target month's median noise drawn jointly with the
   cutoff median's (``backtest(..., median_noise="persistent")``: rho_h of the composition error from
   the provider panel as of each cutoff, ``provider_spread.composition_persistence``).
+* ``provider_panel``: the provider panel (``provider_restated`` as of each cutoff) in the likelihood,
+  y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t] with w a per-provider AR(1), the on-demand medians scored on
+  their product-mix part only, and the target median's noise the median over its providers
+  (``build_model(obs, provider_panel=True)``; docs/priors.md, "Fourth attempt").
 
 Every parameter is estimated from the data before each cutoff, with the same code, priors and
 settings for every origin; nothing is chosen from the months after a cutoff. Writes the usual
@@ -40,6 +44,7 @@ VARIANTS = {
     "vol_trend": {"vol_trend": True},
     "both": {"median_tail": "order_statistic", "vol_trend": True},
     "persistent_noise": {},
+    "provider_panel": {"provider_panel": True},
 }
 BACKTEST_KW = {"persistent_noise": {"median_noise": "persistent"}}  # options of backtest() itself, not of the model
 
