@@ -10,8 +10,9 @@ dated rows of trust A-C for A100, H100, H200 and B200 of two kinds,
   distinct product/price pairs that month); quotes given as a bound or a range stay one interval
   observation each.
 
-The restated GIX series (``provider_restated``, ``index_restated``) are not used: they restate the
-same archived quotes the medians summarise, so using both would count the data twice.
+The restated GIX series (``provider_restated``, ``index_restated``) are not used by the shipped model:
+they restate the same archived quotes the medians summarise, so using both would count the data twice
+(the ``provider_panel`` option below uses the provider series and conditions the medians on it).
 Undated rows cannot be placed on the monthly grid and are not used either (they stay in the table).
 
 Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data month without one):
@@ -44,6 +45,11 @@ adds r[g,t] = r[g] + b_age (age - 2 years) for the experiment in priors/experime
 (priors/experiments/backtest_variants.py; docs/priors.md, "Second attempt"): ``median_tail=
 "order_statistic"`` gives a median of n providers the dof nu_1 * ceil(n / 2) (``median_noise_dof``)
 and ``vol_trend=True`` a shared log-linear volatility trend, sigma[g,t] = sigma[g] exp(eta (t - T + 1) / 12).
+A third, ``provider_panel=True`` ("Fourth attempt"), puts the ``provider_restated`` panel (as of the
+cutoff) in the likelihood, y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t] (sum-to-zero offsets, a per-provider
+AR(1) w; ``_panel_terms``), scores an on-demand median whose month has panel rows on its product-mix
+part log M - median_k y[k,g,t] only (so m is not informed twice by the same providers), and forecasts
+the target median as m + median over its providers of (a + w) + mix (``panel_composition_noise``).
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
@@ -974,6 +980,7 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     rng = np.random.default_rng(seed + 1)
     idata.posterior.attrs["median_tail"] = getattr(model, "median_tail", "constant")
     idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
+    idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point
@@ -992,6 +999,10 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
             e = np.zeros((nc, nd, 1))
         qo = post["quote_offset"].values[:, :, P.g.values] * (P.k.values >= 0)
         mu = m[:, :, P.g.values, P.t.values] + off[:, :, P.g.values, P.b.values, P.c.values] + e[:, :, P.k.values] + qo
+        if _provider_panel(idata):  # an on-demand median: panel median (where the month has one) + mix offset
+            pmed = P["panel_med"].to_numpy(float)
+            is_od = P.kind.values == KINDS.index("median_on_demand")
+            mu = np.where(np.isfinite(pmed), np.nan_to_num(pmed), mu) + post["median_mix_offset"].values[:, :, P.g.values] * is_od
         nu = post["noise_dof"].values[:, :, (P.kind.values == KINDS.index("quote")).astype(int)]  # (c, d, obs)
         if _median_tail(idata) == "order_statistic":
             n_i = np.where(P.inv_n.values > 0, 1.0 / inv_n, np.nan)
