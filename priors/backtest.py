@@ -112,6 +112,7 @@ def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None
     with model:
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
     idata.posterior.attrs["median_tail"] = model.median_tail  # forecast_log_ratio follows the fit
+    idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
     return idata, time.perf_counter() - t0
 
 
@@ -273,12 +274,33 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 "composition_exponent": round(float(idata.posterior["composition_exponent"].mean()), 3),
                 "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2),
                 **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
-                   if "volatility_trend_per_year" in idata.posterior else {})}}
+                   if "volatility_trend_per_year" in idata.posterior else {}),
+                **_panel_means(idata)},
+            **({"panel_composition": _panel_composition_summary(obs)} if pdm._provider_panel(idata) else {})}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)
     summ["files"] = [str(out_dir / n) for n in ("forecast_quantiles.csv", "scores.csv", "summary.csv", "summary.json", "fan_chart.png")]
     return summ
+
+
+def _panel_means(idata) -> dict:
+    """Posterior means of the provider-panel parameters (empty without them)."""
+    post = idata.posterior
+    if "provider_offset_sd" not in post:
+        return {}
+    out = {v: round(float(post[v].mean()), 4) for v in ("provider_offset_sd", "provider_noise_sd", "provider_noise_persistence")}
+    out["median_mix_offset"] = dict(zip(pdm.GENERATIONS, post["median_mix_offset"].mean(("chain", "draw")).values.round(4).tolist()))
+    return out
+
+
+def _panel_composition_summary(obs) -> dict:
+    """What the composition draw of a provider-panel forecast reads from the panel as of the cutoff."""
+    c = pdm.panel_composition(obs)
+    return {"entry_rate_per_provider_month": round(c.entry_rate, 4), "lag_months": dict(zip(pdm.GENERATIONS, c.lag.tolist())),
+            "pool": {gen: {obs.panel_pairs[k].split("/", 1)[1]: float(w) for k, w in zip(c.pools[g], c.weights[g])}
+                     for g, gen in enumerate(pdm.GENERATIONS)},
+            "n_panel_rows": int(len(obs.panel))}
 
 
 def _flat_summary(summs: list[dict]) -> pd.DataFrame:
