@@ -150,8 +150,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
             acc.add_packed(b, c, e)
         if progress:
             progress(min(start + B, n_paths), n_paths)
-    acc.add_hist(np.asarray(hist["dev"]))
-    t_last = time.perf_counter()
+    acc.add_hist(np.asarray(hist["dev"]))  # once, after the steady loop (its time is in ``seconds``)
     return RunOutput(
         scalars={},
         input_columns=InputColumns(np.zeros((0, 0), dtype), np.zeros(0, np.int64), np.full(len(model.inputs), np.nan, dtype)),
