@@ -113,6 +113,8 @@ def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
     idata.posterior.attrs["median_tail"] = model.median_tail  # forecast_log_ratio follows the fit
     idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
+    if getattr(model, "mix_noise", pdm.MIX_NOISE) != pdm.MIX_NOISE:  # "Fifth attempt": the forecast's mix noise
+        idata.posterior.attrs["mix_noise"] = model.mix_noise
     return idata, time.perf_counter() - t0
 
 

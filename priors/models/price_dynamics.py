@@ -50,6 +50,8 @@ cutoff) in the likelihood, y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t] (sum-to-zero of
 AR(1) w; ``_panel_terms``), scores an on-demand median whose month has panel rows on its product-mix
 part log M - median_k y[k,g,t] only (so m is not informed twice by the same providers), and forecasts
 the target median as m + median over its providers of (a + w) + mix (``panel_composition_noise``).
+With the panel, ``mix_noise="normal"`` ("Fifth attempt") gives the product-mix part a Normal noise
+(likelihood of every on-demand median and the forecast's draw of it) instead of the Student-t.
 
 Priors (weakly informative, on the monthly log scale):
     r[g] = mu_r + tau_r zr[g], mu_r ~ N(0.01, 0.02), tau_r ~ HalfNormal(0.01), zr ~ N(0, 1)
@@ -134,6 +136,11 @@ PROVIDER_PANEL = False
 PANEL_OFFSET_SD_PRIOR = 0.5
 PANEL_NOISE_RATE = 40.0
 MIX_PRIOR_SD = 0.2
+# The product-mix noise of the on-demand medians on the panel path (docs/priors.md, "Fifth attempt"):
+# "student_t" (the fourth attempt: the medians' dof noise_dof[median]) or "normal" (same scale
+# sqrt(floor^2 + s_comp^2 n^-kappa); exp of it has finite moments, so the price ratio's CRPS is finite).
+MIX_NOISES = ("student_t", "normal")
+MIX_NOISE = "student_t"
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
@@ -376,7 +383,7 @@ def gate_vars(idata) -> list[str]:
 
 
 def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None = None, vol_trend: bool = False,
-                provider_panel: bool | None = None):
+                provider_panel: bool | None = None, mix_noise: str | None = None):
     """The PyMC model. ``age_slope=True`` adds a decline that changes with age since launch,
     r[g,t] = r[g] + b_age (age[g,t] - 2 years), b_age ~ N(0, AGE_SLOPE_PRIOR_SD): an experiment
     (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why).
@@ -388,7 +395,10 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     ``provider_panel`` (default PROVIDER_PANEL; docs/priors.md, "Fourth attempt"): the provider panel
     ``obs.panel`` enters the likelihood, y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t], and an on-demand median
     whose month has panel rows is scored only on its product-mix part, log M - median_k y[k,g,t]
-    (``_panel_terms``; the median of the same providers is not counted a second time for m)."""
+    (``_panel_terms``; the median of the same providers is not counted a second time for m).
+    ``mix_noise`` (panel only; default MIX_NOISE = "student_t"; docs/priors.md, "Fifth attempt"):
+    "normal" gives every on-demand median a Normal noise with the same scale (observed as ``y_mix``,
+    the other point observations as ``y_t``; reserved/spot medians and quotes stay Student-t)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -398,6 +408,11 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     provider_panel = PROVIDER_PANEL if provider_panel is None else bool(provider_panel)
     if provider_panel and median_tail != "constant":
         raise ValueError("provider_panel=True is specified with the constant median tail only")
+    mix_noise = MIX_NOISE if mix_noise is None else mix_noise
+    if mix_noise not in MIX_NOISES:
+        raise ValueError(f"mix_noise must be one of {MIX_NOISES}, got {mix_noise!r}")
+    if mix_noise != "student_t" and not provider_panel:
+        raise ValueError("mix_noise is an option of the provider-panel model (provider_panel=True) only")
 
     G, T = len(GENERATIONS), obs.T
     coords = {
@@ -511,7 +526,15 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
                 is_med = P.kind.values != KINDS.index("quote")
                 n_i = np.where(inv_n > 0, 1.0 / np.where(inv_n > 0, inv_n, 1.0), np.nan)
                 nu_i = nu_i * np.where(is_med, median_tail_order(n_i), 1.0)
-            pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
+            if mix_noise == "normal":
+                # the on-demand medians' product-mix part: Normal; everything else keeps its Student-t
+                od = P.kind.values == KINDS.index("median_on_demand")
+                i_mix, i_t = np.flatnonzero(od), np.flatnonzero(~od)
+                model.add_coords({"obs_mix": i_mix, "obs_t": i_t})
+                pm.Normal("y_mix", mu=mu[i_mix], sigma=sd_i[i_mix], observed=P.y.values[i_mix], dims="obs_mix")
+                pm.StudentT("y_t", nu=nu_i[i_t], mu=mu[i_t], sigma=sd_i[i_t], observed=P.y.values[i_t], dims="obs_t")
+            else:
+                pm.StudentT("y", nu=nu_i, mu=mu, sigma=sd_i, observed=P.y.values, dims="obs")
         if len(I):
             mu_i = (m[I.g.values, I.t.values] + beta[I.b.values] + gamma[I.c.values] + delta[I.g.values, I.b.values]
                     + e[I.k.values] + q_off[I.g.values])
@@ -527,6 +550,7 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     model.vol_trend = bool(vol_trend)
     model.median_tail = median_tail  # read by priors/fit.py and priors/backtest.py to label the file
     model.provider_panel = provider_panel
+    model.mix_noise = mix_noise
     return model
 
 
@@ -686,7 +710,10 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
         mix_mu = _post(idata, "median_mix_offset")[idx]  # (samples, G)
         draws = {v: _post(idata, v)[idx] for v in PANEL_FORECAST_VARS}
         comp_t = panel_composition_noise(obs, draws, n_prov, rng)  # (samples, G, H)
-        mix_t = mix_mu[:, :, None] + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
+        if _mix_noise(idata) == "normal":  # docs/priors.md, "Fifth attempt"
+            mix_t = mix_mu[:, :, None] + sd_od * rng.standard_normal((n, G, horizon))
+        else:
+            mix_t = mix_mu[:, :, None] + sd_od * rng.standard_t(nu_med[:, None, None], (n, G, horizon))
         lr = lr + comp_t + mix_t
         return (lr, level) if return_level else lr
     if noise_persistence is not None:
@@ -714,6 +741,11 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
 
 def _provider_panel(idata) -> bool:
     return bool(int(getattr(idata.posterior, "attrs", {}).get("provider_panel", 0)))
+
+
+def _mix_noise(idata) -> str:
+    """The panel path's product-mix noise of a fit ("student_t" unless the file says otherwise)."""
+    return str(getattr(idata.posterior, "attrs", {}).get("mix_noise", MIX_NOISE))
 
 
 PANEL_WINDOW_MONTHS = 12  # the pool and the entry rate are read from the panel's last 12 months
@@ -981,6 +1013,8 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     idata.posterior.attrs["median_tail"] = getattr(model, "median_tail", "constant")
     idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
     idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
+    if getattr(model, "mix_noise", MIX_NOISE) != MIX_NOISE:  # only an option's fit gets the attribute
+        idata.posterior.attrs["mix_noise"] = model.mix_noise
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point
@@ -1007,7 +1041,10 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
         if _median_tail(idata) == "order_statistic":
             n_i = np.where(P.inv_n.values > 0, 1.0 / inv_n, np.nan)
             nu = nu * np.where(P.kind.values != KINDS.index("quote"), median_tail_order(n_i), 1.0)
-        groups["y"] = (("chain", "draw", "obs"), mu + sd * rng.standard_t(nu, mu.shape))
+        eps = rng.standard_t(nu, mu.shape)
+        if _mix_noise(idata) == "normal":  # the on-demand medians' noise is Normal
+            eps = np.where(P.kind.values == KINDS.index("median_on_demand"), rng.standard_normal(mu.shape), eps)
+        groups["y"] = (("chain", "draw", "obs"), mu + sd * eps)
     H = 12
     # stack(sample=(chain, draw)) is chain-major: reshape back accordingly
     lr = forecast_log_ratio(idata, obs, H, seed=seed + 2).reshape(nc, nd, len(GENERATIONS), H)
