@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from priors.models import price_dynamics as pdm  # sets the XLA host device count before jax loads
+from priors.models import price_panel as ppn
 from priors.observations_io import read_table
 
 QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
@@ -278,7 +279,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
                    if "volatility_trend_per_year" in idata.posterior else {}),
                 **_panel_means(idata)},
-            **({"panel_composition": _panel_composition_summary(obs)} if pdm._provider_panel(idata) else {})}
+            **({"panel_composition": _panel_composition_summary(obs)} if ppn.is_provider_panel(idata) else {})}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)
@@ -298,7 +299,7 @@ def _panel_means(idata) -> dict:
 
 def _panel_composition_summary(obs) -> dict:
     """What the composition draw of a provider-panel forecast reads from the panel as of the cutoff."""
-    c = pdm.panel_composition(obs)
+    c = ppn.panel_composition(obs)
     return {"entry_rate_per_provider_month": round(c.entry_rate, 4), "lag_months": dict(zip(pdm.GENERATIONS, c.lag.tolist())),
             "pool": {gen: {obs.panel_pairs[k].split("/", 1)[1]: float(w) for k, w in zip(c.pools[g], c.weights[g])}
                      for g, gen in enumerate(pdm.GENERATIONS)},
