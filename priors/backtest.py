@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from priors.models import price_dynamics as pdm  # sets the XLA host device count before jax loads
+from priors.models import price_panel as ppn
 from priors.observations_io import read_table
 
 QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
@@ -113,6 +114,8 @@ def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
     idata.posterior.attrs["median_tail"] = model.median_tail  # forecast_log_ratio follows the fit
     idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
+    if getattr(model, "mix_noise", pdm.MIX_NOISE) != pdm.MIX_NOISE:  # "Fifth attempt": the forecast's mix noise
+        idata.posterior.attrs["mix_noise"] = model.mix_noise
     return idata, time.perf_counter() - t0
 
 
@@ -276,7 +279,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
                    if "volatility_trend_per_year" in idata.posterior else {}),
                 **_panel_means(idata)},
-            **({"panel_composition": _panel_composition_summary(obs)} if pdm._provider_panel(idata) else {})}
+            **({"panel_composition": _panel_composition_summary(obs)} if ppn.is_provider_panel(idata) else {})}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)
@@ -296,7 +299,7 @@ def _panel_means(idata) -> dict:
 
 def _panel_composition_summary(obs) -> dict:
     """What the composition draw of a provider-panel forecast reads from the panel as of the cutoff."""
-    c = pdm.panel_composition(obs)
+    c = ppn.panel_composition(obs)
     return {"entry_rate_per_provider_month": round(c.entry_rate, 4), "lag_months": dict(zip(pdm.GENERATIONS, c.lag.tolist())),
             "pool": {gen: {obs.panel_pairs[k].split("/", 1)[1]: float(w) for k, w in zip(c.pools[g], c.weights[g])}
                      for g, gen in enumerate(pdm.GENERATIONS)},

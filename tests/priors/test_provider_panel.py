@@ -1,10 +1,12 @@
-"""The provider-panel option of the price model (docs/priors.md, "Fourth attempt").
+"""The provider-panel option of the price model (docs/priors.md, "Fourth attempt", "Fifth attempt").
 
 Fast: no sampling. The panel's rows and the as-of cut, the median of a month's panel, the AR(1)
 bookkeeping, the sum-to-zero offsets, the composition inputs worked out by hand on a small panel,
 the composition draw in its deterministic limit and against its closed form (seeded, tolerance
 5 standard errors, stated at the check), and the model's logp: the on-demand median no longer
-depends on the latent level where the panel has its month (no double counting).
+depends on the latent level where the panel has its month (no double counting). "Fifth attempt"
+(mix_noise="normal"): the option's guards, its Normal likelihood checked against scipy at the
+initial point, and the forecast's product-mix draws against a standard normal (seeded, 5 SE).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 import pytest
 
 from priors.models import price_dynamics as pdm
+from priors.models import price_panel as ppn
 
 
 def _rows(rows):
@@ -35,7 +38,7 @@ def test_panel_rows_keep_the_grid_and_drop_undated_and_later_rows():
     rows = _rows([("2024-01", "A100", "a", 2.0), ("2024-01", "A100", "a", 8.0),  # duplicate: log mean = log 4
                   ("2024-02", "A100", "b", 1.0), ("2024-03", "A100", "a", 3.0),  # after the end month
                   ("", "A100", "c", 5.0), ("2024-02", "MI300X", "d", 1.0)])       # undated; not a generation
-    panel, pairs = pdm.provider_panel_rows(rows, _mi("2023-12"), _mi("2024-02"))
+    panel, pairs = ppn.provider_panel_rows(rows, _mi("2023-12"), _mi("2024-02"))
     assert pairs == ["A100/a", "A100/b"]
     assert panel[["g", "t", "pair"]].values.tolist() == [[0, 1, 0], [0, 2, 1]]
     assert panel["y"].tolist() == pytest.approx([np.log(4.0), 0.0])
@@ -46,7 +49,7 @@ def test_panel_median_of_a_month_is_the_median_of_its_log_prices():
                           "y": [0.1, 0.5, 0.3, 1.0, 2.0]})
     od, res = pdm.KINDS.index("median_on_demand"), pdm.KINDS.index("median_reserved")
     point = pd.DataFrame({"g": [0, 1, 0, 0], "t": [3, 3, 3, 4], "kind": [od, od, res, od]})
-    got = pdm.panel_median_of_cells(panel, point)
+    got = ppn.panel_median_of_cells(panel, point)
     # A100: median of (0.1, 0.5, 0.3) = 0.3; H100: the mean of two = 1.5; reserved and a month without
     # panel rows: nan
     assert got[:2].tolist() == pytest.approx([0.3, 1.5])
@@ -55,18 +58,18 @@ def test_panel_median_of_a_month_is_the_median_of_its_log_prices():
 
 def test_previous_row_and_lag_of_each_provider():
     panel = pd.DataFrame({"pair": [0, 0, 0, 1, 1], "t": [2, 3, 6, 0, 1]})
-    prev, lag = pdm.panel_previous(panel)
+    prev, lag = ppn.panel_previous(panel)
     assert prev.tolist() == [-1, 0, 1, -1, 3]
     assert lag.tolist() == [0, 1, 3, 0, 1]
     with pytest.raises(ValueError, match="sorted"):
-        pdm.panel_previous(panel.iloc[::-1])
+        ppn.panel_previous(panel.iloc[::-1])
 
 
 def test_sum_to_zero_offsets_have_unit_sd_and_sum_to_zero():
     obs = pdm.PriceObs(months=["2024-01"], gen_has_data=np.ones(4, bool), ramp=np.zeros((4, 1)), entities=[],
                        point=pd.DataFrame(), interval=pd.DataFrame(), market=pd.DataFrame(), as_of=None,
                        panel_pairs=["A100/a", "A100/b", "A100/c", "H100/a"])
-    C = pdm.sum_to_zero_matrix(obs)
+    C = ppn.sum_to_zero_matrix(obs)
     # a = C z, z ~ N(0, I): Cov(a) = C C^T. Within A100 (K = 3): unit variances, correlation -1/(K-1)
     # = -0.5, rows of C sum to 0 over the generation; H100 has one pair: a = 0.
     cov = C @ C.T
@@ -98,7 +101,7 @@ MONTHS = ["2024-01", "2024-02", "2024-03", "2024-04"]
 
 
 def test_composition_inputs_by_hand():
-    comp = pdm.panel_composition(_obs_with_panel(SMALL, MONTHS), max_lag=4)
+    comp = ppn.panel_composition(_obs_with_panel(SMALL, MONTHS), max_lag=4)
     assert comp.retention.tolist() == pytest.approx([4 / 6, 3 / 4, 1.0, 0.0])
     assert comp.entry_rate == pytest.approx(1 / 8)
     assert comp.current[0].tolist() == [0, 1]  # a and b quoted in 2024-04
@@ -122,18 +125,18 @@ def test_composition_draw_in_its_deterministic_limit():
     # h = 1: (0.2, 0.1, -0.3), median 0.1; h = 2: (0.1, 0.1, -0.2), median 0.1 (by hand).
     rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
     obs = _obs_with_panel(rows, MONTHS)
-    comp = pdm.panel_composition(obs, max_lag=3)
+    comp = ppn.panel_composition(obs, max_lag=3)
     assert comp.retention.tolist() == [1.0, 1.0, 1.0] and comp.entry_rate == 0.0
     S = 50
     dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
     n = np.full((4, 2), 3.0)
-    got = pdm.panel_composition_noise(obs, dr, n, np.random.default_rng(0))
+    got = ppn.panel_composition_noise(obs, dr, n, np.random.default_rng(0))
     assert got[:, 0, 0] == pytest.approx(np.full(S, 0.1))
     assert got[:, 0, 1] == pytest.approx(np.full(S, 0.1))
     # one provider: one of the three continuations; the same seed gives the same kept order whatever n
-    one = pdm.panel_composition_noise(obs, dr, np.full((4, 2), 1.0), np.random.default_rng(0))[:, 0, 0]
+    one = ppn.panel_composition_noise(obs, dr, np.full((4, 2), 1.0), np.random.default_rng(0))[:, 0, 0]
     assert set(np.round(one, 9)) <= {0.2, 0.1, -0.3}  # s_w = 1e-12: noise below 1e-9
-    again = pdm.panel_composition_noise(obs, dr, np.full((4, 2), 1.0), np.random.default_rng(0))[:, 0, 0]
+    again = ppn.panel_composition_noise(obs, dr, np.full((4, 2), 1.0), np.random.default_rng(0))[:, 0, 0]
     assert (one == again).all()
 
 
@@ -144,10 +147,10 @@ def test_new_providers_have_the_offset_and_stationary_spread():
     obs = _obs_with_panel(SMALL, MONTHS)
     S = 20000
     dr = _draws(S, 3, np.zeros(3), np.zeros(3), 0.2, 0.06, 0.8)
-    got = pdm.panel_composition_noise(obs, dr, np.full((4, 1), 1.0), np.random.default_rng(7))[:, 1, 0]
+    got = ppn.panel_composition_noise(obs, dr, np.full((4, 1), 1.0), np.random.default_rng(7))[:, 1, 0]
     assert np.std(got) == pytest.approx(np.sqrt(0.05), abs=5 * np.sqrt(0.05) / np.sqrt(2 * S))
     with pytest.raises(ValueError, match="PANEL_MAX_PROVIDERS"):
-        pdm.panel_composition_noise(obs, dr, np.full((4, 1), 99.0), np.random.default_rng(7))
+        ppn.panel_composition_noise(obs, dr, np.full((4, 1), 99.0), np.random.default_rng(7))
 
 
 def test_the_median_does_not_count_the_panel_twice():
@@ -208,3 +211,115 @@ def test_forecast_of_a_panel_fit_is_level_path_plus_composition_plus_mix():
     assert lr[:, 0, :] == pytest.approx(np.full((S, 2), 0.05), abs=1e-9)
     with pytest.raises(ValueError, match="provider-panel"):
         pdm.forecast_log_ratio(_Idata, obs, 2, seed=1, n_providers=np.full(G, 3.0), noise_persistence=[0.5])
+
+
+# ---- "Fifth attempt": a Normal product-mix noise on the panel path (mix_noise="normal") ----
+
+def _tiny_panel_obs(extra_rows=()):
+    """H100 on-demand medians of 2024-01..04 and the two providers behind them (as in
+    test_the_median_does_not_count_the_panel_twice), plus ``extra_rows``."""
+    from tests.priors.test_price_dynamics import _launches, _tidy
+
+    rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "market_median",
+             "value_low": v, "value_high": v, "n_providers": 2} for m, v in zip(range(1, 5), [3.5, 3.4, 3.4, 3.3])]
+    rows += [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "provider_restated",
+              "entity": k, "value_low": v * f, "value_high": v * f}
+             for m, v in zip(range(1, 5), [3.6, 3.6, 3.5, 3.5]) for k, f in (("p", 1.0), ("q", 1.2))]
+    return pdm.prepare(_tidy(rows + list(extra_rows)), _launches([]), "2024-04")
+
+
+def test_normal_mix_option_is_off_by_default_and_panel_only():
+    assert pdm.MIX_NOISE == "student_t" and pdm.PROVIDER_PANEL is False
+    obs = _tiny_panel_obs()
+    with pytest.raises(ValueError, match="provider-panel"):
+        pdm.build_model(obs, mix_noise="normal")
+    with pytest.raises(ValueError, match="mix_noise"):
+        pdm.build_model(obs, provider_panel=True, mix_noise="laplace")
+
+
+def test_normal_mix_likelihood_is_normal_and_still_conditional_on_the_panel():
+    pytest.importorskip("pymc")
+    from scipy.stats import norm
+
+    # one reserved median as well, so that both likelihood parts exist: it keeps its Student-t
+    res = [{"date": "2024-03", "generation": "H100", "basis": "reserved", "series": "market_median",
+            "value_low": 2.4, "value_high": 2.4, "n_providers": 2}]
+    obs = _tiny_panel_obs(res)
+    model = pdm.build_model(obs, provider_panel=True, mix_noise="normal")
+    assert type(model["y_mix"].owner.op).__name__ == "NormalRV"
+    assert type(model["y_t"].owner.op).__name__ == "StudentTRV"
+    assert "y" not in model.named_vars
+    od = obs.point.kind.values == pdm.KINDS.index("median_on_demand")
+    assert len(model.coords["obs_mix"]) == od.sum() == 4 and len(model.coords["obs_t"]) == 1
+    # the Normal's log density at the initial point, by hand: residual log M - panel median - mu_x,
+    # scale sqrt(floor^2 + s_comp^2 n^-kappa) with n = 2 (the rows' provider count)
+    pt0 = model.initial_point()
+    logp_mix = model.compile_logp(vars=[model["y_mix"]])
+    floor = np.exp(pt0["obs_sd_log__"])[pdm.KINDS.index("median_on_demand")]
+    s_comp, kappa = np.exp(pt0["composition_sd_log__"]), np.exp(pt0["composition_exponent_log__"])
+    sd = np.sqrt(floor**2 + s_comp**2 * 2.0 ** (-kappa))
+    P = obs.point[od]
+    resid = P.y.values - P.panel_med.values - pt0["median_mix_offset"][P.g.values]
+    assert logp_mix(pt0) == pytest.approx(norm.logpdf(resid, 0.0, sd).sum(), rel=1e-6)
+    # as in the Student-t version: the medians' likelihood does not move with the latent level
+    pt1 = dict(pt0)
+    pt1["log_level_start"] = pt0["log_level_start"] + 0.3
+    assert logp_mix(pt0) == pytest.approx(logp_mix(pt1), rel=1e-12)
+
+
+def _fake_panel_idata(S, nu, mix_noise=None):
+    """A fake panel posterior: the deterministic composition limit of
+    test_composition_draw_in_its_deterministic_limit (median 0.1 at h = 1), no walk, mix mean -0.05,
+    the on-demand floor 0.1 and no composition term (so the mix noise's scale is 0.1)."""
+    import xarray as xr
+
+    rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
+    obs = _obs_with_panel(rows, MONTHS)
+    G = len(pdm.GENERATIONS)
+    dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
+    post = xr.Dataset({
+        "decline_rate_per_month": (("chain", "draw", "generation"), np.zeros((1, S, G))),
+        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 1e-12)),
+        "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
+        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.1)),
+        "composition_sd": (("chain", "draw"), np.zeros((1, S))),
+        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
+        "log_level_end": (("chain", "draw", "generation"), np.zeros((1, S, G))),
+        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), nu)),
+        "median_mix_offset": (("chain", "draw", "generation"), np.full((1, S, G), -0.05)),
+        **{k: (("chain", "draw", "provider_pair") if v.ndim == 2 else ("chain", "draw"), v[None]) for k, v in dr.items()},
+    })
+    post.attrs["provider_panel"] = 1
+    if mix_noise is not None:
+        post.attrs["mix_noise"] = mix_noise
+
+    class _Idata:
+        posterior = post
+
+    return _Idata, obs
+
+
+def test_forecast_mix_noise_is_normal_whatever_the_median_dof():
+    from scipy.stats import kurtosis, norm
+
+    # The median dof is 1.5 (a t with no variance): with mix_noise="normal" the forecast must not use
+    # it. z = (log ratio - 0.1 + 0.05) / 0.1 must be standard normal (S = 20000 seeded draws):
+    #   mean: SE 1 / sqrt(S) = 0.0071, tolerance 5 SE = 0.035
+    #   sd: SE 1 / sqrt(2 S) = 0.0050, tolerance 5 SE = 0.025
+    #   excess kurtosis: SE sqrt(24 / S) = 0.035, tolerance 5 SE = 0.17
+    #   10 % and 90 % quantiles (-/+1.2816): SE sqrt(p (1 - p) / S) / phi(1.2816) = 0.0121, tol. 5 SE = 0.060
+    S = 20000
+    idata, obs = _fake_panel_idata(S, nu=1.5, mix_noise="normal")
+    G = len(pdm.GENERATIONS)
+    lr = pdm.forecast_log_ratio(idata, obs, 2, seed=3, n_providers=np.full(G, 3.0))
+    z = (lr[:, 0, 0] - 0.1 + 0.05) / 0.1
+    assert z.mean() == pytest.approx(0.0, abs=5 / np.sqrt(S))
+    assert z.std() == pytest.approx(1.0, abs=5 / np.sqrt(2 * S))
+    assert kurtosis(z) == pytest.approx(0.0, abs=5 * np.sqrt(24 / S))
+    q_se = np.sqrt(0.09 / S) / norm.pdf(norm.ppf(0.9))
+    assert np.quantile(z, [0.1, 0.9]) == pytest.approx(norm.ppf([0.1, 0.9]), abs=5 * q_se)
+    # the same fake fit without the option (the fourth attempt's Student-t with nu = 1.5): the same seed
+    # gives draws whose largest |z| is far beyond any normal sample of this size (P(|z| > 10) ~ 1e-23)
+    idata_t, _ = _fake_panel_idata(S, nu=1.5)
+    z_t = (pdm.forecast_log_ratio(idata_t, obs, 2, seed=3, n_providers=np.full(G, 3.0))[:, 0, 0] - 0.05) / 0.1
+    assert np.abs(z_t).max() > 10 and np.abs(z).max() < 6
