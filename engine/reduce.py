@@ -126,39 +126,18 @@ def _column_stats(x, valid, c, lo, width, dtype):
     return n, s1, s2, mn, mx, b
 
 
-def reduce_chunk(res: dict, valid, arrays: dict, dtype) -> dict:
-    """Device-side reduction of one chunk (JAX; traced inside the chunk function).
-
-    Args:
-        res: name -> (B, ...) per-path values, B a multiple of BLOCK_PATHS.
-        valid: (B,) bool, False for padding paths (indices >= n_paths).
-        arrays: ``plan_arrays(plans)``: name -> (c, lo, width), each (E,).
-    Returns name -> dict(n (nb, E) int32, s1, s2 (nb, E) dtype, min, max (1, E), hist (1, E, BINS + 2) int32).
-    ``reduce_chunk_packed`` computes the same numbers in the layout the streamed runner uses.
-    """
-    import jax.numpy as jnp
-
-    out = {}
-    for key, (c, lo, width) in arrays.items():
-        x = jnp.asarray(res[key])
-        x = x.reshape(x.shape[0], -1).astype(dtype)
-        E = x.shape[1]
-        n, s1, s2, mn, mx, b = _column_stats(x, valid, c, lo, width, dtype)
-        hist = jnp.zeros((E, BINS + 3), jnp.int32).at[jnp.arange(E)[None, :], b].add(1)[:, : BINS + 2]
-        # extrema and counts get a leading length-1 axis: one row per device when sharded (engine.sharding)
-        out[key] = dict(n=n, s1=s1, s2=s2, min=mn[None], max=mx[None], hist=hist[None])
-    return out
-
-
-def packed_width(arrays_or_plans: dict) -> int:
-    """E: the number of columns over every key (keys in sorted order, as ``reduce_chunk_packed`` lays them out)."""
-    return sum(int(np.size(v[0] if isinstance(v, tuple) else v.c)) for v in arrays_or_plans.values())
+def packed_width(arrays: dict) -> int:
+    """E: the number of columns over every key of ``plan_arrays(...)`` (or arrays of the same shapes), as
+    ``reduce_chunk_packed`` lays them out."""
+    return sum(int(np.prod(c.shape)) for c, _, _ in arrays.values())
 
 
 def reduce_chunk_packed(res: dict, valid, arrays: dict, dtype, hist):
-    """``reduce_chunk``'s numbers for every key at once, laid out for few transfers (JAX; traced).
+    """Device-side reduction of one chunk, every key at once, laid out for few transfers (JAX; traced).
 
-    Columns are the keys' flattened columns in sorted key order (E in all: ``packed_width``).
+    Args: ``res`` name -> (B, ...) per-path values, B a multiple of BLOCK_PATHS; ``valid`` (B,) bool,
+    False for padding paths (indices >= n_paths); ``arrays`` = ``plan_arrays(plans)``: name -> (c, lo,
+    width), each (E_key,). Columns are the keys' flattened columns in sorted key order (E in all: ``packed_width``).
     ``hist`` (1, E, BINS + 3) int32 is the histogram accumulated so far on this device (the last
     slot, ``DUMP_BIN``, collects non-finite values and padding and is never read); this chunk's
     values are added to it in place (the runner donates the buffer), so the histogram never leaves
@@ -258,8 +237,8 @@ class Accumulator:
     """Adds chunk reductions on the host in path order (float64 block sums, int64 counts).
 
     Holds every key's columns side by side (sorted key order, as ``reduce_chunk_packed``); ``cols``
-    gives each key's ``Column`` as views. ``add`` takes ``reduce_chunk``'s per-key dict,
-    ``add_packed`` / ``add_hist`` the packed outputs; both add the same numbers in the same order.
+    gives each key's ``Column`` as views. ``add_packed`` takes a chunk's block sums, counts and
+    extrema, ``add_hist`` histogram counts.
     """
 
     def __init__(self, plans: dict[str, ColumnPlan]):
@@ -283,27 +262,16 @@ class Accumulator:
             for key, sl in self.slices.items()
         }
 
-    def _add_columns(self, sl: slice, n, s1, s2, mn, mx) -> None:
-        """Blocks (rows, in path order) of columns ``sl``: n, s1, s2 (nb, E); mn, mx (rows, E)."""
-        self.n[sl] += np.asarray(n).sum(axis=0, dtype=np.int64)
-        # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
-        self.s1[sl] = np.cumsum(np.concatenate([self.s1[sl][None], np.asarray(s1).astype(np.float64)]), axis=0)[-1]
-        self.s2[sl] = np.cumsum(np.concatenate([self.s2[sl][None], np.asarray(s2).astype(np.float64)]), axis=0)[-1]
-        self.min[sl] = np.minimum(self.min[sl], np.asarray(mn, np.float64).min(axis=0))
-        self.max[sl] = np.maximum(self.max[sl], np.asarray(mx, np.float64).max(axis=0))
-
-    def add(self, chunk: dict) -> None:
-        """``reduce_chunk``'s output (per key; leading axes: blocks or devices)."""
-        for key, r in chunk.items():
-            sl = self.slices[key]
-            self._add_columns(sl, r["n"], r["s1"], r["s2"], r["min"], r["max"])
-            self.hist[sl] += np.asarray(r["hist"], np.int64).sum(axis=0)
-
     def add_packed(self, blocks, counts, extrema) -> None:
         """``reduce_chunk_packed``'s blocks (nb, 2E), counts (nb, E) and extrema (rows, 2E) of consecutive paths."""
         E = self.width
         blocks, extrema = np.asarray(blocks), np.asarray(extrema)
-        self._add_columns(slice(0, E), counts, blocks[:, :E], blocks[:, E:], extrema[:, :E], extrema[:, E:])
+        self.n += np.asarray(counts).sum(axis=0, dtype=np.int64)
+        # block by block, in path order (np.cumsum adds strictly left to right): independent of chunking
+        self.s1 = np.cumsum(np.concatenate([self.s1[None], blocks[:, :E].astype(np.float64)]), axis=0)[-1]
+        self.s2 = np.cumsum(np.concatenate([self.s2[None], blocks[:, E:].astype(np.float64)]), axis=0)[-1]
+        self.min = np.minimum(self.min, extrema[:, :E].astype(np.float64).min(axis=0))
+        self.max = np.maximum(self.max, extrema[:, E:].astype(np.float64).max(axis=0))
 
     def add_hist(self, hist) -> None:
         """Histogram counts (..., E, BINS + 3) int (e.g. one row per device): summed, the dump slot dropped."""
