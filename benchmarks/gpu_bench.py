@@ -7,10 +7,15 @@ failure or the time budget still leaves what was measured):
 
 1. environment: JAX version, devices;
 2. NumPy reference at 1e6 paths (on the host CPU, for the ratio);
-3. engine, reference workload, streamed (reductions on the device, no per-path copy to the host),
-   float32, end to end through ``run_scenario`` (summary included): 1e6 (compiles), 1e7, 1e8;
-4. the same chunk function alone on the device (no host work), for the device-only rate;
-5. engine, baseline, streamed: 1e6 (compiles) and 1e7.
+3. layouts (engine/backend_tuning.py: impairment test by branch or by select, months per loop
+   iteration, histogram copies), each the streamed runner's chunk function alone on the device (no
+   host work) at ``--chunk`` paths: device-only rate, compile time, fusions in the compiled HLO; the
+   simulation alone (no reduction) for the best; the best at half the chunk;
+4. engine, reference workload, streamed (reductions on the device, no per-path copy to the host),
+   float32, end to end through ``run_scenario`` (summary included) with the fastest layout of step 3:
+   1e6 (compiles), 1e7, 1e8, 1e9;
+5. the same at 1e8 with the CPU layout (before / after on the same GPU);
+6. engine, baseline (general step), streamed: 1e6.
 
 A step is skipped when the time left in ``--budget-s`` is less than its estimate.
 """
@@ -37,7 +42,7 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--out", required=True)
     p.add_argument("--budget-s", type=float, default=240.0)
-    p.add_argument("--max-paths", type=float, default=1e8)
+    p.add_argument("--max-paths", type=float, default=1e9)
     p.add_argument("--chunk", type=int, default=2**22)
     args = p.parse_args()
     out = Path(args.out)
@@ -90,7 +95,8 @@ def main() -> int:
 
     np_res = step("numpy_reference_1e6_host_cpu", numpy_ref, estimate_s=10)
 
-    # 3. engine, reference, end to end
+    # 3. layouts (engine/backend_tuning.py), device only: the streamed runner's chunk function (simulate +
+    #    reduce, histogram accumulated in place on the device), no host work, one compile per layout
     try:
         import engine.reduce as R
 
@@ -99,9 +105,92 @@ def main() -> int:
         report["steps"].append({"step": "import engine", "ok": False, "error": f"{type(exc).__name__}: {exc}"})
         save()
 
+    def set_layout(select, unroll, replicas):
+        os.environ["RACKRISK_FAST_SELECT"] = str(int(select))
+        os.environ["RACKRISK_FAST_UNROLL"] = str(unroll)
+        os.environ["RACKRISK_HIST_REPLICAS"] = str(replicas)
+
+    def device_only(select, unroll, replicas, B, mode="reduce"):
+        def f():
+            import jax
+            import jax.numpy as jnp
+            import numpy as np
+
+            from engine.compile import compile_model
+            from engine.reduce import BINS, PILOT_PATHS, packed_width, plan_arrays, plan_from_pilot, reduce_chunk_packed
+            from engine.runner import _configure_jax
+            from engine.scenario.load import load_scenario
+            from engine.sharding import compile_sharded, per_device_zeros
+            from engine.stream_runner import _per_path_fn
+
+            set_layout(select, unroll, replicas)
+            _configure_jax("float32")
+            model = compile_model(load_scenario(REF))
+            per_path = _per_path_fn(model, jnp.float32)
+            pilot = jax.tree.map(np.asarray, jax.jit(per_path)(jnp.uint32(0), jnp.arange(PILOT_PATHS, dtype=jnp.uint32)))
+            arrays = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), plan_arrays(plan_from_pilot(pilot)))
+            E = packed_width(arrays)
+            hist = per_device_zeros(((replicas,) if replicas > 1 else ()) + (E, BINS + 3), jnp.int32)
+
+            if mode == "reduce":
+                def fn_(s, idx, arr, h):
+                    return reduce_chunk_packed(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32, h)
+            else:  # simulation alone: every per-path result summed over the chunk (no histogram, no blocks)
+                def fn_(s, idx, arr, h):
+                    res = per_path(s, idx)
+                    tot = sum(jnp.sum(v.astype(jnp.float32)) for v in res.values())
+                    return tot[None], h
+
+            tc = time.perf_counter()
+            fn = compile_sharded(fn_, B, jnp.uint32(0), np.uint32(0), arrays, hist, per_device=(1,), donate=(1,))
+            out = fn(jnp.uint32(0), np.uint32(0), arrays, hist)
+            jax.block_until_ready(out)
+            compile_s = time.perf_counter() - tc
+            hlo = ""
+            try:
+                hlo = jax.jit(fn_).lower(jnp.uint32(0), jnp.arange(B, dtype=jnp.uint32), arrays, hist).compile().as_text()
+            except Exception:  # the kernel count is a note, not a measurement
+                pass
+            reps = 5
+            t = time.perf_counter()
+            for r in range(reps):
+                out = fn(jnp.uint32(0), np.uint32(r * B), arrays, out[-1])
+            jax.block_until_ready(out)
+            dt = (time.perf_counter() - t) / reps
+            return {"layout": {"select": select, "unroll": unroll, "hist_replicas": replicas}, "mode": mode, "paths_per_chunk": B,
+                    "seconds_per_chunk": dt, "paths_per_s_device": B / dt, "compile_s": compile_s,
+                    "hlo_fusions": hlo.count(" fusion("), "hlo_while": hlo.count(" while("), "hlo_conditional": hlo.count(" conditional(")}
+
+        return f
+
+    B = args.chunk
+    layouts = [(False, 1, 1), (True, 1, 1), (True, 1, 32), (True, 4, 32), (True, 2, 32), (True, 8, 32)]
+    best = None
+    for sel, un, rep in layouts:
+        res = step(f"device_only_select{int(sel)}_unroll{un}_hist{rep}", device_only(sel, un, rep, B), estimate_s=25)
+        if res and (best is None or res["seconds_per_chunk"] < best["seconds_per_chunk"]):
+            best = res
+    if best:
+        sel, un = best["layout"]["select"], best["layout"]["unroll"]
+        step(f"device_only_sim_alone_select{int(sel)}_unroll{un}", device_only(sel, un, 1, B, mode="sim"), estimate_s=25)
+        for rep in (8, 128):
+            res = step(f"device_only_select{int(sel)}_unroll{un}_hist{rep}", device_only(sel, un, rep, B), estimate_s=60)
+            if res and res["seconds_per_chunk"] < best["seconds_per_chunk"]:
+                best = res
+        lay = best["layout"]
+        step(f"device_only_best_chunk{B // 2}", device_only(lay["select"], lay["unroll"], lay["hist_replicas"], B // 2), estimate_s=60)
+        report["best_layout"] = lay
+        set_layout(lay["select"], lay["unroll"], lay["hist_replicas"])
+    else:
+        for var in ("RACKRISK_FAST_SELECT", "RACKRISK_FAST_UNROLL", "RACKRISK_HIST_REPLICAS"):
+            os.environ.pop(var, None)  # the engine's defaults
+    save()
+
+    # 4. engine, reference, end to end (run_scenario: fans, pilot, chunks, summary) with the best layout
     def engine_run(path, n):
         def f():
             from engine.app import run_scenario
+            from engine.backend_tuning import settings
 
             t = time.perf_counter()
             r = run_scenario(path, paths=int(n), seed=0, store="summary", chunk_paths=min(args.chunk, int(n)), write=False)
@@ -111,7 +200,7 @@ def main() -> int:
             steady = rest / max(run.steady_seconds, 1e-9) if rest > 0 else None
             row = {
                 "paths": int(n), "paths_per_s_end_to_end": int(n) / wall, "paths_per_s_steady": steady, "compile_s": run.compile_seconds,
-                "fan_s": run.fan_seconds, "streamed": run.reduced is not None, "n_devices": run.n_devices,
+                "fan_s": run.fan_seconds, "streamed": run.reduced is not None, "n_devices": run.n_devices, "layout": settings(),
                 "npv_mean_usd": r.summary["fleet"]["npv_usd"]["mean"]["value"],
                 "p_impaired_asc360": r.summary["fleet"]["p_impairment_asc360"]["horizon"]["value"],
             }
@@ -122,60 +211,23 @@ def main() -> int:
         return f
 
     rate = None
-    for n in (1e6, 1e7, 1e8):
+    for n in (1e6, 1e7, 1e8, 1e9):
         if n > args.max_paths:
             continue
-        est = 5.0 if rate is None else 1.5 * n / rate + 5
+        est = 8.0 if rate is None else 1.3 * n / rate + 3
         res = step(f"engine_reference_{n:.0e}", engine_run(REF, n), estimate_s=est)
         if res:
             rate = res["paths_per_s_steady"] or res["paths_per_s_end_to_end"]
 
-    # 4. device only: the streamed runner's chunk function (simulate + reduce, histogram accumulated in
-    #    place on the device), no host accumulation
-    def device_only():
-        import jax
-        import jax.numpy as jnp
-        import numpy as np
+    # 5. the CPU layout end to end at 1e8 on the same GPU (before / after, same run)
+    set_layout(False, 1, 1)
+    n_cmp = min(1e8, args.max_paths)
+    step(f"engine_reference_{n_cmp:.0e}_cpu_layout", engine_run(REF, n_cmp), estimate_s=40)
+    for var in ("RACKRISK_FAST_SELECT", "RACKRISK_FAST_UNROLL", "RACKRISK_HIST_REPLICAS"):
+        os.environ.pop(var, None)  # the engine's defaults from here on
 
-        from engine.compile import compile_model
-        from engine.reduce import BINS, PILOT_PATHS, packed_width, plan_arrays, plan_from_pilot, reduce_chunk_packed
-        from engine.runner import _configure_jax
-        from engine.scenario.load import load_scenario
-        from engine.sharding import compile_sharded, per_device_zeros
-        from engine.stream_runner import _per_path_fn
-
-        _configure_jax("float32")
-        model = compile_model(load_scenario(REF))
-        per_path = _per_path_fn(model, jnp.float32)
-        pilot = jax.tree.map(np.asarray, jax.jit(per_path)(jnp.uint32(0), jnp.arange(PILOT_PATHS, dtype=jnp.uint32)))
-        plans = plan_from_pilot(pilot)
-        B = args.chunk
-        arrays = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), plan_arrays(plans))
-        hist = per_device_zeros((packed_width(arrays), BINS + 3), jnp.int32)
-
-        def reduced(s, idx, arr, h):
-            return reduce_chunk_packed(per_path(s, idx), idx < np.uint32(2**31), arr, jnp.float32, h)
-
-        fn = compile_sharded(reduced, B, jnp.uint32(0), np.uint32(0), arrays, hist, per_device=(1,), donate=(1,))
-        out = fn(jnp.uint32(0), np.uint32(0), arrays, hist)
-        jax.block_until_ready(out)
-        reps = 5
-        t = time.perf_counter()
-        for _ in range(reps):
-            out = fn(jnp.uint32(0), np.uint32(0), arrays, out[3])
-            jax.block_until_ready(out)
-        dt = (time.perf_counter() - t) / reps
-        return {"paths_per_chunk": B, "seconds_per_chunk": dt, "paths_per_s_device": B / dt}
-
-    step("engine_reference_device_only", device_only, estimate_s=20)
-
-    # 5. baseline
-    brate = None
-    for n in (1e6, 1e7):
-        est = 60.0 if brate is None else 1.5 * n / brate + 10
-        res = step(f"engine_baseline_{n:.0e}", engine_run(BASELINE, n), estimate_s=est)
-        if res:
-            brate = res["paths_per_s_steady"] or res["paths_per_s_end_to_end"]
+    # 6. baseline (general step), 1e6
+    step("engine_baseline_1e+06", engine_run(BASELINE, 1e6), estimate_s=40)
     report["total_s"] = time.perf_counter() - t_start
     save()
     print(markdown(report), flush=True)
@@ -192,8 +244,13 @@ def markdown(report: dict) -> str:
             lines.append(f"| {s['step']} | | | | | | error: {s.get('error', '')[:120]} |")
             continue
         pe = s.get("paths_per_s_end_to_end", s.get("paths_per_s", s.get("paths_per_s_device")))
+        note = ""
+        if "hlo_fusions" in s:
+            note = f"device only ({s['mode']}): {s['seconds_per_chunk'] * 1e3:.1f} ms/chunk; HLO fusions {s['hlo_fusions']}, conditionals {s['hlo_conditional']}"
+        elif "layout" in s:
+            note = "layout " + json.dumps(s["layout"])
         lines.append(
-            f"| {s['step']} | {s.get('paths', s.get('paths_per_chunk', '')):,} | {pe:,.0f} | {s.get('paths_per_s_steady') or 0:,.0f} | {s.get('vs_numpy_end_to_end', 0):.1f} | {s.get('compile_s', 0):.1f} | |"
+            f"| {s['step']} | {s.get('paths', s.get('paths_per_chunk', '')):,} | {pe:,.0f} | {s.get('paths_per_s_steady') or 0:,.0f} | {s.get('vs_numpy_end_to_end', 0):.1f} | {s.get('compile_s', 0):.1f} | {note} |"
             if pe is not None and "paths" in s or "paths_per_chunk" in s
             else f"| {s['step']} | | | | | | {json.dumps({k: v for k, v in s.items() if k not in ('step', 'ok', 'traceback')}, default=str)[:200]} |"
         )

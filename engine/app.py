@@ -50,6 +50,9 @@ def run_scenario(
     chunk = int(chunk_paths if chunk_paths is not None else cfg.chunk_paths)
     if write and out is not None:
         check_out_dir(Path(out), force)
+    from engine.backend_tuning import settings
+
+    settings()  # a bad RACKRISK_* layout override fails here, before anything is compiled or written
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,

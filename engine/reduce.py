@@ -141,10 +141,12 @@ def reduce_chunk_packed(res: dict, valid, arrays: dict, dtype, hist):
     ``hist`` (1, E, BINS + 3) int32 is the histogram accumulated so far on this device (the last
     slot, ``DUMP_BIN``, collects non-finite values and padding and is never read); this chunk's
     values are added to it in place (the runner donates the buffer), so the histogram never leaves
-    the device until the run ends. Integer counts: the same totals in any order.
+    the device until the run ends. Integer counts: the same totals in any order. ``hist`` may also be
+    (1, R, E, BINS + 3): R copies, path i of the chunk adding to copy i mod R (fewer atomic
+    collisions on a GPU, engine.backend_tuning); ``Accumulator.add_hist`` sums the copies.
 
     Returns (blocks (nb, 2E) dtype: per-block s1 then s2; counts (nb, E) int32: per-block n;
-    extrema (1, 2E) dtype: min then max; hist (1, E, BINS + 3) int32 with this chunk added).
+    extrema (1, 2E) dtype: min then max; hist, its shape, with this chunk added).
     """
     import jax.numpy as jnp
 
@@ -155,7 +157,12 @@ def reduce_chunk_packed(res: dict, valid, arrays: dict, dtype, hist):
         parts.append(_column_stats(x.reshape(x.shape[0], -1).astype(dtype), valid, c, lo, width, dtype))
     n, s1, s2, mn, mx, b = (jnp.concatenate([p[i] for p in parts], axis=-1) for i in range(6))
     E = b.shape[1]
-    hist = hist.at[0, jnp.arange(E)[None, :], b].add(1)
+    if hist.ndim == 3:
+        hist = hist.at[0, jnp.arange(E)[None, :], b].add(1)
+    else:
+        R = hist.shape[1]
+        copy = (jnp.arange(b.shape[0], dtype=jnp.int32) % R)[:, None]
+        hist = hist.at[0, copy, jnp.arange(E)[None, :], b].add(1)
     return jnp.concatenate([s1, s2], axis=1), n, jnp.concatenate([mn, mx])[None], hist
 
 

@@ -39,6 +39,8 @@ def _git_sha() -> str:
 def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chunk_paths: int) -> dict:
     import jax
 
+    from engine.backend_tuning import settings as backend_settings
+
     out = {
         "engine": "rackrisk",
         "engine_version": __version__,
@@ -53,6 +55,8 @@ def provenance(loaded, model: Model, *, seed: int, n_paths: int, dtype: str, chu
         "chunk_paths": int(chunk_paths),
         "jax_version": jax.__version__,
         "jax_backend": jax.default_backend(),
+        # speed-only layout of the chunk functions (engine/backend_tuning.py): may move float32 roundings
+        "chunk_layout": backend_settings(),
         "python_version": platform.python_version(),
         "posterior_files": dict(model.posterior_sha256),
     }

@@ -119,7 +119,7 @@ def _static_schedule(model: Model) -> dict[str, np.ndarray]:
     )
 
 
-def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = False):
+def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = False, *, select: bool = False, unroll: int = 1):
     """The specialised ``path(theta, z_price, z_fail) -> (results, months)`` of an eligible model.
 
     ``months`` is ``None``, or with ``monthly=True`` the general step's monthly dict (same keys, (T, ...)
@@ -131,6 +131,18 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     bits and transform as ``draw_noise``, so the results are identical bit for bit,
     tests/test_simulate_fast.py) instead of being read from (T,) arrays made before it. On XLA:CPU that
     keeps a chunk's 2 x T x B shocks out of memory (about 4 % faster on the bench reference).
+
+    GPU layout (``engine.backend_tuning.fast_step_settings`` picks it per backend): ``select=True``
+    computes the impairment test every month and keeps its outputs only in tested months (``where``
+    on the per-month flag) instead of branching with ``lax.cond``, and writes the launch sums as
+    explicit products and adds instead of a (L,) dot; ``unroll`` months share one loop iteration
+    (``lax.scan(..., unroll=)``). Without a branch or a dot the month's body is elementwise only, so
+    XLA:GPU can fuse it (and ``unroll`` consecutive months) into few kernels instead of about 70 a
+    month, which is what bounds a memory-bound step on a GPU. On a CPU the branch is cheaper (the
+    test runs in 6 of 72 months of the reference), so the defaults there are ``select=False``,
+    ``unroll=1``. The kept months run the same operations, fused differently: the same decisions on
+    every path, amounts within a few float32 roundings of the carrying amount (tests/test_simulate_fast.py
+    compares every per-path result and monthly value of both layouts; ``unroll`` alone changes no bit).
     """
     reason = fast_ineligible_reason(model)
     if reason is not None:
@@ -220,8 +232,12 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
                 zp, zf = zp[0], zf[0]
             W = W + sig * zp
             post = (t >= ship).astype(dtype)
-            log_mp = post @ log1m_uc
-            log_mu = post @ log1m_ut
+            if select:  # no dot: an elementwise body (L is small and static)
+                log_mp = sum(post[l] * log1m_uc[l] for l in range(n_launch))
+                log_mu = sum(post[l] * log1m_ut[l] for l in range(n_launch))
+            else:
+                log_mp = post @ log1m_uc
+                log_mu = post @ log1m_ut
             x_w = W + log_mp
             price = P0 * jnp.exp(mu * t + x_w)
             if two_level_util:
@@ -274,7 +290,11 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             ops = (cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum)
             if monthly:  # this month's loss and reversal leave the branch too (zeros when untested)
                 ops = ops + (z, z, z)
-            out_ops = jax.lax.cond(tested > 0, test, lambda o: o, ops)
+            if select:  # every month computed, kept where tested: one elementwise body for XLA:GPU
+                is_test = tested > 0
+                out_ops = tuple(jnp.where(is_test, new, old) for new, old in zip(test(ops), ops))
+            else:
+                out_ops = jax.lax.cond(tested > 0, test, lambda o: o, ops)
             cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = out_ops[:9]
             keep = 1.0 - last
             cvA = cvA * keep
@@ -310,7 +330,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
 
         xs = (f(np.arange(1, T + 1)),) + tuple(noise_xs) + tuple(
             f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc"))
-        c, months = jax.lax.scan(step, carry0, xs)
+        c, months = jax.lax.scan(step, carry0, xs, unroll=unroll)
         W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
 
         two = lambda x0, x1: jnp.stack([x0, x1])[:, None]  # noqa: E731  (2, C)

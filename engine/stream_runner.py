@@ -64,6 +64,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     import jax
     import jax.numpy as jnp
 
+    from engine.backend_tuning import settings
     from engine.chunk_loop import PathArrays, host_shards, pipelined
     from engine.runner import InputColumns, RunOutput, sharded_chunk_fn
     from engine.sharding import chunk_multiple, compile_sharded, n_devices, per_device_zeros
@@ -89,7 +90,9 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     idx0 = jnp.arange(0, B, dtype=jnp.uint32)
     shapes = jax.eval_shape(per_path, seed_arr, idx0)
     arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
-    hist_shape = (packed_width(arrays_like), BINS + 3)  # per device; the last slot collects padding and non-finite values
+    # per device; the last slot collects padding and non-finite values; R copies on a GPU (engine.backend_tuning)
+    R = settings()["hist_replicas"]
+    hist_shape = ((R,) if R > 1 else ()) + (packed_width(arrays_like), BINS + 3)
     hist_like = jax.ShapeDtypeStruct((n_devices(),) + hist_shape, jnp.int32)
     tc0 = time.perf_counter()
     fn = compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, hist_like,

@@ -102,6 +102,24 @@ def test_histogram_emptied_to_the_host_midway_gives_the_same_summary(monkeypatch
     assert base.run.reduced["npv_usd"].n[0] == 1500
 
 
+def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch):
+    """The GPU layout forced on the CPU through its overrides (engine/backend_tuning.py: impairment test by
+    ``where``, 4 months per iteration, 8 histogram copies): the reference's streamed summary and histograms
+    equal the CPU layout's exactly (the reference's per-path results are bit-identical under both layouts,
+    tests/test_simulate_fast.py; integer counts are the same whatever copy they land in); only the recorded
+    layout differs."""
+    base = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
+    for var, val in (("RACKRISK_FAST_SELECT", "1"), ("RACKRISK_FAST_UNROLL", "4"), ("RACKRISK_HIST_REPLICAS", "8")):
+        monkeypatch.setenv(var, val)
+    gpu = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
+    assert gpu.summary["provenance"]["chunk_layout"] == {"select": True, "unroll": 4, "hist_replicas": 8}
+    assert base.summary["provenance"]["chunk_layout"] == {"select": False, "unroll": 1, "hist_replicas": 1}
+    dump = lambda r: json.dumps({k: v for k, v in r.summary.items() if k != "provenance"}, sort_keys=True, default=float)  # noqa: E731
+    assert dump(base) == dump(gpu)
+    for k, col in base.run.reduced.items():
+        assert np.array_equal(col.hist, gpu.run.reduced[k].hist), k
+
+
 def test_packed_reduction_column_by_column():
     """reduce_chunk_packed (the streamed runner's layout, histogram accumulated in place) on one chunk: each
     key's columns in sorted key order, counts, sums and extrema equal NumPy's over the finite values of the
@@ -135,6 +153,17 @@ def test_packed_reduction_column_by_column():
             assert col.raw_sums(j)[1] == pytest.approx(v.sum(), rel=1e-6)
     assert acc.cols["b_usd"].n[R.flat_index((2, 3), 1, 2)] == 499  # 500 valid paths, one NaN
     assert acc.cols["a_month"].hist.sum() == 500
+    # R = 3 copies of the histogram (the GPU layout, engine.backend_tuning): path i adds to copy i mod 3;
+    # the copies' sum is the single histogram, and each copy holds its own paths' values only
+    hist3 = jnp.zeros((1, 3, E, R.BINS + 3), jnp.int32)
+    *_, hist3 = R.reduce_chunk_packed({k: jnp.asarray(v) for k, v in res.items()}, valid, arrays, jnp.float32, hist3)
+    hist3 = np.asarray(hist3)
+    assert np.array_equal(hist3.sum(axis=1), np.asarray(hist))
+    assert hist3[0, 1, 0, : R.BINS + 2].sum() == len(range(1, 500, 3))  # a_month (column 0, sorted keys): valid paths 1, 4, ..., 499
+    acc3 = R.Accumulator(plans)
+    acc3.add_hist(hist3)
+    for k in res:
+        assert np.array_equal(acc3.cols[k].hist, acc.cols[k].hist), k
 
 
 def test_reducer_is_generic_and_exact_on_integers():

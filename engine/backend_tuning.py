@@ -1,0 +1,61 @@
+"""Per-backend layout choices of the chunk functions that change speed, never results.
+
+Three settings, read when a chunk function is traced (so they enter JAX's compilation cache key):
+
+* ``select`` (bool) and ``unroll`` (months per loop iteration) of the fast step
+  (``engine.simulate_fast.make_fast_path_fn``): on a GPU the month's body is made elementwise (the
+  impairment test computed every month and kept where the calendar tests, no small dot) so that
+  XLA:GPU fuses it, and ``unroll`` months share one iteration; on a CPU a real branch is cheaper.
+* ``hist_replicas``: copies of the streamed histogram a device adds into (path ``i`` of a chunk adds
+  to copy ``i mod R``; the copies are summed on the host). On a GPU the scatter-add is a stream of
+  atomic adds, and columns whose paths share a bin (test counts, months, zeros) serialise on one
+  address; R copies cut that contention R-fold. Integer counts: the same totals for any R.
+
+Defaults by JAX's default backend (``DEFAULTS``); each can be overridden for measurement with an
+environment variable (``RACKRISK_FAST_SELECT`` = 0/1, ``RACKRISK_FAST_UNROLL`` = 1..72,
+``RACKRISK_HIST_REPLICAS`` = 1..256). The GPU values are the fastest of those measured on an
+H100 (docs/performance.md §5, benchmarks/gpu_bench.py's layout step).
+"""
+
+from __future__ import annotations
+
+import os
+
+from engine.errors import ScenarioError
+
+# backend -> settings; other backends (TPU, ...) take the CPU's
+DEFAULTS = {
+    "cpu": {"select": False, "unroll": 1, "hist_replicas": 1},
+    "gpu": {"select": True, "unroll": 4, "hist_replicas": 32},
+}
+ENV = {"select": "RACKRISK_FAST_SELECT", "unroll": "RACKRISK_FAST_UNROLL", "hist_replicas": "RACKRISK_HIST_REPLICAS"}
+_RANGES = {"select": (0, 1), "unroll": (1, 72), "hist_replicas": (1, 256)}
+
+
+def _backend() -> str:
+    import jax
+
+    return jax.default_backend()
+
+
+def settings(environ=None, backend: str | None = None) -> dict:
+    """``{"select": bool, "unroll": int, "hist_replicas": int}`` for ``backend`` (default: JAX's).
+
+    Raises ``ScenarioError`` (file: the environment) for an override that is not an integer in its range.
+    """
+    env = os.environ if environ is None else environ
+    b = backend if backend is not None else _backend()
+    out = dict(DEFAULTS.get(b, DEFAULTS["cpu"]))
+    for key, var in ENV.items():
+        raw = env.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        lo, hi = _RANGES[key]
+        try:
+            val = int(raw.strip())
+        except ValueError:
+            val = None
+        if val is None or not lo <= val <= hi:
+            raise ScenarioError("environment", var, f"must be an integer from {lo} to {hi}, got {raw!r}")
+        out[key] = bool(val) if key == "select" else val
+    return out
