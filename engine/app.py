@@ -26,6 +26,7 @@ class RunResult:
     run: RunOutput
     summary: dict
     out_dir: Path | None
+    chunk_paths: int = 0  # paths per compiled call that the run used
 
 
 def run_scenario(
@@ -47,13 +48,15 @@ def run_scenario(
     loaded = load_scenario(path, allow_unconverged=allow_unconverged).with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
     n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
-    chunk = int(chunk_paths if chunk_paths is not None else cfg.chunk_paths)
+    if chunk_paths is not None:
+        loaded.checked_run(chunk_paths=chunk_paths)  # the file's rule for chunk_paths (not recorded: no number depends on it)
     if write and out is not None:
         check_out_dir(Path(out), force)
-    from engine.backend_tuning import settings
+    from engine.backend_tuning import chunk_paths_for, settings
 
     settings()  # a bad RACKRISK_* layout override fails here, before anything is compiled or written
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
+    chunk = chunk_paths_for(cfg, model, chunk_paths)  # --chunk-paths, [run] chunk_paths, or the backend's default
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
         store_full=(store_ == "full"), progress=progress,
@@ -90,4 +93,4 @@ def run_scenario(
         )
         write_results(Path(out), dataset=ds, summary=summary, resolved_toml=header + loaded.resolved_toml, force=force)
         out_dir = Path(out)
-    return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir)
+    return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir, chunk_paths=chunk)

@@ -48,7 +48,7 @@ def run_to_target_se(path, *, metric: str, target_se: float, max_paths: int, sta
         if n >= max_paths:
             reason = "path limit reached"
             break
-        chunk = int(chunk_paths or res.loaded.scenario.run.chunk_paths)
+        chunk = res.chunk_paths
         want = max(n * (se / target_se) ** 2 * 1.1, 1.5 * n)
         n = int(min(max_paths, math.ceil(want / chunk) * chunk))
     conv = {"metric": metric, "label": label, "target_se": target_se, "achieved_se": steps[-1]["se"], "value": steps[-1]["value"],
@@ -58,7 +58,7 @@ def run_to_target_se(path, *, metric: str, target_se: float, max_paths: int, sta
         from engine.results import build_dataset, provenance, write_results
 
         loaded, cfg = res.loaded, res.loaded.scenario.run
-        chunk = int(chunk_paths if chunk_paths is not None else cfg.chunk_paths)
+        chunk = res.chunk_paths
         prov = provenance(loaded, res.model, seed=cfg.seed, n_paths=n, dtype=cfg.dtype, chunk_paths=chunk)
         ds = build_dataset(res.model, res.run, store=cfg.store, prov=prov, resolved_toml=loaded.resolved_toml)
         header = (

@@ -85,10 +85,12 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
     results = {}
     ebits = {}
     labels: list[str] = []
+    from engine.backend_tuning import chunk_paths_for
+
     for L in lives:
         loaded = with_life(base, L)
         model = compile_model(loaded)
-        run = simulate_paths(model, n_paths=cfg.paths, seed=cfg.seed, dtype=cfg.dtype, chunk_paths=cfg.chunk_paths, fan_paths=cfg.fan_paths, store_full=True)
+        run = simulate_paths(model, n_paths=cfg.paths, seed=cfg.seed, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, model), fan_paths=cfg.fan_paths, store_full=True)
         stats = summarize(model, run, standards=model.standards)["fleet"]
         e, labels = ebit_by_year(model, run)
         ebits[L] = e

@@ -52,3 +52,28 @@ def test_bad_override_stops_run_before_anything_is_written(tmp_path, monkeypatch
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "RACKRISK_FAST_UNROLL" in err[0] and "from 1 to 72" in err[0]
     assert not out.exists()
+
+
+def test_chunk_paths_default_by_backend_and_step(tmp_path):
+    """``[run] chunk_paths`` left unset: 32,768 on a CPU; on a GPU 4,194,304 for a fast-step scenario (the
+    reference) and 1,048,576 for the general step (baseline: contracts, several cohorts). Set in the file or by
+    ``--chunk-paths``: that value on any backend. A ``--paths`` override leaves it unset."""
+    from engine.backend_tuning import CHUNK_PATHS, chunk_paths_for
+    from engine.compile import compile_model
+    from engine.scenario.load import load_scenario
+
+    ref = load_scenario(REF)
+    base = load_scenario(REF.parents[1] / "baseline.toml")
+    ref_model, base_model = compile_model(ref), compile_model(base)
+    assert chunk_paths_for(ref.scenario.run, ref_model, backend="cpu") == CHUNK_PATHS["cpu"] == 32_768
+    assert chunk_paths_for(ref.scenario.run, ref_model, backend="gpu") == 4_194_304
+    assert chunk_paths_for(base.scenario.run, base_model, backend="gpu") == 1_048_576
+    assert chunk_paths_for(ref.scenario.run, ref_model, override=1000, backend="gpu") == 1000
+    over = ref.with_run_overrides(paths=5000)
+    assert over.scenario.run.paths == 5000 and chunk_paths_for(over.scenario.run, ref_model, backend="gpu") == 4_194_304
+    text = REF.read_text().replace("[run]\n", "[run]\nchunk_paths = 2048\n", 1)
+    p = tmp_path / "chunked.toml"
+    p.write_text(text)
+    set_in_file = load_scenario(p)
+    assert chunk_paths_for(set_in_file.scenario.run, ref_model, backend="gpu") == 2048
+    assert chunk_paths_for(set_in_file.with_run_overrides(seed=3).scenario.run, ref_model, backend="gpu") == 2048

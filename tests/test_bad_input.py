@@ -144,6 +144,8 @@ CASES = [
     # Unknown keys at every level; the message lists the allowed keys.
     Case("unknown-key-top", edit('title = "ref"', 'title = "ref"\ncolour = "red"'), "colour", ("unknown key", "allowed", "title")),
     Case("unknown-key-section", edit("horizon_months = 72", "horizon_months = 72\nhorizon = 72"), "run.horizon", ("unknown key", "horizon_months")),
+    Case("paths-kept-over-1e8", edit("paths = 20000", "paths = 100000001", 'store = "summary"', 'store = "full"'), "run.paths", ("100,000,000", 'store = "full"')),
+    Case("paths-over-4e9", edit("paths = 20000", "paths = 4000000001"), "run.paths", ("4000000000",)),
     Case("unknown-key-cohort", edit("units = 1000", "units = 1000\nunit = 1000"), "fleet.cohort[0].unit", ("unknown key", "units")),
     Case("unknown-key-dist", edit(DECLINE, 'decline_rate_per_month = { dist = "normal", mean = 0.02, sd = 0.01, sigma = 1 }'),
          "market.H100.decline_rate_per_month", ("unknown parameter", "sigma", "mean, sd")),
@@ -329,8 +331,13 @@ def test_subprocess_exit_status(tmp_path: Path) -> None:
         (["--seed", "-1"], ("--seed", "2^32")),
         (["--seed", str(2**32)], ("--seed", "2^32")),
         (["--chunk-paths", "0"], ("--chunk-paths", "positive")),
+        # the file's [run] rules hold for flags too: 32-bit path indices (4e9), chunk size, and
+        # more than 1e8 paths only when no per-path array is kept (docs/scenarios.md)
+        (["--paths", "4000000001"], ("run.paths", "--paths", "4000000000")),
+        (["--chunk-paths", "4194305"], ("run.chunk_paths", "--chunk-paths", "4194304")),
+        (["--paths", "100000001", "--store", "paths"], ("run.paths", "100,000,000", 'store = "paths"')),
     ],
-    ids=["paths-0", "paths-negative", "seed-negative", "seed-too-big", "chunk-paths-0"],
+    ids=["paths-0", "paths-negative", "seed-negative", "seed-too-big", "chunk-paths-0", "paths-over-2^32-range", "chunk-too-big", "paths-kept-over-1e8"],
 )
 def test_bad_flag_values(flags: list[str], words: tuple[str, ...], tmp_path: Path, capsys) -> None:
     # Bad numeric flags on a valid scenario: exit 2, one line naming the flag and the rule, nothing written.

@@ -51,10 +51,22 @@ class LoadedScenario:
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
             return self
-        run = self.scenario.run.model_copy(update=changes)
+        run = self.checked_run(**changes)
         scenario = self.scenario.model_copy(update={"run": run})
+        _check_paths_kept(scenario, self.path)
         resolved = dumps(_plain(scenario))
         return replace(self, scenario=scenario, resolved_toml=resolved, sha256=hashlib.sha256(resolved.encode()).hexdigest())
+
+    def checked_run(self, **changes) -> S.RunSection:
+        """The ``[run]`` section with command-line values applied, under the same rules as the file's
+        (e.g. paths within 32-bit path indices, chunk size); ``ScenarioError`` naming the flag otherwise."""
+        try:
+            # exclude_unset: a field the file left to its default stays unset (chunk_paths' default is per backend)
+            return S.RunSection.model_validate({**self.scenario.run.model_dump(exclude_unset=True), **changes})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = ".".join(str(x) for x in err["loc"])
+            raise ScenarioError(str(self.path), f"run.{name} (command line --{name.replace('_', '-')})", f"{err['msg']} (got {err.get('input')!r})") from None
 
     def posterior_files(self) -> dict[str, Path]:
         """Posterior files named by the scenario, resolved against the file that named them."""
@@ -253,10 +265,21 @@ def _per_gen(table: dict, gen: str):
     return table.get(gen, table.get("default"))
 
 
+GATHERED_MAX_PATHS = 100_000_000  # runs that keep every path (store "paths"/"full", or [financing]) stop here
+
+
+def _check_paths_kept(s: S.Scenario, path: Path) -> None:
+    """More than GATHERED_MAX_PATHS paths only when no per-path array is kept (a streamed summary)."""
+    if s.run.paths > GATHERED_MAX_PATHS and (s.run.store != "summary" or s.financing is not None):
+        why = "[financing] keeps every path for the credit statistics" if s.financing is not None else f'store = "{s.run.store}" keeps every path'
+        raise ScenarioError(str(path), "run.paths", f'at most {GATHERED_MAX_PATHS:,} when every path is kept ({why}); use store = "summary" without [financing] for more (got {s.run.paths:,})')
+
+
 def _cross_check(s: S.Scenario, path: Path) -> None:
     from engine.generations import GENERATIONS, RANK
 
     f = str(path)
+    _check_paths_kept(s, path)
     for g in s.market:
         if g not in GENERATIONS:
             raise ScenarioError(f, f"market.{g}", f"unknown generation; allowed: {', '.join(GENERATIONS)}")

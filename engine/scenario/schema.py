@@ -82,14 +82,17 @@ class _Section(BaseModel):
 class RunSection(_Section):
     start_month: Month = Field(description="First simulated calendar month (YYYY-MM); cash flows of month t fall at its end.")
     horizon_months: int = Field(gt=0, le=240, description="Number of simulated months (1-240).")
-    paths: int = Field(default=100_000, gt=0, le=100_000_000, description="Monte Carlo paths (overridden by --paths).")
+    paths: int = Field(
+        default=100_000, gt=0, le=4_000_000_000,
+        description="Monte Carlo paths (overridden by --paths), at most 4,000,000,000 (32-bit path indices); above 100,000,000 only with store = \"summary\" and no [financing] (every path is kept otherwise).",
+    )
     seed: int = Field(default=0, ge=0, lt=2**32, description="Root seed of every random stream (overridden by --seed).")
     dtype: Literal["float32", "float64"] = Field(default="float32", description="Floating point precision of the simulation.")
     store: Literal["summary", "paths", "full"] = Field(
         default="paths",
         description="What results.nc holds: summary statistics and monthly fans only; plus per-path scalars; plus full monthly paths.",
     )
-    chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it).")
+    chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for scenarios taking the fast step, else 1,048,576.")
     fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
 
 

@@ -64,7 +64,7 @@ def run_point(base: str, overlay: dict, seed: int, paths: int | None, store: str
         f = write_point_file(base, overlay, tmp)
         r = run_scenario(f, paths=paths, seed=seed, store=store, chunk_paths=chunk_paths, write=False)
         cfg = r.loaded.scenario.run
-        prov = provenance(r.loaded, r.model, seed=seed, n_paths=cfg.paths, dtype=cfg.dtype, chunk_paths=chunk_paths or cfg.chunk_paths)
+        prov = provenance(r.loaded, r.model, seed=seed, n_paths=cfg.paths, dtype=cfg.dtype, chunk_paths=r.chunk_paths)
         ds = build_dataset(r.model, r.run, store=store, prov=prov, resolved_toml=r.loaded.resolved_toml)
     for name, (dims, arr) in summary_variables(r.summary, list(r.model.cohorts)).items():
         ds[name] = (dims, arr)
