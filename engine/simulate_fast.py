@@ -132,7 +132,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     tests/test_simulate_fast.py) instead of being read from (T,) arrays made before it. On XLA:CPU that
     keeps a chunk's 2 x T x B shocks out of memory (about 4 % faster on the bench reference).
 
-    GPU layout (``engine.backend_tuning.fast_step_settings`` picks it per backend): ``select=True``
+    GPU layout (``engine.backend_tuning.settings`` picks it per backend): ``select=True``
     computes the impairment test every month and keeps its outputs only in tested months (``where``
     on the per-month flag) instead of branching with ``lax.cond``, and writes the launch sums as
     explicit products and adds instead of a (L,) dot; ``unroll`` months share one loop iteration
