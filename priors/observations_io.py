@@ -18,12 +18,13 @@ OBS_DIR = Path(__file__).resolve().parent / "observations"
 
 
 def month_end(as_of: str) -> pd.Timestamp:
-    """'YYYY-MM' -> the last day of that month."""
-    try:
-        start = pd.Timestamp(f"{as_of}-01")
-    except (ValueError, TypeError):
-        raise ValueError(f"--as-of must be YYYY-MM, got {as_of!r}") from None
-    return start + pd.offsets.MonthEnd(0)
+    """'YYYY-MM' -> the last day of that month; ValueError for anything else (pandas alone would read
+    'june' as June of year 1 and '24-06' as 2001-06-24, silently moving the cutoff)."""
+    import re
+
+    if not isinstance(as_of, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", as_of):
+        raise ValueError(f"--as-of must be YYYY-MM, got {as_of!r}")
+    return pd.Timestamp(f"{as_of}-01") + pd.offsets.MonthEnd(0)
 
 
 def parse_dates(col: pd.Series) -> pd.Series:

@@ -264,3 +264,12 @@ def test_derive_fleet_recreates_tables(tmp_path):
         tmp = tmp_path / f"{name}.csv"
         fn().to_csv(tmp, index=False)
         assert tmp.read_bytes() == (Path(OBS_DIR) / f"{name}.csv").read_bytes(), f"{name}.csv differs from derive_fleet.py output"
+
+
+@pytest.mark.parametrize("bad", ["june", "24-06", "2024-6", "2024-13", "2024-06-15", "2024/06", ""])
+def test_month_end_rejects_anything_but_yyyy_mm(bad):
+    """The cutoff reader is strict: pandas alone reads 'june' as June of year 1 and '24-06' as
+    2001-06-24, which would silently move an --as-of cutoff (the CLI checks the flag too)."""
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        month_end(bad)
+    assert month_end("2024-02") == pd.Timestamp("2024-02-29")  # leap-year month end
