@@ -112,7 +112,9 @@ def fit(name: str, *, as_of: str | None = None, seed: int = 0, allow_unconverged
     mod = importlib.import_module(MODELS[name])
     t0 = time.perf_counter()
     idata, obs = sample(mod, as_of=as_of, seed=seed, sample_kw=sample_kw)
-    diag = diagnose(idata, list(mod.GATE_VARS))
+    # a model's optional parameters (price_dynamics: volatility trend, provider panel) are gated too when present
+    gate = mod.gate_vars(idata) if hasattr(mod, "gate_vars") else list(mod.GATE_VARS)
+    diag = diagnose(idata, gate)
     seconds = time.perf_counter() - t0
     if not diag.passed and not allow_unconverged:
         raise GateError(f"{name}: the posterior failed the convergence gate, not saved: " + "; ".join(diag.failures[:5]))
