@@ -204,7 +204,10 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
                      missing="This run kept no per-path results (store = \"summary\"): the loss quantiles are in the headline table.")))
     sections.append(("book", "Book value against value in use", H.figure(pngs["book_vs_value_in_use.png"], "book value against value in use",
                      "Fleet carrying amount after depreciation and impairment, and fleet value in use (IAS 36 forecast at the VIU rate), month ends (results.nc: fleet_carrying_amount_usd_fan, fleet_value_in_use_usd_fan).")))
-    lt = "; ".join(f"{L['generation']}: median {L['p50_months']:.1f} months after the start (5-95 %: {L['p05_months']:.1f} to {L['p95_months']:.1f})" for L in launches)
+    lt = "; ".join(
+        f"{L['generation']}{' (cadence)' if L.get('cadence') else ''}: median {L['p50_months']:.1f} months after the start "
+        f"(5-95 %: {L['p05_months']:.1f} to {L['p95_months']:.1f}{'; rough, from the distributions’ bounds' if L.get('approximate') else ''})"
+        for L in launches)
     sections.append(("prices", "Rental prices", H.figure(pngs["rental_prices.png"], "rental price fan by generation",
                      f"On-demand market price per GPU-hour (results.nc: price_usd_per_gpu_hour_fan). Launches: {lt or 'none in the scenario'}.")))
     tco_rows = [(c, [stat_row(s, "", "", "usd_per_hour", "cohorts", c, k, "mean") for k in ("tco_usd_per_gpu_hour", "tco_usd_per_delivered_gpu_hour", "tco_annuity_usd_per_delivered_gpu_hour")])

@@ -139,10 +139,12 @@ def book_vs_value_in_use(ds) -> bytes:
 
 
 def rental_prices(ds, launches: list[dict]) -> bytes:
-    """On-demand price fan per generation (5-95 %, 25-75 %, median), next-generation launches marked (median line, 5-95 % band)."""
+    """On-demand price fan per generation (5-95 %, 25-75 %, median), next-generation launches marked (median
+    line, 5-95 % band; cadence launches dotted); launches whose 5 % month is past the horizon are left out."""
     plt = _plt()
     gens = [str(g) for g in ds["generation"].values]
     months = np.asarray(ds["month"].values).astype("datetime64[M]")
+    launches = [L for L in launches if L["p05_months"] < len(months)]
     x = months.astype("datetime64[D]").astype(object)
     n = len(gens)
     cols = min(n, 4)
@@ -159,15 +161,15 @@ def rental_prices(ds, launches: list[dict]) -> bytes:
         for j, L in enumerate(launches):
             def at(m):
                 return (months[0] + int(round(m))).astype("datetime64[D]").astype(object)
-            ax.axvspan(at(L["p05_months"]), at(L["p95_months"]), color="#999999", alpha=0.12, lw=0)
-            ax.axvline(at(L["p50_months"]), color="#555555", lw=1, ls="--")
+            ax.axvspan(at(L["p05_months"]), at(min(L["p95_months"], len(months) - 1)), color="#999999", alpha=0.12, lw=0)
+            ax.axvline(at(min(L["p50_months"], len(months) - 1)), color="#555555", lw=1, ls=":" if L.get("cadence") else "--")
             if k == 0:
-                ax.text(at(L["p50_months"]), top * (0.97 - 0.1 * j), f" {L['generation']}", fontsize=7.5, color="#333333", va="top")
+                ax.text(at(min(L["p50_months"], len(months) - 1)), top * (0.97 - 0.1 * j), f" {L['generation']}", fontsize=7.5, color="#333333", va="top")
         ax.set_ylim(0, top)
         ax.set_title(f"{g}: $ per GPU-hour")
     for k in range(n, rows * cols):
         axes[k // cols][k % cols].axis("off")
-    fig.suptitle("On-demand rental price by generation: median, 25-75 % and 5-95 % (dashed: next-generation launch, median; grey: its 5-95 % window)", fontsize=9.5)
+    fig.suptitle("On-demand rental price by generation: median, 25-75 % and 5-95 % (dashed: next-generation launch, median; dotted: a cadence launch; grey: its 5-95 % window)", fontsize=9.5)
     fig.autofmt_xdate()
     fig.tight_layout()
     return _png(fig)

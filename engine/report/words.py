@@ -202,21 +202,44 @@ def assumption_rows(scenario: dict, sources: dict[str, str], ds=None) -> list[di
 
 
 def launch_months(scenario: dict, ds) -> list[dict]:
-    """Launches of next generations in the horizon: name, and month offsets from the start (median, 5 %, 95 %), from the run's draws when stored, else the scenario's fixed value or distribution bounds."""
+    """Launches of next generations, explicit ones then ``[next_gen.cadence]`` ones: name, and month offsets
+    from the start (median, 5 %, 95 %), each with ``cadence`` True/False.
+
+    With per-path inputs stored (``store`` "paths"/"full"), the ship month of each path is what the engine
+    simulates: an explicit launch never before the previous one (max), a cadence launch the previous one
+    plus its interval; quantiles are over paths. Otherwise (``store = "summary"``) from the scenario: a
+    fixed value, or a distribution's low / mode (or midpoint) / high read as 5 % / median / 95 %, a cadence
+    launch adding its interval's to the previous launch's (a rough band: sums of bounds, marked by
+    ``approximate``)."""
+    ng = scenario.get("next_gen", {})
+    items = [(L["generation"], L.get("ship_months_from_start"), False) for L in ng.get("launch", [])]
+    cad = ng.get("cadence")
+    if cad:
+        items += [(g, cad.get("interval_months"), True) for g in cad.get("generations", [])]
+    stored = set(map(str, ds["input"].values)) if ds is not None and "input_value" in ds.data_vars else set()
     out = []
-    for L in scenario.get("next_gen", {}).get("launch", []):
-        g, v = L["generation"], L.get("ship_months_from_start")
-        name = f"next_gen.{g}.ship_months_from_start"
-        if ds is not None and "input_value" in ds.data_vars and name in set(map(str, ds["input"].values)):
+    prev_x = None  # per-path ship month of the previous launch (stored inputs)
+    prev_q = (0.0, 0.0, 0.0)  # its (5 %, median, 95 %) from the scenario (summary store)
+    for g, v, is_cad in items:
+        name = f"next_gen.{g}.{'interval_months' if is_cad else 'ship_months_from_start'}"
+        approximate = False
+        if name in stored:
             x = np.asarray(ds["input_value"].sel(input=name).values, dtype=np.float64)
+            if prev_x is not None:
+                x = prev_x + x if is_cad else np.maximum(prev_x, x)
+            prev_x = x
             q05, q50, q95 = (float(q) for q in np.quantile(x[np.isfinite(x)], [0.05, 0.5, 0.95]))
-        elif isinstance(v, (int, float)):
-            q05 = q50 = q95 = float(v)
-        elif isinstance(v, dict) and "low" in v and "high" in v:
-            q05, q95 = float(v["low"]), float(v["high"])
-            q50 = float(v.get("mode", (q05 + q95) / 2))
         else:
-            continue
+            if isinstance(v, (int, float)):
+                q = (float(v),) * 3
+            elif isinstance(v, dict) and "low" in v and "high" in v:
+                q = (float(v["low"]), float(v.get("mode", (float(v["low"]) + float(v["high"])) / 2)), float(v["high"]))
+                approximate = True
+            else:
+                break  # later launches depend on this one
+            q05, q50, q95 = (a + b for a, b in zip(prev_q, q)) if is_cad else (max(a, b) for a, b in zip(prev_q, q))
+            approximate = approximate or (is_cad and prev_q != (0.0, 0.0, 0.0) and len(set(prev_q)) > 1)
+        prev_q = (q05, q50, q95)
         if all(math.isfinite(q) for q in (q05, q50, q95)):
-            out.append({"generation": g, "p05_months": q05, "p50_months": q50, "p95_months": q95})
+            out.append({"generation": g, "p05_months": q05, "p50_months": q50, "p95_months": q95, "cadence": is_cad, "approximate": approximate})
     return out
