@@ -25,14 +25,20 @@ shipped backtest's sampler settings ``priors.backtest.BACKTEST_SAMPLE``) with
 * ``provider_panel_normal_mix_fix``: the same model with the sampling fix declared after its fit as of
   2024-06 failed the gate on R-hat (1.0101): 4 x 2000 draws (the shipped fit's draws a chain) instead
   of 4 x 1500, tuning and target_accept as ``provider_panel_tuned``; every origin.
+* ``constant_draws2000``: the shipped model with the sampling fix declared in session 6 after its
+  fit as of 2024-07 (monthly origins) failed the gate: 4 x 2000 draws instead of 4 x 1500, nothing
+  else; every origin; reported as a separate, labelled run.
 
 Every parameter is estimated from the data before each cutoff, with the same code, priors and
 settings for every origin; nothing is chosen from the months after a cutoff. Writes the usual
 backtest files into OUT/<origin>/ and OUT/rolling_summary.*, and prints the pooled scores with each
 origin's single-provider dof, volatility trend and gate.
 
-Run: ``.venv/bin/python -m priors.experiments.backtest_variants NAME [OUT]`` (default OUT
-/tmp/rackrisk_<NAME>; about 2 minutes an origin on 2 cores).
+Run: ``.venv/bin/python -m priors.experiments.backtest_variants NAME [OUT] [--origins YYYY-MM,...]``
+(default OUT /tmp/rackrisk_<NAME>; default origins ``ORIGINS``, the three of the earlier results;
+about 2 minutes an origin on 2 cores). ``rolling`` seeds origin i of the list with SEED + i, so an
+origin's seed depends on its place in the list. The monthly origins of docs/priors.md, "Monthly
+origins (session 6)": ``--origins`` with ``MONTHLY_ORIGINS`` (2024-06 ... 2024-12).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from pathlib import Path
 from priors import backtest as bt
 
 ORIGINS = ["2024-06", "2024-09", "2024-12"]
+MONTHLY_ORIGINS = [f"2024-{m:02d}" for m in range(6, 13)]  # session 6: rule fixed before scoring
 HORIZON = 6
 SEED = 20261126
 VARIANTS = {
@@ -56,6 +63,7 @@ VARIANTS = {
     "provider_panel_tuned": {"provider_panel": True},
     "provider_panel_normal_mix": {"provider_panel": True, "mix_noise": "normal"},
     "provider_panel_normal_mix_fix": {"provider_panel": True, "mix_noise": "normal"},
+    "constant_draws2000": {},  # the shipped model; session 6's declared sampling fix (below)
 }
 BACKTEST_KW = {"persistent_noise": {"median_noise": "persistent"},  # options of backtest() itself, not of the model
                # the sampling fix after the provider_panel fit as of 2024-09 failed the gate (2 divergences,
@@ -64,25 +72,58 @@ BACKTEST_KW = {"persistent_noise": {"median_noise": "persistent"},  # options of
                # "Fifth attempt": exactly provider_panel_tuned's settings (declared before scoring)
                "provider_panel_normal_mix": {"sample_kw": {"tune": 2000, "target_accept": 0.98}},
                # its sampling fix after the 2024-06 fit's max R-hat 1.0101 failed the gate: more draws, nothing else
-               "provider_panel_normal_mix_fix": {"sample_kw": {"draws": 2000, "tune": 2000, "target_accept": 0.98}}}
+               "provider_panel_normal_mix_fix": {"sample_kw": {"draws": 2000, "tune": 2000, "target_accept": 0.98}},
+               # session 6 (monthly origins): declared after the shipped model's fit as of 2024-07 failed the
+               # gate (max R-hat 1.016, min bulk ESS 321) and before this run: 4 x 2000 draws (the shipped
+               # fit's SAMPLE draws) instead of BACKTEST_SAMPLE's 1500, nothing else; every origin; a
+               # separate, labelled run (the pre-registered scores are the constant run's)
+               "constant_draws2000": {"sample_kw": {"draws": 2000}}}
 
 
-def main(name: str, out: Path) -> dict:
+def main(name: str, out: Path, origins: list[str] | None = None) -> dict:
+    origins = list(ORIGINS if origins is None else origins)
     model_kw = VARIANTS[name]
-    res = bt.rolling(ORIGINS, HORIZON, out, SEED, model_kw=model_kw, **BACKTEST_KW.get(name, {}))
+    res = bt.rolling(origins, HORIZON, out, SEED, model_kw=model_kw, **BACKTEST_KW.get(name, {}))
     per = {}
-    for origin in ORIGINS:
+    for origin in origins:
         s = json.loads((out / origin / "summary.json").read_text())
         per[origin] = {"coverage_model": s["coverage_model"], "crps_model": s["crps_model"], "crps_rw": s["crps_rw"],
                        "posterior_means": s["posterior_means"], "diagnostics": s["diagnostics"],
                        "sampling_seconds": s["sampling_seconds"], "median_noise": s.get("median_noise")}
-    return {"variant": name, "model_kw": model_kw, "backtest_kw": BACKTEST_KW.get(name, {}), "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
+    return {"variant": name, "origins": origins, "model_kw": model_kw, "backtest_kw": BACKTEST_KW.get(name, {}), "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
             "crps_model_not_worse_than_rw": res["crps_model_not_worse_than_rw"], "per_origin": per}
 
 
-if __name__ == "__main__":
-    name = sys.argv[1] if len(sys.argv) > 1 else "order_statistic"
+def parse_args(argv: list[str]) -> tuple[str, Path, list[str]]:
+    """NAME [OUT] [--origins YYYY-MM,YYYY-MM,...] (also --origins=...); origins default ``ORIGINS``."""
+    import re
+
+    pos, origins, i = [], list(ORIGINS), 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--origins" or a.startswith("--origins="):
+            if "=" in a:
+                val = a.split("=", 1)[1]
+            elif i + 1 < len(argv):
+                val, i = argv[i + 1], i + 1
+            else:
+                sys.exit("--origins needs a comma-separated list of YYYY-MM")
+            origins = [o.strip() for o in val.split(",") if o.strip()]
+            bad = [o for o in origins if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", o)]
+            if bad or not origins or len(set(origins)) != len(origins):
+                sys.exit(f"--origins: distinct YYYY-MM months expected, got {val!r}")
+        else:
+            pos.append(a)
+        i += 1
+    if len(pos) > 2:
+        sys.exit(f"unexpected arguments {pos[2:]!r}")
+    name = pos[0] if pos else "order_statistic"
     if name not in VARIANTS:
         sys.exit(f"unknown variant {name!r}; one of: {', '.join(VARIANTS)}")
-    out = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(f"/tmp/rackrisk_{name}")
-    print(json.dumps(main(name, out), indent=2))
+    out = Path(pos[1]) if len(pos) > 1 else Path(f"/tmp/rackrisk_{name}")
+    return name, out, origins
+
+
+if __name__ == "__main__":
+    name, out, origins = parse_args(sys.argv[1:])
+    print(json.dumps(main(name, out, origins), indent=2))
