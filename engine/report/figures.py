@@ -162,7 +162,8 @@ def rental_prices(ds, launches: list[dict]) -> bytes:
             def at(m):
                 return (months[0] + int(round(m))).astype("datetime64[D]").astype(object)
             ax.axvspan(at(L["p05_months"]), at(min(L["p95_months"], len(months) - 1)), color="#999999", alpha=0.12, lw=0)
-            ax.axvline(at(min(L["p50_months"], len(months) - 1)), color="#555555", lw=1, ls=":" if L.get("cadence") else "--")
+            if L["p50_months"] < len(months):  # the median line only inside the horizon (the band is clipped to it)
+                ax.axvline(at(L["p50_months"]), color="#555555", lw=1, ls=":" if L.get("cadence") else "--")
             if k == 0:
                 ax.text(at(min(L["p50_months"], len(months) - 1)), top * (0.97 - 0.1 * j), f" {L['generation']}", fontsize=7.5, color="#333333", va="top")
         ax.set_ylim(0, top)
