@@ -5,22 +5,14 @@
 # (the Python steps run under a 330 s budget and a 380 s hard timeout). No network is used: wheels
 # the box lacks (see benchmarks/README.md) are installed from benchmarks/wheels/ if that folder exists.
 set -x
-export PYTHONUNBUFFERED=1
 OUT="${OUT:-$PWD/gpu-check-out}"
 mkdir -p "$OUT"
-PY="${PYTHON:-python3}"
-cd "$(dirname "$0")/.." || exit 1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+{ date -u; uname -a; nvidia-smi; } > "$OUT/nvidia-smi.txt" 2>&1 || true
+"${PYTHON:-python3}" -m pip list > "$OUT/pip-list.txt" 2>&1 || true
+PIP_LOG="$OUT/pip-install.txt" source "$(dirname "$0")/gpu_env.sh"
+"$PY" --version > "$OUT/python.txt" 2>&1 || true
 # a fresh compilation cache in $OUT (its size shows what was compiled)
 export RACKRISK_JAX_CACHE="$OUT/jax-cache"
-export XLA_PYTHON_CLIENT_PREALLOCATE=false
-
-{ date -u; uname -a; nvidia-smi; } > "$OUT/nvidia-smi.txt" 2>&1 || true
-"$PY" --version > "$OUT/python.txt" 2>&1 || true
-"$PY" -m pip list > "$OUT/pip-list.txt" 2>&1 || true
-if [ -d benchmarks/wheels ]; then
-  "$PY" -m pip install --no-index --find-links benchmarks/wheels benchmarks/wheels/*.whl > "$OUT/pip-install.txt" 2>&1 || true
-fi
 "$PY" - > "$OUT/imports.txt" 2>&1 <<'PYEOF' || true
 import importlib
 for m in ("jax", "numpy", "scipy", "xarray", "pydantic", "pydantic_core", "h5netcdf", "h5py"):

@@ -4,17 +4,10 @@
 # 1. `rackrisk run scenarios/bench/reference.toml --paths 1000000000` twice (empty, then warm compilation cache);
 # 2. `rackrisk run scenarios/baseline.toml --paths 2000000 --store summary` (the general step, streamed).
 # Each: wall time, the summary's run line, the chunk size and layout recorded in results.nc. Under 3 minutes on an H100.
-export PYTHONUNBUFFERED=1
 OUT="${OUT:-$PWD/gpu-cli-out}"
 mkdir -p "$OUT"
-PY="${PYTHON:-python3}"
-cd "$(dirname "$0")/.." || exit 1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+source "$(dirname "$0")/gpu_env.sh"
 export RACKRISK_JAX_CACHE="$(mktemp -d)"
-export XLA_PYTHON_CLIENT_PREALLOCATE=false
-if [ -d benchmarks/wheels ]; then
-  "$PY" -m pip install -q --no-index --find-links benchmarks/wheels benchmarks/wheels/*.whl > /dev/null 2>&1 || true
-fi
 TIMEFORMAT="wall %R s"
 i=0
 for args in "scenarios/bench/reference.toml --paths 1000000000" "scenarios/bench/reference.toml --paths 1000000000" \

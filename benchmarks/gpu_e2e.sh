@@ -6,17 +6,10 @@
 # 3. the CLI itself, `rackrisk run ... --paths 1e8 --chunk-paths 4194304 --out DIR`, timed with results written.
 # Results: $OUT/cold/, $OUT/warm/ (gpu_results.json/.md, log) and $OUT/cli.txt. Under 4 minutes on an H100.
 set -x
-export PYTHONUNBUFFERED=1
 OUT="${OUT:-$PWD/gpu-e2e-out}"
 mkdir -p "$OUT/cold" "$OUT/warm"
-PY="${PYTHON:-python3}"
-cd "$(dirname "$0")/.." || exit 1
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+source "$(dirname "$0")/gpu_env.sh"
 export RACKRISK_JAX_CACHE="$(mktemp -d)"
-export XLA_PYTHON_CLIENT_PREALLOCATE=false
-if [ -d benchmarks/wheels ]; then
-  "$PY" -m pip install -q --no-index --find-links benchmarks/wheels benchmarks/wheels/*.whl > /dev/null 2>&1 || true
-fi
 timeout 150 "$PY" benchmarks/gpu_bench.py --out "$OUT/cold" --e2e-only --budget-s 120 > "$OUT/cold/gpu_bench.log" 2>&1
 timeout 80 "$PY" benchmarks/gpu_bench.py --out "$OUT/warm" --e2e-only --budget-s 60 --skip-numpy --sizes 1e8,1e9 > "$OUT/warm/gpu_bench.log" 2>&1
 TIMEFORMAT="cli wall %R s, user %U s, sys %S s"
