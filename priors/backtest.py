@@ -278,6 +278,8 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 "noise_dof_median": round(float(idata.posterior["noise_dof"].sel(noise_group="median").mean()), 2),
                 **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
                    if "volatility_trend_per_year" in idata.posterior else {}),
+                **({v: round(float(idata.posterior[v].mean()), 4) for v in ("decline_rate_mean", "decline_rate_sd", "decline_persistence")}
+                   if "decline_persistence" in idata.posterior else {}),  # drift="ar1" (docs/priors.md, "Sixth attempt")
                 **_panel_means(idata)},
             **({"panel_composition": _panel_composition_summary(obs)} if ppn.is_provider_panel(idata) else {})}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))

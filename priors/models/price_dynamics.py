@@ -81,6 +81,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from priors.models import price_drift as pdr  # the drift="ar1" option (docs/priors.md, "Sixth attempt")
 from priors.models import price_panel as ppn  # the provider-panel option (circular: used at call time)
 from priors.models._likelihoods import normal_logcdf
 from priors.observations_io import read_table
@@ -124,7 +125,7 @@ VOL_TREND_PRIOR_SD = 0.5  # +-1 sd: the volatility may halve or nearly double (x
 OPTIONAL_GATE_VARS = ["volatility_trend_per_year",  # gated when the fitted model has them
                       "provider_offset_sd", "provider_offset", "provider_noise_sd", "provider_noise_persistence",
                       "provider_deviation_last",
-                      "median_mix_offset"]
+                      "median_mix_offset", "decline_persistence"]
 # The provider panel in the likelihood (docs/priors.md, "Fourth attempt"; off unless it passed the
 # backtest): ``build_model(obs, provider_panel=True)``; its code and priors are in price_panel.py.
 PROVIDER_PANEL = False
@@ -133,6 +134,11 @@ PROVIDER_PANEL = False
 # sqrt(floor^2 + s_comp^2 n^-kappa); exp of it has finite moments, so the price ratio's CRPS is finite).
 MIX_NOISES = ("student_t", "normal")
 MIX_NOISE = "student_t"
+# The decline (docs/priors.md, "Sixth attempt"): "constant" (r[g] = mu_r + tau_r zr[g], the shipped
+# model) or "ar1" (a monthly decline mu_r + u[g,t], u a stationary AR(1) with sd tau_r and persistence
+# decline_persistence, integrated out; the forecast forgets the recent decline geometrically towards
+# mu_r). Code and priors in price_drift.py; off by default.
+DRIFT = "constant"
 # "centred": the monthly increments are the parameters (the data pin most months, where a centred
 # walk mixes well and has no divergences); "noncentred": standardised shocks (kept for comparison:
 # measured slower here, with divergences, because the cumulated shocks are strongly correlated).
@@ -331,7 +337,7 @@ def gate_vars(idata) -> list[str]:
 
 
 def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None = None, vol_trend: bool = False,
-                provider_panel: bool | None = None, mix_noise: str | None = None):
+                provider_panel: bool | None = None, mix_noise: str | None = None, drift: str | None = None):
     """The PyMC model. ``age_slope=True`` adds a decline that changes with age since launch,
     r[g,t] = r[g] + b_age (age[g,t] - 2 years), b_age ~ N(0, AGE_SLOPE_PRIOR_SD): an experiment
     (priors/experiments/age_since_launch.py), not the shipped model (docs/priors.md says why).
@@ -346,7 +352,11 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     (``price_panel.panel_terms``; the median of the same providers is not counted a second time for m).
     ``mix_noise`` (panel only; default MIX_NOISE = "student_t"; docs/priors.md, "Fifth attempt"):
     "normal" gives every on-demand median a Normal noise with the same scale (observed as ``y_mix``,
-    the other point observations as ``y_t``; reserved/spot medians and quotes stay Student-t)."""
+    the other point observations as ``y_t``; reserved/spot medians and quotes stay Student-t).
+    ``drift`` (default DRIFT = "constant"; docs/priors.md, "Sixth attempt"): "ar1" replaces the constant
+    decline r[g] by mu_r + u[g,t], u a stationary AR(1) (sd tau_r, persistence decline_persistence ~
+    Beta(price_drift.PERSISTENCE_PRIOR)) integrated out of the centred walk's increments
+    (``price_drift.increments_loglik``); decline_rate_per_month is then mu_r for every generation."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -361,6 +371,11 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
         raise ValueError(f"mix_noise must be one of {MIX_NOISES}, got {mix_noise!r}")
     if mix_noise != "student_t" and not provider_panel:
         raise ValueError("mix_noise is an option of the provider-panel model (provider_panel=True) only")
+    drift_mode = DRIFT if drift is None else drift
+    if drift_mode not in pdr.DRIFTS:
+        raise ValueError(f"drift must be one of {pdr.DRIFTS}, got {drift_mode!r}")
+    if drift_mode == "ar1" and (age_slope or vol_trend or RW_PARAM != "centred"):
+        raise ValueError("drift='ar1' is specified with the centred walk, without age_slope and vol_trend")
 
     G, T = len(GENERATIONS), obs.T
     coords = {
@@ -374,8 +389,12 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     with pm.Model(coords=coords) as model:
         mu_r = pm.Normal("decline_rate_mean", 0.01, 0.02)
         tau_r = pm.HalfNormal("decline_rate_sd", 0.01)
-        zr = pm.Normal("decline_rate_z", 0.0, 1.0, dims="generation")
-        r = pm.Deterministic("decline_rate_per_month", mu_r + tau_r * zr, dims="generation")
+        if drift_mode == "ar1":
+            phi_d = pm.Beta(pdr.PERSISTENCE_VAR, *pdr.PERSISTENCE_PRIOR)
+            r = pm.Deterministic("decline_rate_per_month", mu_r * pt.ones(G), dims="generation")
+        else:
+            zr = pm.Normal("decline_rate_z", 0.0, 1.0, dims="generation")
+            r = pm.Deterministic("decline_rate_per_month", mu_r + tau_r * zr, dims="generation")
 
         lmu_s = pm.Normal("volatility_log_mean", np.log(0.06), 0.5)
         tau_s = pm.HalfNormal("volatility_log_sd", 0.3)
@@ -407,7 +426,10 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
             inc = pm.Flat("rw_increment", dims=("generation", "month"), initval=np.zeros((G, T)))
             # increments ~ N(drift, sigma) where active; N(0, 1) placeholders elsewhere (unused)
             sd_inc = sig_t * active + (1.0 - active)
-            pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
+            if drift_mode == "ar1":  # the decline's AR(1) deviation integrated out (price_drift.py)
+                pm.Potential("random_walk", pdr.increments_loglik(inc, drift, sig_t, active, tau_r, phi_d))
+            else:
+                pm.Potential("random_walk", pm.logp(pm.Normal.dist(drift, sd_inc), inc).sum())
             inc_used = inc * active
         else:
             z = pm.Normal("rw_z", 0.0, 1.0, dims=("generation", "month"))
@@ -499,6 +521,7 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     model.median_tail = median_tail  # read by priors/fit.py and priors/backtest.py to label the file
     model.provider_panel = provider_panel
     model.mix_noise = mix_noise
+    model.drift = drift_mode
     return model
 
 
@@ -556,6 +579,9 @@ def forecast_log_ratio(idata, obs: PriceObs, horizon: int, seed: int = 0, max_sa
     dS = obs.ramp[:, T - 1 + h] - obs.ramp[:, [T - 1]]  # (G, H)
     shocks = np.cumsum(rng.standard_normal((n, G, horizon)), axis=2) * sig[:, :, None]
     lr = -r[:, :, None] * h[None, None, :] + np.log1p(-f)[:, None, None] * dS[None] + shocks
+    if pdr.drift_of(idata) == "ar1":  # docs/priors.md, "Sixth attempt": r = mu_r; the deviation forgets
+        u = pdr.forecast_deviation(idata, obs, idx, horizon, seed, ppn.is_provider_panel(idata))
+        lr = lr - np.cumsum(u, axis=2)
     if ppn.is_provider_panel(idata):
         if noise_persistence is not None:
             raise ValueError("noise_persistence is not defined for a provider-panel fit")
