@@ -58,10 +58,7 @@ def make_indexed_path_fn(model: Model, dtype, *, monthly: bool):
     from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
 
     if fast_ineligible_reason(model) is None:
-        from engine.backend_tuning import settings
-
-        tune = settings()
-        keyed = make_fast_path_fn(model, dtype, monthly=monthly, keyed=True, select=tune["select"], unroll=tune["unroll"])
+        keyed = make_fast_path_fn(model, dtype, monthly=monthly, keyed=True)  # the backend's layout (engine.backend_tuning)
 
         def one(root, i):
             theta, pidx = draw_inputs(model, root, i, dtype)
@@ -87,10 +84,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
 
         if fast_ineligible_reason(model) is None:
-            from engine.backend_tuning import settings
-
-            tune = settings()
-            return make_fast_path_fn(model, dtype, monthly=monthly, select=tune["select"], unroll=tune["unroll"])
+            return make_fast_path_fn(model, dtype, monthly=monthly)
     A = _consts(model, dtype)
     T, C, K, L = model.T, model.C, model.K, model.L
     gen = A["gen_of_cohort"]

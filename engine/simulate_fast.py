@@ -119,7 +119,7 @@ def _static_schedule(model: Model) -> dict[str, np.ndarray]:
     )
 
 
-def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = False, *, select: bool = False, unroll: int = 1):
+def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = False, *, select: bool | None = None, unroll: int | None = None):
     """The specialised ``path(theta, z_price, z_fail) -> (results, months)`` of an eligible model.
 
     ``months`` is ``None``, or with ``monthly=True`` the general step's monthly dict (same keys, (T, ...)
@@ -132,7 +132,8 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     tests/test_simulate_fast.py) instead of being read from (T,) arrays made before it. On XLA:CPU that
     keeps a chunk's 2 x T x B shocks out of memory (about 4 % faster on the bench reference).
 
-    GPU layout (``engine.backend_tuning.settings`` picks it per backend): ``select=True``
+    GPU layout (``select`` and ``unroll`` left ``None``: ``engine.backend_tuning.settings()`` picks them per
+    backend and environment): ``select=True``
     computes the impairment test every month and keeps its outputs only in tested months (``where``
     on the per-month flag) instead of branching with ``lax.cond``, and writes the launch sums as
     explicit products and adds instead of a (L,) dot; ``unroll`` months share one loop iteration
@@ -147,6 +148,12 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     reason = fast_ineligible_reason(model)
     if reason is not None:
         raise ValueError(f"the fast step does not apply: {reason}")
+    if select is None or unroll is None:
+        from engine.backend_tuning import settings
+
+        tune = settings()
+        select = tune["select"] if select is None else select
+        unroll = tune["unroll"] if unroll is None else unroll
     a = model.a
     T, L = model.T, model.L
     sch = _static_schedule(model)

@@ -219,7 +219,7 @@ def launch_months(scenario: dict, ds) -> list[dict]:
     stored = set(map(str, ds["input"].values)) if ds is not None and "input_value" in ds.data_vars else set()
     out = []
     prev_x = None  # per-path ship month of the previous launch (stored inputs)
-    prev_q = (0.0, 0.0, 0.0)  # its (5 %, median, 95 %) from the scenario (summary store)
+    prev_q, prev_rough = (0.0, 0.0, 0.0), False  # its (5 %, median, 95 %) from the scenario (summary store), and whether rough
     for g, v, is_cad in items:
         name = f"next_gen.{g}.{'interval_months' if is_cad else 'ship_months_from_start'}"
         approximate = False
@@ -238,8 +238,8 @@ def launch_months(scenario: dict, ds) -> list[dict]:
             else:
                 break  # later launches depend on this one
             q05, q50, q95 = (a + b for a, b in zip(prev_q, q)) if is_cad else (max(a, b) for a, b in zip(prev_q, q))
-            approximate = approximate or (is_cad and prev_q != (0.0, 0.0, 0.0) and len(set(prev_q)) > 1)
-        prev_q = (q05, q50, q95)
+            approximate = approximate or prev_rough  # a band built on a rough band is rough
+        prev_q, prev_rough = (q05, q50, q95), approximate
         if all(math.isfinite(q) for q in (q05, q50, q95)):
             out.append({"generation": g, "p05_months": q05, "p50_months": q50, "p95_months": q95, "cadence": is_cad, "approximate": approximate})
     return out
