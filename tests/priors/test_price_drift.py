@@ -18,6 +18,7 @@ pytest.importorskip("pymc")
 
 from priors.models import price_drift as pdr  # noqa: E402
 from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
+from tests.priors._synthetic_posterior import forecast_posterior  # noqa: E402
 from tests.priors.test_provider_panel import _tiny_panel_obs  # noqa: E402
 
 
@@ -98,25 +99,16 @@ def _ar1_idata(S, obs, u_recent, mu, tau, phi):
     """A fake drift="ar1" posterior (no panel): pooled decline mu, every active increment of A100
     -(mu + u_recent) (a run of cuts), walk sd 1e-4 (so the increments pin u_last = u_recent), no
     undercut, no median noise."""
-    import xarray as xr
-
     G, T = len(pdm.GENERATIONS), obs.T
     active, _, _ = pdr.active_mask(obs, False)
     inc = np.where(active > 0, -(mu + u_recent), 0.0)
-    post = xr.Dataset({
-        "decline_rate_per_month": (("chain", "draw", "generation"), np.full((1, S, G), mu)),
-        "decline_rate_mean": (("chain", "draw"), np.full((1, S), mu)),
-        "decline_rate_sd": (("chain", "draw"), np.full((1, S), tau)),
-        pdr.PERSISTENCE_VAR: (("chain", "draw"), np.full((1, S), phi)),
-        "rw_increment": (("chain", "draw", "generation", "month"), np.broadcast_to(inc, (1, S, G, T)).copy()),
-        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 1e-4)),
-        "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 1e-12)),
-        "composition_sd": (("chain", "draw"), np.zeros((1, S))),
-        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
-        "log_level_end": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), 30.0)),
-    })
+    post = forecast_posterior(
+        S, decline=mu, volatility=1e-4, obs_sd=1e-12, dof=30.0,
+        decline_rate_mean=(("chain", "draw"), np.full((1, S), mu)),
+        decline_rate_sd=(("chain", "draw"), np.full((1, S), tau)),
+        **{pdr.PERSISTENCE_VAR: (("chain", "draw"), np.full((1, S), phi))},
+        rw_increment=(("chain", "draw", "generation", "month"), np.broadcast_to(inc, (1, S, G, T)).copy()),
+    )
 
     class _Idata:
         posterior = post

@@ -13,6 +13,7 @@ pytest.importorskip("pymc")
 
 from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
 from priors.observations_io import month_end, read_table  # noqa: E402
+from tests.priors._synthetic_posterior import forecast_posterior  # noqa: E402
 
 QS = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
 
@@ -169,21 +170,11 @@ def test_rescoring_with_other_provider_counts_keeps_the_draws():
     # forecast_log_ratio draws the same paths whatever the provider counts: only the noise scale
     # changes, so a bigger count gives a narrower predictive with the same median path (synthetic
     # posterior, no sampling)
-    import xarray as xr
-
     obs = pdm.load_observations("2024-06")
     rng = np.random.default_rng(0)
     S, G = 400, len(pdm.GENERATIONS)
-    post = xr.Dataset({
-        "decline_rate_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 0.01)),
-        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 0.05)),
-        "undercut_frac": (("chain", "draw"), np.full((1, S), 0.1)),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.02)),
-        "composition_sd": (("chain", "draw"), np.full((1, S), 0.6)),
-        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
-        "log_level_end": (("chain", "draw", "generation"), rng.normal(1.0, 0.01, (1, S, G))),
-        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), 1e6)),
-    })
+    post = forecast_posterior(S, decline=0.01, volatility=0.05, undercut=0.1, obs_sd=0.02, composition_sd=0.6,
+                              level=rng.normal(1.0, 0.01, (1, S, G)), dof=1e6)
 
     class _Idata:
         posterior = post

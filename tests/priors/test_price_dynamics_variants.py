@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("pymc")
 
 from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
+from tests.priors._synthetic_posterior import forecast_posterior  # noqa: E402
 from tests.priors.test_price_dynamics import _launches, _tidy  # noqa: E402
 
 
@@ -41,19 +42,7 @@ def test_order_statistic_dof_is_the_tail_index_of_a_median(nu_1, n):
 
 
 def _synthetic_idata(nu_1, S=4000):
-    import xarray as xr
-
-    G = len(pdm.GENERATIONS)
-    post = xr.Dataset({
-        "decline_rate_per_month": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 1e-6)),
-        "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.05)),
-        "composition_sd": (("chain", "draw"), np.zeros((1, S))),
-        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
-        "log_level_end": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), nu_1)),
-    })
+    post = forecast_posterior(S, volatility=1e-6, obs_sd=0.05, dof=nu_1)
     post.attrs["median_tail"] = "order_statistic"
 
     class _Idata:

@@ -17,6 +17,7 @@ import pytest
 
 from priors.models import price_dynamics as pdm
 from priors.models import price_panel as ppn
+from tests.priors._synthetic_posterior import forecast_posterior
 
 
 def _rows(rows):
@@ -184,24 +185,15 @@ def test_forecast_of_a_panel_fit_is_level_path_plus_composition_plus_mix():
     # A fake panel posterior in the deterministic limit of test_composition_draw_in_its_deterministic_limit
     # (composition median 0.1 at h = 1 and 2), no walk (sigma 1e-12, no drift, no undercut) and a mix
     # term with mean mu_x = -0.05 and scale ~1e-12: the log ratio must be 0.1 - 0.05 = 0.05 in every draw.
-    import xarray as xr
-
     rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
     obs = _obs_with_panel(rows, MONTHS)
     S, G = 40, len(pdm.GENERATIONS)
     dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
-    post = xr.Dataset({
-        "decline_rate_per_month": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 1e-12)),
-        "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 1e-12)),
-        "composition_sd": (("chain", "draw"), np.zeros((1, S))),
-        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
-        "log_level_end": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), 30.0)),
-        "median_mix_offset": (("chain", "draw", "generation"), np.full((1, S, G), -0.05)),
+    post = forecast_posterior(
+        S, volatility=1e-12, obs_sd=1e-12, dof=30.0,
+        median_mix_offset=(("chain", "draw", "generation"), np.full((1, S, G), -0.05)),
         **{k: (("chain", "draw", "provider_pair") if v.ndim == 2 else ("chain", "draw"), v[None]) for k, v in dr.items()},
-    })
+    )
     post.attrs["provider_panel"] = 1
 
     class _Idata:
@@ -271,24 +263,15 @@ def _fake_panel_idata(S, nu, mix_noise=None):
     """A fake panel posterior: the deterministic composition limit of
     test_composition_draw_in_its_deterministic_limit (median 0.1 at h = 1), no walk, mix mean -0.05,
     the on-demand floor 0.1 and no composition term (so the mix noise's scale is 0.1)."""
-    import xarray as xr
-
     rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
     obs = _obs_with_panel(rows, MONTHS)
     G = len(pdm.GENERATIONS)
     dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
-    post = xr.Dataset({
-        "decline_rate_per_month": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "volatility_per_month": (("chain", "draw", "generation"), np.full((1, S, G), 1e-12)),
-        "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.1)),
-        "composition_sd": (("chain", "draw"), np.zeros((1, S))),
-        "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
-        "log_level_end": (("chain", "draw", "generation"), np.zeros((1, S, G))),
-        "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), nu)),
-        "median_mix_offset": (("chain", "draw", "generation"), np.full((1, S, G), -0.05)),
+    post = forecast_posterior(
+        S, volatility=1e-12, obs_sd=0.1, dof=nu,
+        median_mix_offset=(("chain", "draw", "generation"), np.full((1, S, G), -0.05)),
         **{k: (("chain", "draw", "provider_pair") if v.ndim == 2 else ("chain", "draw"), v[None]) for k, v in dr.items()},
-    })
+    )
     post.attrs["provider_panel"] = 1
     if mix_noise is not None:
         post.attrs["mix_noise"] = mix_noise
