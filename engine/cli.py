@@ -361,7 +361,12 @@ def cmd_backtest(args) -> int:
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
     _parallel_chains()
-    from priors.backtest import rolling
+    from priors.backtest import check_median_noise, rolling
+
+    try:
+        check_median_noise(args.median_noise)
+    except ValueError as exc:
+        return _error(str(exc))
 
     result = rolling(sorted(args.as_of), args.horizon, out, args.seed, median_noise=args.median_noise)
     print(json.dumps(result.get("summary", result), indent=2, default=str))

@@ -21,7 +21,7 @@ def main(seed: int = 20261126) -> dict:
     age = pdm.launch_age_years(obs) + pdm.AGE_REF_YEARS
     seg = obs.segments()
     spans = {gen: (round(float(age[g, seg[g][0]]), 1), round(float(age[g, seg[g][1]]), 1)) for g, gen in enumerate(pdm.GENERATIONS) if g in seg}
-    with pdm.build_model(obs, age_slope=True):
+    with pdm.build_model(obs, provider_panel=False, age_slope=True):  # as scored: the model shipped before session 7
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, draws=1000, tune=1000, chains=4, target_accept=0.9)
     b = idata.posterior["decline_age_slope"].values.reshape(-1)
     r = idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values

@@ -10,9 +10,13 @@ dated rows of trust A-C for A100, H100, H200 and B200 of two kinds,
   distinct product/price pairs that month); quotes given as a bound or a range stay one interval
   observation each.
 
-The restated GIX series (``provider_restated``, ``index_restated``) are not used by the shipped model:
-they restate the same archived quotes the medians summarise, so using both would count the data twice
-(the ``provider_panel`` option below uses the provider series and conditions the medians on it).
+**The shipped model (since session 7) is the provider-panel version with a Normal product-mix noise**
+(``PROVIDER_PANEL = True``, ``MIX_NOISE = "normal"``: the "Fifth attempt" of docs/priors.md, adopted
+there under "Adopted: the fifth attempt"); the equations below are the common core, the panel terms
+are described after them. The restated GIX provider series (``provider_restated``) enter through the
+panel; the on-demand medians are then conditioned on it, so the same quotes are not counted twice.
+``index_restated`` is not used. ``build_model(obs, provider_panel=False)`` is the model shipped before
+(the medians and quotes alone, Student-t noise).
 Undated rows cannot be placed on the monthly grid and are not used either (they stay in the table).
 
 Model, on a monthly grid t = 0..T-1 ending at the cutoff month (the last data month without one):
@@ -126,14 +130,19 @@ OPTIONAL_GATE_VARS = ["volatility_trend_per_year",  # gated when the fitted mode
                       "provider_offset_sd", "provider_offset", "provider_noise_sd", "provider_noise_persistence",
                       "provider_deviation_last",
                       "median_mix_offset", "decline_persistence"]
-# The provider panel in the likelihood (docs/priors.md, "Fourth attempt"; off unless it passed the
-# backtest): ``build_model(obs, provider_panel=True)``; its code and priors are in price_panel.py.
-PROVIDER_PANEL = False
+# The provider panel in the likelihood (docs/priors.md, "Fourth attempt"; the shipped model since
+# session 7, "Adopted: the fifth attempt"): ``build_model(obs, provider_panel=False)`` gives the model
+# shipped before (the medians alone, Student-t); the panel's code and priors are in price_panel.py.
+PROVIDER_PANEL = True
 # The product-mix noise of the on-demand medians on the panel path (docs/priors.md, "Fifth attempt"):
 # "student_t" (the fourth attempt: the medians' dof noise_dof[median]) or "normal" (same scale
 # sqrt(floor^2 + s_comp^2 n^-kappa); exp of it has finite moments, so the price ratio's CRPS is finite).
+# The default applies to the panel path; without the panel the medians are always Student-t.
 MIX_NOISES = ("student_t", "normal")
-MIX_NOISE = "student_t"
+MIX_NOISE = "normal"
+# What a fitted file without a "mix_noise" attribute was made with (files written before session 7
+# recorded the attribute only for "normal"): read by price_panel.mix_noise_of.
+LEGACY_MIX_NOISE = "student_t"
 # The decline (docs/priors.md, "Sixth attempt"): "constant" (r[g] = mu_r + tau_r zr[g], the shipped
 # model) or "ar1" (a monthly decline mu_r + u[g,t], u a stationary AR(1) with sd tau_r and persistence
 # decline_persistence, integrated out; the forecast forgets the recent decline geometrically towards
@@ -158,10 +167,12 @@ ENGINE_VARS = {
     "volatility_per_month": "posterior",
     "undercut_frac": "posterior",
 }
-# 2000 draws a chain: the volatilities mix slowest (the centred walk's funnel). Measured on all
-# data, 2 cores: 4 x 2000 -> 0 divergences, max R-hat 1.007, min bulk ESS 706, 91 s sampling;
-# 4 x 1500 -> R-hat 1.012 on the A100 volatility (fails the gate).
-SAMPLE = dict(draws=2000, tune=1000, chains=4, target_accept=0.9)
+# The fifth attempt's settings (its backtest fits passed the gate with them at every origin, 2024-06
+# ... 2024-12): 2000 tuning steps and target_accept 0.98 (the panel's AR(1) persistence and offsets
+# need a small step), 4 x 2000 draws. Measured on all data, 2 cores (session 7): 0 divergences, max
+# R-hat 1.003, min bulk ESS 1,099, 131 s with compilation. (The model shipped before, without the
+# panel, used 4 x 2000 draws, 1000 tuning steps and target_accept 0.9: 91 s.)
+SAMPLE = dict(draws=2000, tune=2000, chains=4, target_accept=0.98)
 
 
 def _month_index(ts: pd.Series | pd.Timestamp):
@@ -346,11 +357,13 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     a median of n providers nu_1 * ceil(n / 2) (``median_noise_dof``; unknown n -> nu_1).
     ``vol_trend=True``: the monthly shock sd sigma[g] exp(eta (t - (T-1)) / 12) with a shared trend
     eta = volatility_trend_per_year ~ N(0, VOL_TREND_PRIOR_SD); sigma[g] is the cutoff's volatility.
-    ``provider_panel`` (default PROVIDER_PANEL; docs/priors.md, "Fourth attempt"): the provider panel
+    ``provider_panel`` (default PROVIDER_PANEL = True since session 7; docs/priors.md, "Fourth attempt"
+    and "Adopted: the fifth attempt"; False gives the model shipped before): the provider panel
     ``obs.panel`` enters the likelihood, y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t], and an on-demand median
     whose month has panel rows is scored only on its product-mix part, log M - median_k y[k,g,t]
     (``price_panel.panel_terms``; the median of the same providers is not counted a second time for m).
-    ``mix_noise`` (panel only; default MIX_NOISE = "student_t"; docs/priors.md, "Fifth attempt"):
+    ``mix_noise`` (panel only; default MIX_NOISE = "normal" with the panel, "student_t" without it;
+    docs/priors.md, "Fifth attempt"):
     "normal" gives every on-demand median a Normal noise with the same scale (observed as ``y_mix``,
     the other point observations as ``y_t``; reserved/spot medians and quotes stay Student-t).
     ``drift`` (default DRIFT = "constant"; docs/priors.md, "Sixth attempt"): "ar1" replaces the constant
@@ -366,7 +379,8 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     provider_panel = PROVIDER_PANEL if provider_panel is None else bool(provider_panel)
     if provider_panel and median_tail != "constant":
         raise ValueError("provider_panel=True is specified with the constant median tail only")
-    mix_noise = MIX_NOISE if mix_noise is None else mix_noise
+    if mix_noise is None:
+        mix_noise = MIX_NOISE if provider_panel else "student_t"
     if mix_noise not in MIX_NOISES:
         raise ValueError(f"mix_noise must be one of {MIX_NOISES}, got {mix_noise!r}")
     if mix_noise != "student_t" and not provider_panel:
@@ -696,8 +710,7 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     idata.posterior.attrs["median_tail"] = getattr(model, "median_tail", "constant")
     idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
     idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
-    if getattr(model, "mix_noise", MIX_NOISE) != MIX_NOISE:  # only an option's fit gets the attribute
-        idata.posterior.attrs["mix_noise"] = model.mix_noise
+    idata.posterior.attrs["mix_noise"] = getattr(model, "mix_noise", LEGACY_MIX_NOISE)
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point

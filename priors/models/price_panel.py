@@ -1,7 +1,7 @@
 """The provider-panel option of the price model (docs/priors.md, "Fourth attempt", "Fifth attempt").
 
-Used only by ``price_dynamics.build_model(obs, provider_panel=True)`` and by the forecast of a fit
-made with it; the shipped model (``PROVIDER_PANEL = False``) does not touch this module.
+Used by ``price_dynamics.build_model(obs, provider_panel=True)`` (the default since session 7:
+docs/priors.md, "Adopted: the fifth attempt") and by the forecast of a fit made with it.
 
 Data. ``obs.panel`` (``provider_panel_rows``): one row per provider x generation x month on the
 model's monthly grid, columns g (index into ``price_dynamics.GENERATIONS``), t (month index from the
@@ -185,8 +185,9 @@ def is_provider_panel(idata) -> bool:
 
 
 def mix_noise_of(idata) -> str:
-    """The panel path's product-mix noise of a fit ("student_t" unless the file says otherwise)."""
-    return str(getattr(idata.posterior, "attrs", {}).get("mix_noise", pdm.MIX_NOISE))
+    """The panel path's product-mix noise of a fit: the file's "mix_noise" attribute, or "student_t"
+    (``price_dynamics.LEGACY_MIX_NOISE``) for a file written before the attribute was always recorded."""
+    return str(getattr(idata.posterior, "attrs", {}).get("mix_noise", pdm.LEGACY_MIX_NOISE))
 
 
 PANEL_WINDOW_MONTHS = 12  # the pool and the entry rate are read from the panel's last 12 months

@@ -23,3 +23,40 @@ def test_origins_option_both_spellings():
 def test_bad_arguments_exit(argv):
     with pytest.raises(SystemExit):
         bv.parse_args(argv)
+
+
+def test_every_variant_states_its_model_and_sampler_in_full():
+    # Session 7 changed the defaults (price_dynamics.PROVIDER_PANEL, MIX_NOISE, backtest.BACKTEST_SAMPLE)
+    # to the fifth attempt's; each recorded variant must still mean the run docs/priors.md reports under
+    # its name, so none may lean on a default.
+    from priors import backtest as bt
+
+    assert set(bv.VARIANTS) == set(bv.BACKTEST_KW)
+    for name, kw in bv.VARIANTS.items():
+        assert "provider_panel" in kw, name
+        if kw["provider_panel"]:
+            assert kw.get("mix_noise") in ("student_t", "normal"), name
+        assert set(bv.BACKTEST_KW[name]["sample_kw"]) == {"draws", "tune", "chains", "target_accept"}, name
+    assert bv.VARIANTS["constant"] == {"provider_panel": False}
+    assert bv.BACKTEST_KW["constant"]["sample_kw"] == {"draws": 1500, "tune": 1000, "chains": 4, "target_accept": 0.95}
+    # the adopted model: the fifth attempt (with its declared sampling fix) is what the backtest now runs
+    assert bv.BACKTEST_KW["provider_panel_normal_mix_fix"]["sample_kw"] == bt.BACKTEST_SAMPLE
+    assert bv.VARIANTS["provider_panel_normal_mix_fix"] == {"provider_panel": True, "mix_noise": "normal"}
+
+
+def test_backtest_cli_refuses_persistent_noise_for_the_panel_model(tmp_path, capsys):
+    # The "Third attempt" option is defined for the model without the panel; since session 7 the shipped
+    # model has it, so the CLI must refuse before sampling: one message, exit 2, nothing written.
+    from engine.cli import main
+
+    out = tmp_path / "bt"
+    rc = main(["backtest", "--as-of", "2024-06", "--horizon", "2", "--median-noise", "persistent", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    assert err.count("rackrisk: error:") == 1 and "--median-noise" in err and "independent" in err
+    from priors import backtest as bt
+
+    assert bt.check_median_noise(None) == "independent"
+    assert bt.check_median_noise("persistent", {"provider_panel": False}) == "persistent"
+    with pytest.raises(ValueError, match="median_noise must be one of"):
+        bt.check_median_noise("sticky")

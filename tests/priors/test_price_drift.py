@@ -39,7 +39,7 @@ def test_ar1_model_builds_and_its_walk_is_the_integrated_mvnormal(panel):
     from scipy import stats
 
     obs = _tiny_panel_obs()
-    kw = {"provider_panel": True, "mix_noise": "normal"} if panel else {}
+    kw = {"provider_panel": True, "mix_noise": "normal"} if panel else {"provider_panel": False}
     model = pdm.build_model(obs, drift="ar1", **kw)
     assert model.drift == "ar1"
     assert pdr.PERSISTENCE_VAR in model.named_vars and "decline_rate_z" not in model.named_vars
