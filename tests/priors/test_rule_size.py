@@ -39,8 +39,10 @@ def test_rule_probabilities_counts_by_hand():
     # at 0.5 outside (clause 3 fails)
     covered = np.array([[10, 7], [5, 5]])
     scored = np.full((2, 2), 10)
-    r = rs.rule_probabilities(covered, scored, [0.85])
+    r = rs.rule_probabilities(covered, scored, [0.85], [1, 2])
     assert r["clause1_pooled_in_0.70_0.90"]["p"] == 0.5
     assert r["clause3_at_most_one_origin_outside"]["p"] == 0.5
     assert r["clauses_1_and_3"]["p"] == 0.5
     assert r["pooled_at_least_0.85"]["p"] == 0.5
+    # fully covered origins: 1 in the first history (10 of 10), 0 in the second
+    assert r["origins_fully_covered_at_least_1"]["p"] == 0.5 and r["origins_fully_covered_at_least_2"]["p"] == 0.0

@@ -70,3 +70,24 @@ def test_residual_value_posterior_feeds_the_used_market_fair_value(tmp_path):
     ref = xr.open_dataset(FITTED / "residual_value.nc", engine="h5netcdf", group="posterior")["used_value_decay_per_month"].values.reshape(-1)
     assert abs(x.mean() - ref.mean()) < 4.5 * ref.std() / math.sqrt(n)  # SE of a mean of n draws
     assert np.all(np.isin(x.astype(np.float32), ref.astype(np.float32)))  # every value is a posterior draw
+
+
+def test_shipped_backtest_meets_the_issue_target_with_the_shipped_model():
+    """priors/fitted/backtest/ is the shipped price model's rolling backtest (docs/priors.md, "Backtest"):
+    the issue's origins, every fit gated, pooled 80 % coverage in the issue's 70-90 % and a CRPS no
+    worse than the random walk's. Counts, not tolerances: 36 of 42 later medians inside the 80 % bands
+    (0.857), CRPS 0.071 against 0.116 (the file's own figures; a rerun of `rackrisk backtest` with the
+    same seed on this machine reproduces them exactly)."""
+    from priors.backtest import TARGET_80
+
+    d = json.loads((FITTED / "backtest" / "rolling_summary.json").read_text())
+    assert d["origins"] == ["2024-06", "2024-09", "2024-12"] and d["horizon"] == 6
+    assert all(o["diagnostics"]["gate_passed"] for o in d["per_origin"])
+    pooled = d["pooled"]
+    assert TARGET_80 == (0.70, 0.90) and TARGET_80[0] <= pooled["coverage_model"]["80"] <= TARGET_80[1]
+    assert round(pooled["coverage_model"]["80"] * pooled["n_obs"]) == 36 and pooled["n_obs"] == 42
+    assert pooled["crps_model"] <= pooled["crps_rw"]
+    assert d["calibrated_80"] and d["crps_model_not_worse_than_rw"]
+    # the shipped posterior is the model the backtest ran (panel, Normal product mix; the defaults)
+    post = xr.open_dataset(FITTED / "price_dynamics.nc", engine="h5netcdf", group="posterior")
+    assert int(post.attrs["provider_panel"]) == 1 and post.attrs["mix_noise"] == "normal"
