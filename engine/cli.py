@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="replace an existing output directory")
     b.add_argument("--median-noise", choices=["independent", "persistent"], default=None,
                    help="target-month median noise: independent of the cutoff median's, or persistent (drawn jointly with it, "
-                        "persistence from the provider panel as of the cutoff); default: priors.backtest.MEDIAN_NOISE; docs/priors.md")
+                        "persistence from the provider panel as of the cutoff; the model without the panel only, so refused with the shipped "
+                        "panel model); default: priors.backtest.MEDIAN_NOISE; docs/priors.md")
 
     from engine.stress.cli_args import add_parsers  # argparse only
 
