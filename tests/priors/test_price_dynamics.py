@@ -41,11 +41,20 @@ def _launches(rows):
     return pd.DataFrame([{"generation": g, "volume_month": m, "date": m + "-15"} for g, m in rows])
 
 
-def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_quotes=30):
+PANEL_OFFSETS = (0.10, 0.03, -0.05, -0.08)  # four providers' log offsets from the market level (sum 0)
+PANEL_PHI, PANEL_INNOV_SD, MIX_MEAN, MIX_SD = 0.9, 0.03, -0.05, 0.02
+
+
+def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_quotes=30, panel=False):
     """Monthly on-demand medians for A100 and H100 from the model's own equations (no quotes).
 
     H100 ships in volume at month 11 (A100 undercut phases in from month 12), H200 at month 23
     (H100 undercut from month 24); the medians have small noise (30 quotes behind each).
+    ``panel=True``: the shipped model's data instead (docs/priors.md, "Fourth attempt"): four providers
+    per generation and month quote y_k = m + a_k + w_k (``provider_restated`` rows; offsets
+    PANEL_OFFSETS summing to 0, w_k a stationary AR(1) with persistence PANEL_PHI and innovation sd
+    PANEL_INNOV_SD), and the published median is exp(median_k y_k + x), x ~ N(MIX_MEAN, MIX_SD) its
+    product-mix part, with n_providers = 4.
     """
     rng = np.random.default_rng(seed)
     y0, m0 = map(int, start.split("-"))
@@ -54,29 +63,45 @@ def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_q
     launches = _launches([("H100", labels[11]), ("H200", labels[23])])
     S = pdm.build_ramp(launches, mi0, months)
     rows = []
+    a = np.asarray(PANEL_OFFSETS)
     for g, gen in enumerate(["A100", "H100"]):
         logp = np.log(2.0 + g)
+        w = rng.normal(0.0, PANEL_INNOV_SD / np.sqrt(1 - PANEL_PHI**2), len(a))  # stationary start
         for t in range(months):
             if t:
                 logp += -decline[gen] + np.log1p(-undercut) * (S[g, t] - S[g, t - 1]) + vol[gen] * rng.standard_normal()
-            noisy = logp + 0.02 * rng.standard_normal()
-            rows.append({"date": labels[t], "generation": gen, "basis": "on_demand", "series": "market_median",
-                         "value_low": np.exp(noisy), "value_high": np.exp(noisy), "n_quotes": n_quotes})
+                w = PANEL_PHI * w + PANEL_INNOV_SD * rng.standard_normal(len(a))
+            if panel:
+                y = logp + a + w
+                rows += [{"date": labels[t], "generation": gen, "basis": "on_demand", "series": "provider_restated",
+                          "entity": f"p{k}", "value_low": np.exp(v), "value_high": np.exp(v)} for k, v in enumerate(y)]
+                noisy = np.median(y) + rng.normal(MIX_MEAN, MIX_SD)
+                rows.append({"date": labels[t], "generation": gen, "basis": "on_demand", "series": "market_median",
+                             "value_low": np.exp(noisy), "value_high": np.exp(noisy), "n_providers": len(a)})
+            else:
+                noisy = logp + 0.02 * rng.standard_normal()
+                rows.append({"date": labels[t], "generation": gen, "basis": "on_demand", "series": "market_median",
+                             "value_low": np.exp(noisy), "value_high": np.exp(noisy), "n_quotes": n_quotes})
     return _tidy(rows), launches
 
 
 def test_builds_and_samples_on_a_tiny_data_set():
     rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": b, "series": "market_median",
-             "value_low": v * f, "value_high": v * f, "n_quotes": 5}
+             "value_low": v * f, "value_high": v * f, "n_quotes": 5, "n_providers": 2}
             for m, v in zip(range(1, 7), [3.5, 3.4, 3.4, 3.3, 3.2, 3.2]) for b, f in (("on_demand", 1.0), ("spot", 0.6))]
+    # the two providers behind the on-demand medians (the shipped model's provider panel)
+    rows += [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "provider_restated",
+              "entity": k, "value_low": v * f, "value_high": v * f}
+             for m, v in zip(range(1, 7), [3.6, 3.5, 3.5, 3.4, 3.3, 3.3]) for k, f in (("p", 0.95), ("q", 1.05))]
     rows += [{"date": "2024-03", "generation": "A100", "basis": "on_demand", "series": "quote", "entity": "lambda",
               "value_low": 1.29, "value_high": 1.29},
              {"date": "2024-04", "generation": "H100", "basis": "on_demand", "series": "quote", "entity": "aws",
               "provider_class": "hyperscaler", "value_low": 7.0, "value_high": np.nan}]  # one-sided bound
     obs = pdm.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
-    assert len(obs.interval) == 1 and obs.months[-1] == "2024-06"
+    assert len(obs.interval) == 1 and obs.months[-1] == "2024-06" and len(obs.panel) == 12
     idata = _sample(obs, draws=100, tune=150, seed=1)
     post = idata.posterior
+    assert "provider_noise_persistence" in post and "median_mix_offset" in post  # the panel path was built
     for var in pdm.ENGINE_VARS:
         assert var in post
     assert list(post["decline_rate_per_month"].coords["generation"].values) == ["A100", "H100", "H200", "B200"]
@@ -90,11 +115,13 @@ def test_builds_and_samples_on_a_tiny_data_set():
 
 @pytest.mark.slow
 def test_recovers_decline_volatility_and_undercut():
+    # the shipped (default) model: the provider panel in the likelihood, Normal product-mix noise
     truth_decline = {"A100": 0.010, "H100": 0.020}
     truth_vol = {"A100": 0.04, "H100": 0.04}
     truth_cut = 0.20
-    prices, launches = _simulate(truth_decline, truth_vol, truth_cut, seed=3)
+    prices, launches = _simulate(truth_decline, truth_vol, truth_cut, seed=3, panel=True)
     obs = pdm.prepare(prices, launches, None)
+    assert len(obs.panel) == 2 * 36 * 4 and np.isfinite(obs.point["panel_med"]).all()
     # 2 x 400 draws: enough for stable 95 % interval ends (ESS of a few hundred each)
     idata = _sample(obs, draws=400, tune=500, seed=5, target_accept=0.95)
     post = idata.posterior
@@ -116,6 +143,12 @@ def test_recovers_decline_volatility_and_undercut():
     assert lo <= truth_cut <= hi, (lo, hi)
     # and the interval is informative (the prior Beta(2, 8) 95 % interval is 0.03-0.48)
     assert hi - lo < 0.35
+    # the panel's own parameters: the AR(1) persistence and the raw median's product-mix mean
+    lo, hi = interval("provider_noise_persistence")
+    assert lo <= PANEL_PHI <= hi, (lo, hi)
+    for gen in ("A100", "H100"):
+        lo, hi = interval("median_mix_offset", generation=gen)
+        assert lo <= MIX_MEAN <= hi, (gen, lo, hi)
 
 
 def test_as_of_excludes_later_and_undated_rows():
