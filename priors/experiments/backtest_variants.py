@@ -6,7 +6,8 @@ Every variant states its model options and sampler settings in full (``PRE_S7`` 
 the shipped model and backtest settings before session 7, when the defaults changed to the fifth
 attempt), so each name keeps meaning the run recorded under it in docs/priors.md:
 
-* ``constant``: the shipped model (its per-origin summaries give the median dof at each origin);
+* ``constant``: the model shipped before session 7 (its per-origin summaries give the median dof at
+  each origin);
 * ``order_statistic``: the noise of a median of n providers is Student-t with
   nu_eff(n) = nu_1 * ceil(n / 2) dof, nu_1 one provider's dof (``median_tail="order_statistic"``);
 * ``vol_trend``: the monthly shock sd has a shared log-linear trend in calendar time and the forecast
@@ -27,6 +28,8 @@ attempt), so each name keeps meaning the run recorded under it in docs/priors.md
 * ``provider_panel_normal_mix_fix``: the same model with the sampling fix declared after its fit as of
   2024-06 failed the gate on R-hat (1.0101): 4 x 2000 draws (the shipped fit's draws a chain) instead
   of 4 x 1500, tuning and target_accept as ``provider_panel_tuned``; every origin.
+  **The shipped model since session 7** (docs/priors.md, "Adopted: the fifth attempt"): its run is what
+  ``rackrisk backtest`` now does by default.
 * ``constant_draws2000``: the shipped model with the sampling fix declared in session 6 after its
   fit as of 2024-07 (monthly origins) failed the gate: 4 x 2000 draws instead of 4 x 1500, nothing
   else; every origin; reported as a separate, labelled run.

@@ -17,8 +17,8 @@ forecaster at origin o filters m with the Kalman filter on y up to o (from the g
 median, a diffuse start) and issues, for h = 1..H, the predictive N(m_hat[o], P[o] + h sigma^2 + s^2)
 of y[o+h]: exactly the law of y[o+h] given the data, so every interval is calibrated.
 
-Structure (``STRUCTURE``, the backtest's, fixed from the data in docs/priors.md, "Monthly origins
-(session 6)"): months indexed from 2023-07 (0) to 2025-06 (23); A100 and H100 medians in every month,
+Structure (``T_MONTHS``, ``FIRST_MEDIAN``, ``MONTHLY_ORIGINS``, ``QUARTERLY_ORIGINS``, ``HORIZON``: the
+backtest's, fixed from the data in docs/priors.md, "Monthly origins (session 6)"): months indexed from 2023-07 (0) to 2025-06 (23); A100 and H100 medians in every month,
 H200 from 2024-11 (16); origins 2024-06 (11) ... 2024-12 (17) monthly or 2024-06, 09, 12 quarterly;
 horizon 6; an origin scores a generation with at least one median at or before it. This gives the
 backtest's counts: 12 observations at 2024-06 ... 10 (A100, H100), 18 at 2024-11 and 12 (with H200);
@@ -30,8 +30,9 @@ pooled coverage at least as high as a given one (the model shipped before sessio
 and of at least k origins whose 80 % bands cover every later median (k = 4: the fifth and sixth
 attempts at the monthly origins; k = 6: the model shipped before).
 
-Run: ``python -m priors.experiments.rule_size [--sims N] [--seed S]`` (numpy only, ~1 minute at the
-default 4,000 simulations per setting); prints a JSON table.
+Run: ``python -m priors.experiments.rule_size [--sims N] [--seed S]`` (numpy only, ~2 s at the
+default 4,000 simulations per setting); prints a JSON table (the docs' figures:
+``priors/experiments/results/rule_size/rule_size.json``).
 """
 
 from __future__ import annotations
