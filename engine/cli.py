@@ -326,6 +326,14 @@ def cmd_fit(args) -> int:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     from priors.fit import FITTED, GateError, fit
 
+    if args.as_of:  # every named model must have data to fit as of the cutoff: checked before any fit
+        import importlib
+
+        for name in names:
+            try:
+                importlib.import_module(MODELS[name]).load_observations(args.as_of)
+            except ValueError as exc:
+                return _error(str(exc))
     console = Console(width=None if sys.stdout.isatty() else 140)
     if getattr(args, "check", False):
         from priors.reproduce_cli import check_models
@@ -363,9 +371,12 @@ def cmd_backtest(args) -> int:
         return _error(f"output directory {out} exists; pass --force to replace it")
     _parallel_chains()
     from priors.backtest import check_median_noise, rolling
+    from priors.models import price_dynamics as pdm
 
     try:
         check_median_noise(args.median_noise)
+        for origin in args.as_of:  # every origin must leave data to fit (reads the tables only)
+            pdm.load_observations(origin)
     except ValueError as exc:
         return _error(str(exc))
 

@@ -231,9 +231,17 @@ def build_ramp(launches: pd.DataFrame, start_mi: int, n: int) -> np.ndarray:
     return S
 
 
+class NoObservationsError(ValueError):
+    """No dated rental-price observation at or before the as-of month: nothing to fit."""
+
+
 def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> PriceObs:
-    """Tidy rows (as read by ``read_table``) -> PriceObs. Used by load_observations and the tests."""
+    """Tidy rows (as read by ``read_table``) -> PriceObs. Used by load_observations and the tests.
+    Raises NoObservationsError when no dated median or quote of GENERATIONS is left."""
     df = prices[prices["dated"] & prices["generation"].isin(GENERATIONS) & prices["series"].isin(["quote", "market_median"])].copy()
+    if df.empty:
+        raise NoObservationsError(f"price_dynamics: no dated rental-price observation (median or quote) at or before "
+                                  f"{as_of or 'the end of the data'}; nothing to fit")
     df["mi"] = _month_index(df["when"].dt)
     if as_of is not None:
         y, m = map(int, as_of.split("-"))
@@ -290,10 +298,19 @@ def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> 
 
 
 def load_observations(as_of: str | None = None) -> PriceObs:
+    """The observations dated at or before ``as_of`` (YYYY-MM; None: all). NoObservationsError, naming
+    the earliest month that has data, when the cutoff leaves none."""
     prices = read_table("rental_prices", as_of=as_of)
     launches = read_table("launches", as_of=as_of)
     launches = launches[launches["dated"]]
-    return prepare(prices, launches, as_of)
+    try:
+        return prepare(prices, launches, as_of)
+    except NoObservationsError:
+        full = read_table("rental_prices")
+        full = full[full["dated"] & full["generation"].isin(GENERATIONS) & full["series"].isin(["quote", "market_median"])]
+        first = full["when"].min().strftime("%Y-%m")
+        raise NoObservationsError(f"price_dynamics: no dated rental-price observation at or before {as_of} in "
+                                  f"priors/observations/rental_prices.csv; --as-of must be {first} or later") from None
 
 
 def launch_age_years(obs: PriceObs) -> np.ndarray:

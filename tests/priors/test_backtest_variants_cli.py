@@ -43,20 +43,3 @@ def test_every_variant_states_its_model_and_sampler_in_full():
     assert bv.BACKTEST_KW["provider_panel_normal_mix_fix"]["sample_kw"] == bt.BACKTEST_SAMPLE
     assert bv.VARIANTS["provider_panel_normal_mix_fix"] == {"provider_panel": True, "mix_noise": "normal"}
 
-
-def test_backtest_cli_refuses_persistent_noise_for_the_panel_model(tmp_path, capsys):
-    # The "Third attempt" option is defined for the model without the panel; since session 7 the shipped
-    # model has it, so the CLI must refuse before sampling: one message, exit 2, nothing written.
-    from engine.cli import main
-
-    out = tmp_path / "bt"
-    rc = main(["backtest", "--as-of", "2024-06", "--horizon", "2", "--median-noise", "persistent", "--out", str(out)])
-    err = capsys.readouterr().err
-    assert rc == 2 and not out.exists()
-    assert err.count("rackrisk: error:") == 1 and "--median-noise" in err and "independent" in err
-    from priors import backtest as bt
-
-    assert bt.check_median_noise(None) == "independent"
-    assert bt.check_median_noise("persistent", {"provider_panel": False}) == "persistent"
-    with pytest.raises(ValueError, match="median_noise must be one of"):
-        bt.check_median_noise("sticky")
