@@ -14,6 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+BACKTEST_MAX_HORIZON_MONTHS = 240  # as a scenario's run.horizon_months (engine/scenario/schema.py)
+# fit/backtest seeds: the samplers derive further seeds by adding small offsets (origin index, +1, +2,
+# +17), so the range stops well below 2^32
+SAMPLER_SEED_MAX = 2**31
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -303,6 +307,12 @@ def _parallel_chains() -> None:
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
 
 
+def _check_sampler_seed(seed: int) -> str | None:
+    if not 0 <= seed < SAMPLER_SEED_MAX:
+        return f"--seed must be in [0, 2^31), got {seed}"
+    return None
+
+
 def cmd_fit(args) -> int:
     _parallel_chains()
     from priors.models import MODELS
@@ -311,7 +321,7 @@ def cmd_fit(args) -> int:
     bad = [n for n in names if n not in MODELS]
     if bad:
         return _error(f"unknown model(s) {', '.join(bad)}; models: {', '.join(MODELS)}")
-    msg = _check_month(args.as_of)
+    msg = _check_month(args.as_of) or _check_sampler_seed(args.seed)
     if msg:
         return _error(msg)
     import logging
@@ -364,8 +374,12 @@ def cmd_backtest(args) -> int:
         msg = _check_month(origin)
         if msg:
             return _error(msg)
-    if args.horizon <= 0:
-        return _error(f"--horizon must be a positive number of months, got {args.horizon}")
+    msg = _check_sampler_seed(args.seed)
+    if msg:
+        return _error(msg)
+    if not 0 < args.horizon <= BACKTEST_MAX_HORIZON_MONTHS:
+        return _error(f"--horizon must be a number of months from 1 to {BACKTEST_MAX_HORIZON_MONTHS} (the scenarios' "
+                      f"longest horizon), got {args.horizon}")
     out = Path(args.out) if args.out else Path("outputs") / f"backtest-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
