@@ -365,6 +365,8 @@ def cmd_fit(args) -> int:
         console.print(t)
         for line in res.diagnostics.failures:
             console.print(f"[red]gate: {line}[/red]")
+        for note in res.notes:
+            console.print(f"note: {note}")
         console.print(f"wrote {res.path}")
     return status
 

@@ -34,6 +34,7 @@ class FitResult:
     path: Path | None
     diagnostics: Diagnostics
     seconds: float
+    notes: tuple[str, ...] = ()  # what the user should know about how the model was fitted
 
 
 def _versions() -> dict[str, str]:
@@ -150,4 +151,8 @@ def fit(name: str, *, as_of: str | None = None, seed: int = 0, allow_unconverged
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return FitResult(name=name, path=path, diagnostics=diag, seconds=seconds)
+    notes = ()
+    if int(idata.posterior.attrs.get("provider_panel_fallback", 0)):
+        notes = (f"{name}: no provider-panel rows as of {as_of}: fitted the price model without the panel "
+                 "(medians and quotes, Student-t noise; docs/priors.md)",)
+    return FitResult(name=name, path=path, diagnostics=diag, seconds=seconds, notes=notes)

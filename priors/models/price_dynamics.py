@@ -402,6 +402,13 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
         raise ValueError(f"mix_noise must be one of {MIX_NOISES}, got {mix_noise!r}")
     if mix_noise != "student_t" and not provider_panel:
         raise ValueError("mix_noise is an option of the provider-panel model (provider_panel=True) only")
+    # No provider_restated row at or before the cutoff (the panel starts 2023-01; quotes 2022-08): the
+    # panel has nothing to identify and its forecast nothing to draw from, so the model is the one
+    # without the panel (medians and quotes, Student-t noise). The fit records it
+    # (posterior attribute provider_panel_fallback = 1; `rackrisk fit` says so).
+    panel_fallback = bool(provider_panel and len(obs.panel) == 0)
+    if panel_fallback:
+        provider_panel, mix_noise = False, "student_t"
     drift_mode = DRIFT if drift is None else drift
     if drift_mode not in pdr.DRIFTS:
         raise ValueError(f"drift must be one of {pdr.DRIFTS}, got {drift_mode!r}")
@@ -551,6 +558,7 @@ def build_model(obs: PriceObs, age_slope: bool = False, median_tail: str | None 
     model.vol_trend = bool(vol_trend)
     model.median_tail = median_tail  # read by priors/fit.py and priors/backtest.py to label the file
     model.provider_panel = provider_panel
+    model.provider_panel_fallback = panel_fallback
     model.mix_noise = mix_noise
     model.drift = drift_mode
     return model
@@ -728,6 +736,7 @@ def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
     idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
     idata.posterior.attrs["mix_noise"] = getattr(model, "mix_noise", LEGACY_MIX_NOISE)
+    idata.posterior.attrs["provider_panel_fallback"] = int(getattr(model, "provider_panel_fallback", False))
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point

@@ -315,3 +315,21 @@ def test_forecast_mix_noise_is_normal_whatever_the_median_dof():
     idata_t, _ = _fake_panel_idata(S, nu=1.5)
     z_t = (pdm.forecast_log_ratio(idata_t, obs, 2, seed=3, n_providers=np.full(G, 3.0))[:, 0, 0] - 0.05) / 0.1
     assert np.abs(z_t).max() > 10 and np.abs(z).max() < 6
+
+
+def test_no_panel_rows_at_the_cutoff_falls_back_to_the_model_without_the_panel():
+    # As of 2022-08 ... 2022-12 the data have quotes but no provider_restated row (the panel starts
+    # 2023-01): the default (panel) model has nothing to identify there and its forecast nothing to draw
+    # from, so build_model gives the model without the panel and says so (a `rackrisk fit --as-of 2022-08`
+    # used to fail in the forecast with a KeyError on provider_deviation_last).
+    from tests.priors.test_price_dynamics import _launches, _tidy
+
+    rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "market_median",
+             "value_low": v, "value_high": v, "n_providers": 2} for m, v in zip(range(1, 5), [3.5, 3.4, 3.4, 3.3])]
+    obs = pdm.prepare(_tidy(rows), _launches([]), "2024-04")
+    assert len(obs.panel) == 0
+    model = pdm.build_model(obs)
+    assert model.provider_panel is False and model.provider_panel_fallback is True and model.mix_noise == "student_t"
+    assert "y" in model.named_vars and "panel_loglik" not in model.named_vars and "y_mix" not in model.named_vars
+    with_panel = pdm.build_model(_tiny_panel_obs())
+    assert with_panel.provider_panel and not with_panel.provider_panel_fallback
