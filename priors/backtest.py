@@ -115,10 +115,7 @@ def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None
     t0 = time.perf_counter()
     with model:
         idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
-    idata.posterior.attrs["median_tail"] = model.median_tail  # forecast_log_ratio follows the fit
-    idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
-    idata.posterior.attrs["mix_noise"] = getattr(model, "mix_noise", pdm.LEGACY_MIX_NOISE)  # the forecast's mix noise
-    idata.posterior.attrs["provider_panel_fallback"] = int(getattr(model, "provider_panel_fallback", False))
+    pdm.record_options(idata, model)  # forecast_log_ratio follows the fit's options
     return idata, time.perf_counter() - t0
 
 

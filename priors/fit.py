@@ -151,8 +151,5 @@ def fit(name: str, *, as_of: str | None = None, seed: int = 0, allow_unconverged
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    notes = ()
-    if int(idata.posterior.attrs.get("provider_panel_fallback", 0)):
-        notes = (f"{name}: no provider-panel rows as of {as_of}: fitted the price model without the panel "
-                 "(medians and quotes, Student-t noise; docs/priors.md)",)
+    notes = tuple(mod.fit_notes(idata, as_of)) if hasattr(mod, "fit_notes") else ()
     return FitResult(name=name, path=path, diagnostics=diag, seconds=seconds, notes=notes)

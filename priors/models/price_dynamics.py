@@ -231,6 +231,11 @@ def build_ramp(launches: pd.DataFrame, start_mi: int, n: int) -> np.ndarray:
     return S
 
 
+def _fit_rows(prices: pd.DataFrame) -> pd.DataFrame:
+    """The rows the model fits: dated medians and quotes of GENERATIONS (the panel is read separately)."""
+    return prices[prices["dated"] & prices["generation"].isin(GENERATIONS) & prices["series"].isin(["quote", "market_median"])]
+
+
 class NoObservationsError(ValueError):
     """No dated rental-price observation at or before the as-of month: nothing to fit."""
 
@@ -238,7 +243,7 @@ class NoObservationsError(ValueError):
 def prepare(prices: pd.DataFrame, launches: pd.DataFrame, as_of: str | None) -> PriceObs:
     """Tidy rows (as read by ``read_table``) -> PriceObs. Used by load_observations and the tests.
     Raises NoObservationsError when no dated median or quote of GENERATIONS is left."""
-    df = prices[prices["dated"] & prices["generation"].isin(GENERATIONS) & prices["series"].isin(["quote", "market_median"])].copy()
+    df = _fit_rows(prices).copy()
     if df.empty:
         raise NoObservationsError(f"price_dynamics: no dated rental-price observation (median or quote) at or before "
                                   f"{as_of or 'the end of the data'}; nothing to fit")
@@ -306,9 +311,7 @@ def load_observations(as_of: str | None = None) -> PriceObs:
     try:
         return prepare(prices, launches, as_of)
     except NoObservationsError:
-        full = read_table("rental_prices")
-        full = full[full["dated"] & full["generation"].isin(GENERATIONS) & full["series"].isin(["quote", "market_median"])]
-        first = full["when"].min().strftime("%Y-%m")
+        first = _fit_rows(read_table("rental_prices"))["when"].min().strftime("%Y-%m")
         raise NoObservationsError(f"price_dynamics: no dated rental-price observation at or before {as_of} in "
                                   f"priors/observations/rental_prices.csv; --as-of must be {first} or later") from None
 
@@ -727,16 +730,31 @@ def cutoff_providers(obs: PriceObs) -> np.ndarray:
     return out
 
 
+def record_options(idata, model) -> None:
+    """The model's options as posterior attributes, which forecast_log_ratio and the checks follow
+    (``model`` None: the defaults of a file written before the options existed)."""
+    attrs = idata.posterior.attrs
+    attrs["median_tail"] = getattr(model, "median_tail", "constant")
+    attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
+    attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
+    attrs["mix_noise"] = getattr(model, "mix_noise", LEGACY_MIX_NOISE)
+    attrs["provider_panel_fallback"] = int(getattr(model, "provider_panel_fallback", False))
+
+
+def fit_notes(idata, as_of: str | None) -> tuple[str, ...]:
+    """What `rackrisk fit` should tell the user about how this posterior was fitted."""
+    if int(idata.posterior.attrs.get("provider_panel_fallback", 0)):
+        return (f"{NAME}: no provider-panel rows as of {as_of}: fitted the price model without the panel "
+                "(medians and quotes, Student-t noise; docs/priors.md)",)
+    return ()
+
+
 def finalize(idata, obs: PriceObs, model, seed: int) -> None:
     """Adds posterior_predictive: replicated point observations (PPC) and a 12-month price-ratio fan."""
     import xarray as xr
 
     rng = np.random.default_rng(seed + 1)
-    idata.posterior.attrs["median_tail"] = getattr(model, "median_tail", "constant")
-    idata.posterior.attrs["volatility_trend"] = int(getattr(model, "vol_trend", False))
-    idata.posterior.attrs["provider_panel"] = int(getattr(model, "provider_panel", False))
-    idata.posterior.attrs["mix_noise"] = getattr(model, "mix_noise", LEGACY_MIX_NOISE)
-    idata.posterior.attrs["provider_panel_fallback"] = int(getattr(model, "provider_panel_fallback", False))
+    record_options(idata, model)
     post = idata.posterior
     nc, nd = post.sizes["chain"], post.sizes["draw"]
     P = obs.point
