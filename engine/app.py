@@ -41,6 +41,7 @@ def run_scenario(
     allow_unconverged: bool = False,
     progress: Callable[[int, int], None] | None = None,
     write: bool = True,
+    policy_range_paths: int = 0,
 ) -> RunResult:
     """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
@@ -80,6 +81,21 @@ def run_scenario(
         },
         **stats,
     }
+    from engine.accounting.policy_range import policy_in_words
+
+    summary["accounting_policy"] = policy_in_words(loaded.scenario)
+    if policy_range_paths > 0:  # the same first paths under each defensible policy (engine/accounting/policy_range.py)
+        from engine.accounting.policy_range import policy_range
+
+        n_sub = min(policy_range_paths, n_paths)
+
+        def run_subset(variant: LoadedScenario) -> dict:
+            m = compile_model(variant, allow_unconverged=allow_unconverged)
+            r = simulate_paths(m, n_paths=n_sub, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, m, chunk_paths),
+                               fan_paths=min(cfg.fan_paths, n_sub), store_full=False, stream=False)
+            return summarize(m, r, standards=m.standards)
+
+        summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, dtype=cfg.dtype, run_subset=run_subset)
     if model.facilities:  # [financing]: the credit block (engine/credit/summary.py; docs/credit.md)
         from engine.credit.summary import credit_summary
 

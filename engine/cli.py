@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360; e.g. expected_impairment_loss_usd_ias36)")
     r.add_argument("--max-paths", type=int, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
     r.add_argument("--report", action="store_true", help="also write the analyst's report into the output folder (report.html, report/; as `rackrisk report`)")
+    r.add_argument("--policy-range-paths", type=int, default=2000, help="value the first N paths under each alternative accounting policy too (summary.json policy_range; docs/methodology.md §0); 0 = off (default 2,000)")
 
     v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
@@ -159,6 +160,8 @@ def cmd_run(args) -> int:
         msg = _positive(name.replace("_", "-"), getattr(args, name))
         if msg:
             return _error(msg)
+    if args.policy_range_paths < 0:
+        return _error(f"--policy-range-paths must be 0 (off) or a positive number of paths, got {args.policy_range_paths}")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
@@ -176,7 +179,7 @@ def cmd_run(args) -> int:
     try:
         result = run_scenario(
             args.scenario, paths=args.paths, seed=args.seed, out=out, force=args.force, chunk_paths=args.chunk_paths,
-            store=args.store, allow_unconverged=args.allow_unconverged, progress=progress,
+            store=args.store, allow_unconverged=args.allow_unconverged, progress=progress, policy_range_paths=args.policy_range_paths,
         )
     except ScenarioError as exc:
         finish()

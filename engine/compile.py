@@ -78,6 +78,8 @@ class Model:
     a: dict[str, np.ndarray] = field(repr=False)
     posterior_sha256: dict[str, str] = field(default_factory=dict)
     year_end_t: tuple[int, ...] = ()
+    fiscal_year_labels: tuple[str, ...] = ()  # "FY2026", ... for each fiscal year the run touches
+    fiscal_year_end_t: tuple[int, ...] = ()  # last month t (1-based) of each of them inside the run
     year_end_labels: tuple[str, ...] = ()
     facilities: tuple[str, ...] = ()  # [[financing.facility]] names (issue 4); () = no financing
 
@@ -94,6 +96,18 @@ def _per_gen_key(table: dict, gen: str) -> str | None:
     if "default" in table:
         return "default"
     return None
+
+
+def asset_group_matrix(level: str, cohorts) -> np.ndarray:
+    """(NG, C) membership of cohorts in asset groups (ASC 360-10-35-23 / IAS 36 CGU): one group per
+    cohort, per data centre (``site``, in order of first appearance), or one for the fleet."""
+    C = len(cohorts)
+    if level == "cohort":
+        return np.eye(C)
+    if level == "fleet":
+        return np.ones((1, C))
+    sites = list(dict.fromkeys(c.site for c in cohorts))
+    return np.array([[float(c.site == st) for c in cohorts] for st in sites])
 
 
 def _component_rows(c: S.Cohort) -> list[tuple[str, float, int, float]]:
@@ -140,7 +154,8 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         a[f"i_{f}"] = np.array([idx(f"market.{g}.{f}") for g in gens], np.int32)
     a["contract_price"] = np.array([s.market[g].contract_price_usd_per_gpu_hour for g in gens])
     a["contract_term"] = np.array([s.market[g].contract_term_months for g in gens], np.int32)
-    a["renew"] = np.array([s.market[g].contract_expiry == "renew" for g in gens], np.float64)
+    # share of the contracted capacity renewed at expiry (0 when re-priced at market)
+    a["renew"] = np.array([(s.market[g].contract_expiry == "renew") * s.market[g].renewal_share_frac for g in gens], np.float64)
     a["renewal_frac"] = np.array([s.market[g].renewal_price_frac for g in gens])
     a["expected_decline"] = np.array([specs[idx(f"market.{g}.decline_rate_per_month")].mean() for g in gens])
 
@@ -291,16 +306,36 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     cal = months_abs % 12 + 1
     k = acc.test_every_months
     a["periodic"] = ((cal % k == 0) if k > 0 else np.zeros(T, bool)).astype(np.float64)
+    a["reporting"] = (cal % acc.reporting_every_months == 0).astype(np.float64)
     a["trigger_launch"] = np.float64(acc.trigger_on_launch)
+    a["trigger_launch_min_logcut"] = np.float64(-np.log1p(-acc.trigger_launch_undercut_min_frac))
     a["trigger_price_drop"] = np.float64(acc.trigger_price_drop_frac)
+    a["trigger_price_months"] = np.float64(acc.trigger_price_drop_months)
     a["trigger_util"] = np.float64(acc.trigger_utilization_below_frac)
+    a["trigger_util_months"] = np.float64(acc.trigger_utilization_months)
+    # the last month of a cohort's contract term (its contract ends at that month's end)
+    a["contract_ends"] = (a["in_term"] * (age + 1 >= term_c[None, :])).astype(np.float64)
+    a["trigger_contract_expiry"] = np.float64(acc.trigger_on_contract_expiry)
     a["forecast_drift"] = np.float64(acc.forecast == "drift")
     a["d_viu"] = np.float64(monthly_factor(acc.discount_rate_annual_frac))
     a["d_fv"] = np.float64(monthly_factor(acc.fair_value_discount_rate_annual_frac))
-    a["fv_used_market"] = np.float64(acc.fair_value_method == "used_market")
+    level2 = {"dcf": set(), "used_market": set(gens), "hierarchy": set(acc.used_market_generations)}[acc.fair_value_method]
+    a["fv_used_market"] = np.array([c.generation in level2 for c in cohorts], np.float64)  # (C,) Level 2 fair value
+    a["fv_life"] = np.float64(acc.fair_value_economic_life_months or 0)  # 0: the remaining book life
     a["i_used_decay"] = np.int32(idx("accounting.used_value_decay_per_month"))
+    a["expected_used_decay"] = np.float64(specs[idx("accounting.used_value_decay_per_month")].mean())
     a["disposal_cost"] = np.float64(acc.disposal_cost_frac)
-    a["group"] = np.eye(C) if acc.asset_group == "cohort" else np.ones((1, C))
+    a["eol_disposal_cost"] = np.float64(acc.end_of_life_disposal_cost_frac)
+    a["disposal_used_market"] = np.float64(acc.disposal_proceeds == "used_market")
+    a["materiality"] = np.float64(acc.materiality_frac)
+    a["group"] = asset_group_matrix(acc.asset_group, cohorts)
+    # fiscal year of each month (0 = the first fiscal year the run touches), one-hot (T, Y)
+    fy_end = acc.fiscal_year_end_month
+    fy_abs = (months_abs - fy_end % 12) // 12  # the calendar months after fy_end .. fy_end share a number
+    fy = fy_abs - fy_abs[0]
+    a["fiscal_year_onehot"] = np.eye(int(fy[-1]) + 1)[fy]
+    fiscal_year_labels = tuple(f"FY{int(S.month_label(int(m))[:4]) + (1 if (int(m) % 12 + 1) > fy_end else 0)}" for m in months_abs[np.r_[0, np.flatnonzero(np.diff(fy)) + 1]])
+    fiscal_year_end_t = tuple(int(t) for t in np.r_[np.flatnonzero(np.diff(fy)) + 1, T])  # last month t of each fiscal year in the run
 
     # ---- TCO and NPV constants ------------------------------------------------------------------------
     tco = s.tco
@@ -373,6 +408,8 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         a=a,
         year_end_t=tuple(year_end),
         year_end_labels=tuple(S.month_label(int(start + t - 1))[:4] for t in year_end),
+        fiscal_year_labels=fiscal_year_labels,
+        fiscal_year_end_t=fiscal_year_end_t,
         facilities=facilities,
     )
 

@@ -22,3 +22,8 @@ GENERATIONS: tuple[str, ...] = (
 )
 
 RANK: dict[str, int] = {g: i for i, g in enumerate(GENERATIONS)}
+
+# Generations whose used-GPU prices are observed (ASC 820 / IFRS 13 Level 2 inputs for fair value):
+# the used_market and residual_curve rows of priors/observations/residual_value.csv are A100 and H100
+# quotes (market/secondary_and_purchase_prices.csv rows 178-196); H200 and newer have none yet.
+USED_MARKET_GENERATIONS: tuple[str, ...] = ("A100", "H100")

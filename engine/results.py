@@ -90,6 +90,11 @@ VAR_META = {
     "tco_usd_per_million_tokens": ("USD per million tokens", "TCO per million tokens"),
     "breakeven_utilization_frac": ("1", "utilization at which the cloud price covers the cost per available GPU-hour"),
     "impairment_tests": ("count", "impairment tests performed"),
+    "material_impairment_month": ("month index (1 = start_month; 0 = never)", "month of the fleet's first material impairment (a month's loss >= materiality_frac of the fleet's carrying amount)"),
+    "material_impairment_in_fiscal_year": ("1", "1 when a material impairment is recognised in the fiscal year"),
+    "material_impairment_loss_usd": ("USD", "impairment losses recognised in material months, over the horizon"),
+    "immaterial_impairment_loss_usd": ("USD", "impairment losses below the materiality threshold (e.g. de-minimis end-of-life losses), over the horizon"),
+    "opening_book_unrecoverable": ("1", "1 when a test at the valuation date would find the opening book unrecoverable (ASC 360 step 1 fails; IAS 36: carrying amount > recoverable amount)"),
     "alive_gpus_end": ("GPU", "GPUs alive at the horizon"),
     "price_usd_per_gpu_hour": ("USD per GPU-hour", "on-demand market rental price"),
     "utilization_frac": ("1", "utilization of non-contracted capacity"),
@@ -109,7 +114,10 @@ VAR_META = {
 }
 
 # dims of each per-path scalar after the path axis
-_SCALAR_DIMS = {"impairment_loss_usd": ("standard", "cohort"), "first_impairment_month": ("standard", "cohort"), "first_impairment_loss_usd": ("standard", "cohort"), "failure_writeoff_usd": ("standard", "cohort"), "carrying_amount_end_usd": ("standard", "cohort")}
+_SCALAR_DIMS = {
+    "material_impairment_month": ("standard",), "material_impairment_in_fiscal_year": ("standard", "fiscal_year"),
+    "material_impairment_loss_usd": ("standard",), "immaterial_impairment_loss_usd": ("standard",), "opening_book_unrecoverable": ("standard",),
+    "impairment_loss_usd": ("standard", "cohort"), "first_impairment_month": ("standard", "cohort"), "first_impairment_loss_usd": ("standard", "cohort"), "failure_writeoff_usd": ("standard", "cohort"), "carrying_amount_end_usd": ("standard", "cohort")}
 _MONTHLY_DIMS = {"price_usd_per_gpu_hour": ("generation",), "utilization_frac": ("generation",), "carrying_amount_usd": ("standard", "cohort"), "impairment_loss_usd": ("standard", "cohort")}
 # credit variables (engine/credit/results.py): dims after path (and month) are ("facility",)
 from engine.credit.results import MONTHLY_DIMS as _CREDIT_MONTHLY_DIMS  # noqa: E402
@@ -140,6 +148,7 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
         "generation": ("generation", list(model.generations)),
         "standard": ("standard", S),
         "quantile": ("quantile", list(QUANTILES)),
+        "fiscal_year": ("fiscal_year", list(model.fiscal_year_labels)),
     }
     ds = xr.Dataset(coords=coords)
     T = model.T

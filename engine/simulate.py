@@ -29,7 +29,7 @@ import jax.numpy as jnp
 
 from engine.accounting.depreciation import monthly_depreciation
 from engine.accounting.forecast import forecast_value
-from engine.accounting.impairment import asc360, ias36
+from engine.accounting.impairment import asc360, ias36, opening_unrecoverable
 from engine.compile import Model
 from engine.credit.path import credit_path
 
@@ -134,9 +134,50 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         term = A["contract_term"][gen].astype(dtype)
         cf_c = cf_g[gen]
         spot_c = spot_factor_g[gen]
-        disp_unit = A["disposal_per_unit"] * (1.0 - A["disposal_cost"])
+        keep_eol = 1.0 - A["eol_disposal_cost"]
+        book_disp_unit = A["disposal_per_unit"] * keep_eol  # book salvage per GPU, net of disposal costs
+        used_disposal = float(model.a["disposal_used_market"]) > 0  # static
+        fv_life = float(model.a["fv_life"])  # static: 0 = remaining book life
         log_dv, log_df, log_dc = jnp.log(A["d_viu"]), jnp.log(A["d_fv"]), jnp.log(A["d_coc"])
         group = A["group"]
+        decay = th[A["i_used_decay"]]
+
+        def used_value_per_gpu(t, pc, age_after):
+            """Used-GPU market value per GPU at the end of month t (observed then): capex decayed with
+            age at the path's rate, moved with the market price against the scenario's expectation."""
+            expected_pc = P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)
+            return A["capex_per_gpu"] * jnp.exp(-decay * age_after) * pc / expected_pc
+
+        def valuations(t, n_live, uc, pc, age_after, n_left):
+            """Forecast values of each cohort at the end of month t from month-t state only:
+            (undiscounted cash flows, value in use, fair value, used value per GPU), (C,) USD."""
+            used_unit = used_value_per_gpu(t, pc, age_after)
+
+            def disposal_at(n):  # end-of-life proceeds forecast n months ahead, net of disposal costs
+                if used_disposal:
+                    return n_live * used_unit * jnp.exp(-A["expected_used_decay"] * n) * keep_eol
+                return n_live * book_disp_unit
+
+            n = jnp.maximum(n_left, 0.0)
+            common = dict(
+                alive=n_live, util=uc, price_eff=pc * spot_c, contract_share=cf_c, contract_price=Pc,
+                renewal_price=Pc * rf, share_after=cf_c * renew, log_rho=log_rho_c, log_a=log_a_c,
+                var_cost=var_cost_fc, fixed_cost=fixed_c, hours=hours,
+            )
+            m_con = jnp.clip(term - age_after, 0.0, n)
+            undisc = forecast_value(log_d=0.0, n=n, m_contract=m_con, disposal=disposal_at(n), **common)
+            viu = forecast_value(log_d=log_dv, n=n, m_contract=m_con, disposal=disposal_at(n), **common)
+            # market-participant DCF (Level 3): to the economic life when one is set
+            n_fv = jnp.maximum(fv_life - age_after, 0.0) if fv_life > 0 else n
+            fv_dcf = forecast_value(log_d=log_df, n=n_fv, m_contract=jnp.clip(term - age_after, 0.0, n_fv), disposal=disposal_at(n_fv), **common)
+            fair = jnp.where(A["fv_used_market"] > 0, n_live * used_unit, fv_dcf)  # Level 2 where observed
+            return undisc, viu, fair, used_unit
+
+        # the valuation-date check of the opening book (cohorts bought before the start; t = 0 state)
+        on_books = (A["purchase"] < 0).astype(dtype)
+        u_start = jnp.clip(u0, 0.0, A["util_ceiling"])  # no launch or price deviation at t = 0
+        undisc0, viu0, fair0, _ = valuations(0.0, A["units"] * on_books, u_start, P0[gen], A["age"][0], A["rem"][0, :, 0])
+        open_asc, open_ias = opening_unrecoverable(A["cv0"].sum(-1), undisc_c=undisc0, viu_c=viu0, fvlcd_c=fair0 * (1.0 - A["disposal_cost"]), on_books_c=on_books, group=group)
 
         cv0 = A["cv0"]
         zeros_c = jnp.zeros((C,), dtype)
@@ -160,10 +201,17 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             h_sold=zeros_c,
             h_avail=zeros_c,
             n_tests=zeros_c,
+            n_below=zeros_c,  # consecutive month ends with the price below the trigger level
+            n_low=zeros_c,  # consecutive month ends with utilization below the trigger floor
+            pending=zeros_c,  # an IAS 36 indicator since the last reporting date
+            mat_month=jnp.zeros((2,), dtype),
+            mat_fy=jnp.zeros((2, A["fiscal_year_onehot"].shape[1]), dtype),
+            mat_loss=jnp.zeros((2,), dtype),
+            immat_loss=jnp.zeros((2,), dtype),
         )
 
         def step(c, x):
-            t, zp, zf, rem, act, last, age, in_term, periodic, sh = x
+            t, zp, zf, rem, act, last, age, in_term, periodic, reporting, ends, fy_hot, sh = x
             W = c["W"] + sig * zp
             post = (t >= ship).astype(dtype)  # (L,)
             # a launch shipping in (t-1, t] is a triggering event for the generations it undercuts
@@ -205,7 +253,10 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             revenue = h_con * cprice + h_mkt * pc * spot_c
             var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0)  # stress: power-price spike
             opex = n_live * var_cost_t + act * fixed_c + failed * repl_unit
-            cash = revenue - opex + last * n_live * disp_unit
+            age_after = age + 1.0
+            used_unit = used_value_per_gpu(t, pc, age_after)
+            disposal_cash = last * n_live * (used_unit * keep_eol if used_disposal else book_disp_unit)
+            cash = revenue - opex + disposal_cash
 
             dep = monthly_depreciation(cv, sv, rem[None])
             cv = cv - dep
@@ -218,32 +269,37 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
 
             # ---- impairment test at the end of month t, on month-t information only
             n_left = rem[:, 0] - 1.0
-            drop = (A["trigger_price_drop"] > 0) & (pc < (1.0 - A["trigger_price_drop"]) * c["last_price"])
-            low_u = (A["trigger_util"] > 0) & (uc < A["trigger_util"])
-            due = (periodic > 0) | ((A["trigger_launch"] > 0) & launched_now_g[gen]) | drop | low_u
+            # triggering events (ASC 360-10-35-21; IAS 36.12 indicators), each with a size
+            cut_now_g = (post * (ship > t - 1.0)) @ (-log1m_uc)  # (G,) log price cut of launches shipping now
+            launch_trig = (A["trigger_launch"] > 0) & launched_now_g[gen] & (cut_now_g[gen] >= A["trigger_launch_min_logcut"])
+            below = (A["trigger_price_drop"] > 0) & (pc < (1.0 - A["trigger_price_drop"]) * c["last_price"])
+            n_below = jnp.where(below, c["n_below"] + 1.0, 0.0)
+            low = (A["trigger_util"] > 0) & (uc < A["trigger_util"])
+            n_low = jnp.where(low, c["n_low"] + 1.0, 0.0)
+            lost_contract = (A["trigger_contract_expiry"] > 0) & (ends > 0) & (cf_c * (1.0 - renew) > 0)
+            trig = launch_trig | (n_below == A["trigger_price_months"]) | (n_low == A["trigger_util_months"]) | lost_contract
+            # ASC 360 tests when the event occurs; IAS 36 assesses indicators at reporting dates (36.9)
+            pending = (c["pending"] > 0) | trig
+            due_a = (periodic > 0) | trig
+            due_i = (periodic > 0) | (pending & (reporting > 0))
+            pending = jnp.where((reporting > 0) | (periodic > 0), False, pending)
+            in_life = (act > 0) & (n_left > 0)
             # the whole asset group is tested when a test is due for any of its cohorts
-            due_group = (group.T @ (group @ due.astype(dtype))) > 0
-            tested = (act > 0) & (n_left > 0) & due_group
+            tested_a = in_life & ((group.T @ (group @ due_a.astype(dtype))) > 0)
+            tested_i = in_life & ((group.T @ (group @ due_i.astype(dtype))) > 0)
+            tested = tested_a | tested_i
             tested_f = tested.astype(dtype)
             last_price = jnp.where(tested | (act == 0), pc, c["last_price"])
-            age_after = age + 1.0
-            m_con = jnp.clip(term - age_after, 0.0, jnp.maximum(n_left, 0.0))
-            common = dict(
-                alive=n_live, util=uc, price_eff=pc * spot_c, contract_share=cf_c, contract_price=Pc,
-                renewal_price=Pc * rf, share_after=cf_c * renew, m_contract=m_con, n=jnp.maximum(n_left, 0.0),
-                log_rho=log_rho_c, log_a=log_a_c, var_cost=var_cost_fc, fixed_cost=fixed_c, hours=hours,
-                disposal=n_live * disp_unit,
-            )
-            undisc = forecast_value(log_d=0.0, **common)
-            viu = forecast_value(log_d=log_dv, **common)
-            fv_dcf = forecast_value(log_d=log_df, **common)
-            expected_pc = P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)  # the scenario's expected price now
-            fv_used = n_live * A["capex_per_gpu"] * jnp.exp(-th[A["i_used_decay"]] * age_after) * pc / expected_pc
-            fair = jnp.where(A["fv_used_market"] > 0, fv_used, fv_dcf)
+            undisc, viu, fair, _ = valuations(t, n_live, uc, pc, age_after, n_left)
+            fv_used = n_live * used_unit
             fvlcd = fair * (1.0 - A["disposal_cost"])
 
-            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_f, group=group)
-            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_f, group=group)
+            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group)
+            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group)
+            # materiality: the month's loss against the fleet's carrying amount before it (SAB 99)
+            book_before = cv.sum(axis=(-2, -1))  # (2,)
+            loss_total = jnp.stack([loss_a.sum(), loss_i.sum()])
+            material = (loss_total > 0) & (loss_total >= A["materiality"] * book_before)
             cv = jnp.stack([cv[0] - loss_a, cv[1] - loss_i + rev_i])
             sv = jnp.stack([jnp.minimum(sv[0], cv[0]), jnp.minimum(sv_base, cv[1])])
             keep = (1.0 - last)[:, None]  # derecognized after the last month of life
@@ -254,6 +310,11 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             d_t = jnp.exp(log_dc * t)
             new = dict(
                 W=W, alive=alive_new, cv=cv, sv=sv, cv_base=cv_base, sv_base=sv_base, last_price=last_price, p_off=p_off,
+                n_below=n_below, n_low=n_low, pending=pending.astype(dtype),
+                mat_month=jnp.where(material & (c["mat_month"] == 0), t, c["mat_month"]),
+                mat_fy=jnp.maximum(c["mat_fy"], material.astype(dtype)[:, None] * fy_hot[None, :]),
+                mat_loss=c["mat_loss"] + jnp.where(material, loss_total, 0.0),
+                immat_loss=c["immat_loss"] + jnp.where(material, 0.0, loss_total),
                 loss=c["loss"] + loss_now,
                 first=jnp.where(hit, t, c["first"]),
                 first_loss=jnp.where(hit, loss_now, c["first_loss"]),
@@ -267,7 +328,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
                 n_tests=c["n_tests"] + tested_f,
             )
             # per-cohort inputs of the debt scan (engine/credit/path.py), only with [financing]
-            credit_in = dict(cfads=revenue - opex, cfads_contracted=h_con * cprice - opex * share, disposal=last * n_live * disp_unit, collateral=fv_used) if has_fin else {}
+            credit_in = dict(cfads=revenue - opex, cfads_contracted=h_con * cprice - opex * share, disposal=disposal_cash, collateral=fv_used) if has_fin else {}
             if not monthly:
                 return new, (credit_in or None)
             out = dict(
@@ -293,7 +354,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         ts = jnp.arange(1, T + 1, dtype=dtype)
         shocks = dict(price_mult=A["shock_price_mult"], price_index=A["shock_price_index"], util=A["shock_util_override"],
                       afr_mult=A["shock_afr_mult"], elec_mult=A["shock_electricity_mult"])
-        xs = (ts, z_price, z_fail, A["rem"], A["active"], A["last_month"], A["age"], A["in_term"], A["periodic"], shocks)
+        xs = (ts, z_price, z_fail, A["rem"], A["active"], A["last_month"], A["age"], A["in_term"], A["periodic"], A["reporting"],
+              A["contract_ends"], A["fiscal_year_onehot"], shocks)
         c, months = jax.lax.scan(step, carry0, xs)
 
         h_sold, h_avail = c["h_sold"], c["h_avail"]
@@ -320,6 +382,11 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             breakeven_utilization_frac=tco_sl_avail / A["cloud_price"],
             impairment_tests=c["n_tests"],
             alive_gpus_end=c["alive"] * A["active"][-1],
+            material_impairment_month=c["mat_month"],
+            material_impairment_in_fiscal_year=c["mat_fy"],
+            material_impairment_loss_usd=c["mat_loss"],
+            immaterial_impairment_loss_usd=c["immat_loss"],
+            opening_book_unrecoverable=jnp.stack([open_asc, open_ias]).astype(dtype),
         )
         if has_fin:
             cin = months if not monthly else {k.removeprefix("_credit_"): months.pop(k) for k in [k for k in months if k.startswith("_credit_")]}

@@ -14,7 +14,7 @@ Eligible ("simple") scenarios — the bench reference workload (scenarios/bench/
 * no contracts: ``market.<G>.contracted_frac`` a fixed 0 (spot mix and elasticity stay general);
 * failures policy ``retain_book`` (no write-off, no replacement);
 * impairment tests on the periodic calendar only (no launch, price-drop or utilization trigger);
-* forecast ``flat`` and fair value by ``dcf``.
+* forecast ``flat``, fair value by ``dcf`` over the book life, disposal proceeds at book salvage.
 
 Why it is faster with the same numbers: for these scenarios the whole no-impairment book (IAS 36's
 reversal cap) and its salvage, the test calendar, the remaining life and the forecast annuity
@@ -41,6 +41,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from engine.accounting.impairment import opening_unrecoverable
 from engine.compile import Model
 from engine.random import monthly_shocks
 from engine.scenario.dists import Fixed
@@ -61,8 +62,12 @@ def fast_ineligible_reason(model: Model) -> str | None:
         return "impairment triggers"
     if float(a["forecast_drift"]) != 0:
         return "drift forecast"
-    if float(a["fv_used_market"]) != 0:
+    if np.any(a["fv_used_market"] != 0):
         return "used-market fair value"
+    if float(a["fv_life"]) != 0:
+        return "an economic life for the fair value"
+    if float(a["disposal_used_market"]) != 0:
+        return "used-market disposal proceeds"
     cf = model.inputs[int(a["i_contracted_frac"][0])]
     if not (isinstance(cf.dist, Fixed) and cf.posterior_draws is None and cf.dist.value == 0.0):
         return "contracts"
@@ -177,7 +182,13 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     fixed_opex = float(a["fixed_opex"][0])
     util_ceiling = float(a["util_ceiling"])
     disposal_cost = float(a["disposal_cost"])
-    disp_unit = float(a["disposal_per_unit"][0]) * (1.0 - disposal_cost)
+    disp_unit = float(a["disposal_per_unit"][0]) * (1.0 - float(a["eol_disposal_cost"]))
+    materiality = float(a["materiality"])
+    fy_hot = np.asarray(a["fiscal_year_onehot"])  # (T, Y)
+    # the valuation-date check (t = 0): only a cohort bought before the start is on the opening book
+    n0 = float(a["rem"][0, 0, 0])
+    d_viu, d_fv = float(a["d_viu"]), float(a["d_fv"])
+    a_viu0, a_fv0 = float(_annuity(d_viu, [n0])[0]), float(_annuity(d_fv, [n0])[0])
     purchase0 = float(a["purchase"][0]) == 0
     cost, salvage, cv0 = float(a["cost"][0, 0]), float(a["salvage"][0, 0]), float(a["cv0"][0, 0])
     active_end = float(a["active"][-1, 0])
@@ -223,17 +234,29 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         one_m_q = 1.0 - q
 
         z = jnp.zeros_like(P0)
+        zy = jnp.zeros((fy_hot.shape[1],), dtype)
+        if purchase0:
+            open_asc = open_ias = jnp.asarray(False)
+        else:  # the general step's check with C = 1 and a flat forecast (closed forms as in forecasts())
+            run_rate0 = units * (jnp.clip(u0, 0.0, util_ceiling) * P0 * margin_rate - var_cost) - fixed_c
+            disp0 = units * disp_unit
+            one_c = lambda x: jnp.reshape(x, (1,))  # noqa: E731
+            open_asc, open_ias = opening_unrecoverable(
+                one_c(f(cv0)), undisc_c=one_c(run_rate0 * n0 + disp0), viu_c=one_c(run_rate0 * a_viu0 + disp0 * d_viu ** n0),
+                fvlcd_c=one_c((run_rate0 * a_fv0 + disp0 * d_fv ** n0) * (1.0 - disposal_cost)), on_books_c=jnp.ones((1,), dtype), group=jnp.ones((1, 1), dtype))
         cv_start = f(cost if purchase0 else cv0)
         sv_start = f(salvage if purchase0 else salvage * (cv0 > 0))
         carry0 = (
             z, f(units), cv_start, cv_start, sv_start, sv_start,  # W, alive, cv and sv by standard
             z, z, z, z, z, z, z,  # loss A, loss I, first A, first I, first loss A, first loss I, reversal
             z, z, z, z, z,  # pv cash, opex, revenue, hours sold, hours available
+            z, z, zy, zy, z, z, z, z,  # material: first month A, I; by fiscal year A, I; loss A, I; immaterial loss A, I
         )
 
         def step(c, x):
-            W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
-            t, zp, zf, inv_rem, act, last, tested, cvb_pre, svb, n, a_viu, a_fv, dn_viu, dn_fv, d_t = x
+            W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c[:18]
+            mat = c[18:]
+            t, zp, zf, inv_rem, act, last, tested, cvb_pre, svb, n, a_viu, a_fv, dn_viu, dn_fv, d_t, hot = x
             if keys is not None:  # zp is month t's 0-based index j = t - 1: draw its shocks here
                 zp, zf = monthly_shocks(keys, zp, dtype)
                 zp, zf = zp[0], zf[0]
@@ -280,6 +303,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
 
             def test(ops):
                 cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = ops[:9]
+                mA, mI, fyA, fyI, mlA, mlI, ilA, ilI = ops[9:17]
                 undisc, viu, fair = forecasts()
                 lossA_now = jnp.where(cvA > undisc, jnp.minimum(jnp.maximum(cvA - fair, 0.0), cvA), 0.0)
                 recov = jnp.maximum(viu, fair * (1.0 - disposal_cost))
@@ -288,13 +312,20 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
                 revI = jnp.where(~impI, jnp.minimum(jnp.maximum(recov - cvI, 0.0), jnp.maximum(cvb_pre - cvI, 0.0)), 0.0)
                 hitA = (lossA_now > 0) & (firstA == 0)
                 hitI = (lossI_now > 0) & (firstI == 0)
+                # materiality against the (one-cohort) fleet's carrying amount before the loss
+                matA = (lossA_now > 0) & (lossA_now >= materiality * cvA)
+                matI = (lossI_now > 0) & (lossI_now >= materiality * cvI)
                 return (
                     cvA - lossA_now, cvI - lossI_now + revI, lossA + lossA_now, lossI + lossI_now,
                     jnp.where(hitA, t, firstA), jnp.where(hitI, t, firstI),
                     jnp.where(hitA, lossA_now, flA), jnp.where(hitI, lossI_now, flI), rev_sum + revI,
+                    jnp.where(matA & (mA == 0), t, mA), jnp.where(matI & (mI == 0), t, mI),
+                    jnp.maximum(fyA, matA * hot), jnp.maximum(fyI, matI * hot),
+                    mlA + jnp.where(matA, lossA_now, 0.0), mlI + jnp.where(matI, lossI_now, 0.0),
+                    ilA + jnp.where(matA, 0.0, lossA_now), ilI + jnp.where(matI, 0.0, lossI_now),
                 ) + ((lossA_now, lossI_now, revI) if monthly else ())
 
-            ops = (cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum)
+            ops = (cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum) + tuple(mat)
             if monthly:  # this month's loss and reversal leave the branch too (zeros when untested)
                 ops = ops + (z, z, z)
             if select:  # every month computed, kept where tested: one elementwise body for XLA:GPU
@@ -303,6 +334,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             else:
                 out_ops = jax.lax.cond(tested > 0, test, lambda o: o, ops)
             cvA, cvI, lossA, lossI, firstA, firstI, flA, flI, rev_sum = out_ops[:9]
+            mat = out_ops[9:17]
             keep = 1.0 - last
             cvA = cvA * keep
             cvI = cvI * keep
@@ -310,7 +342,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             svI = jnp.minimum(svb, cvI)
             month_out = None
             if monthly:  # the general step's monthly values (engine/simulate.py), same keys and shapes
-                lossA_now, lossI_now, revI = out_ops[9:]
+                lossA_now, lossI_now, revI = out_ops[17:]
                 undisc, viu, fair = forecasts()  # reported every month in service, as the general step does
                 month_out = dict(
                     price_usd_per_gpu_hour=price[None],
@@ -333,12 +365,13 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
                 W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI,
                 rev_sum, pv + cash * d_t, opex_sum + opex, rev_usd + revenue,
                 h_sold + h_mkt, h_avail + n_live * hours,
-            ), month_out
+            ) + tuple(mat), month_out
 
         xs = (f(np.arange(1, T + 1)),) + tuple(noise_xs) + tuple(
-            f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc"))
+            f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc")) + (f(fy_hot),)
         c, months = jax.lax.scan(step, carry0, xs, unroll=unroll)
-        W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c
+        W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c[:18]
+        mA, mI, fyA, fyI, mlA, mlI, ilA, ilI = c[18:]
 
         two = lambda x0, x1: jnp.stack([x0, x1])[:, None]  # noqa: E731  (2, C)
         one = lambda x0: x0[None]  # noqa: E731  (C,)
@@ -365,6 +398,11 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             breakeven_utilization_frac=one(tco_sl_avail / cloud_price),
             impairment_tests=jnp.full((C,), n_tests, dtype),
             alive_gpus_end=one(alive * active_end),
+            material_impairment_month=jnp.stack([mA, mI]),
+            material_impairment_in_fiscal_year=jnp.stack([fyA, fyI]),
+            material_impairment_loss_usd=jnp.stack([mlA, mlI]),
+            immaterial_impairment_loss_usd=jnp.stack([ilA, ilI]),
+            opening_book_unrecoverable=jnp.stack([open_asc, open_ias]).astype(dtype),
         )
         return res, months
 

@@ -105,6 +105,34 @@ def entity_summary(*, first: np.ndarray, loss: np.ndarray, reversal: np.ndarray 
     return out
 
 
+def material_summary(model, standards: tuple[str, ...], *, p_first_within, p_flag, mean_of) -> dict:
+    """The headline statistics of the fleet (summary.json ``fleet``), one definition for the exact and
+    the streamed summaries, which pass how to read their per-path results:
+
+        p_first_within(s_i, t) -> P(0 < material_impairment_month <= t)
+        p_flag(key, s_i, j)    -> P(key[s_i] (, j) == 1) for a 0/1 per-path flag
+        mean_of(key, s_i)      -> mean and SE of key[s_i]
+
+    "Material" = a month whose recognised loss is at least ``accounting.materiality_frac`` of the
+    fleet's carrying amount before it (docs/methodology.md §0).
+    """
+    out: dict = {}
+    fy = list(zip(model.fiscal_year_labels, model.fiscal_year_end_t))
+    for s_i, std in enumerate(STANDARD_NAMES):
+        if std not in standards:
+            continue
+        out[f"p_material_impairment_{std}"] = {
+            "first_12_months": p_first_within(s_i, min(12, model.T)),
+            "by_fiscal_year": {lab: p_flag("material_impairment_in_fiscal_year", s_i, y) for y, (lab, _) in enumerate(fy)},
+            "cumulative_by_fiscal_year_end": {lab: p_first_within(s_i, t) for lab, t in fy},
+            "horizon": p_first_within(s_i, model.T),
+        }
+        out[f"expected_material_impairment_loss_usd_{std}"] = mean_of("material_impairment_loss_usd", s_i)
+        out[f"expected_immaterial_impairment_loss_usd_{std}"] = mean_of("immaterial_impairment_loss_usd", s_i)
+        out[f"p_opening_book_unrecoverable_{std}"] = p_flag("opening_book_unrecoverable", s_i, None)
+    return out
+
+
 def summarize(model, run, *, standards: tuple[str, ...]) -> dict:
     """The statistics of summary.json: fleet and each cohort."""
     s = run.scalars
@@ -127,6 +155,13 @@ def summarize(model, run, *, standards: tuple[str, ...]) -> dict:
     fleet = entity_summary(
         first=first_month_fleet(first), loss=loss.astype(np.float64).sum(axis=2), reversal=rev.astype(np.float64).sum(axis=1), extra=fleet_extra, **common
     )
+    mat_month = s["material_impairment_month"]  # (P, S)
+    fleet.update(material_summary(
+        model, standards,
+        p_first_within=lambda s_i, t: prob((mat_month[:, s_i] > 0) & (mat_month[:, s_i] <= t)),
+        p_flag=lambda key, s_i, j: prob((s[key][:, s_i] if j is None else s[key][:, s_i, j]) > 0),
+        mean_of=lambda key, s_i: mean(s[key][:, s_i]),
+    ))
     cohorts = {}
     for c, name in enumerate(model.cohorts):
         extra = {

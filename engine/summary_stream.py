@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from engine.reduce import Column, flat_index
-from engine.summary import LOSS_QUANTILES, QUANTILES, STANDARD_NAMES
+from engine.summary import LOSS_QUANTILES, QUANTILES, STANDARD_NAMES, material_summary
 
 NAN = {"value": float("nan"), "se": float("nan")}
 
@@ -144,6 +144,18 @@ def summarize_streamed(model, cols: dict[str, Column], n_paths: int, *, standard
         extra={name: at(f"fleet_{name}") for name in ("npv_usd", "tco_usd_per_gpu_hour", "tco_usd_per_delivered_gpu_hour", "tco_annuity_usd_per_delivered_gpu_hour")},
         **common,
     )
+
+    def p_first_within(s_i, t):
+        col, j = at("material_impairment_month", s_i)
+        cum = np.cumsum(col.int_counts(j))
+        return _prob(int(cum[min(t, cum.size - 1)] - cum[0]), n_paths)
+
+    def p_flag(key, s_i, j):
+        col, jj = at(key, s_i) if j is None else at(key, s_i, j)
+        return _prob(int(col.int_counts(jj)[1:].sum()), n_paths)
+
+    fleet.update(material_summary(model, standards, p_first_within=p_first_within, p_flag=p_flag,
+                                  mean_of=lambda key, s_i: at(key, s_i)[0].mean(at(key, s_i)[1])))
     cohorts = {}
     ccol = cols["impaired_one_standard_only"]
     for c, name in enumerate(model.cohorts):

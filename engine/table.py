@@ -22,6 +22,46 @@ def usd(x: dict, digits: int = 3) -> str:
     return f"{x['value']:.{digits}f} ±{x['se']:.{digits}f}" if _ok(x) else "-"
 
 
+def _print_headline(console, summary: dict) -> None:
+    """The answer first: P(a material impairment is recognised), by fiscal year and cumulatively, the
+    opening-book check, the policy range, and the policy that makes the number."""
+    from rich.table import Table
+
+    f = summary["fleet"]
+    stds = [s for s in summary["run"]["standards"] if f"p_material_impairment_{s}" in f]
+    if not stds:
+        return
+    fys = list(f[f"p_material_impairment_{stds[0]}"]["by_fiscal_year"])
+    pr = summary.get("policy_range")
+    t = Table(title="Fleet: probability that a material impairment is recognised")
+    t.add_column("standard", no_wrap=True)
+    t.add_column("next 12 months", justify="right")
+    for y in fys:
+        t.add_column(f"in {y}", justify="right")
+    t.add_column("by the horizon", justify="right")
+    if pr:
+        t.add_column(f"policy range\n(horizon, {pr['paths']:,} paths)", justify="right")
+    for s in stds:
+        m = f[f"p_material_impairment_{s}"]
+        cells = ["ASC 360" if s == "asc360" else "IAS 36", pct(m["first_12_months"])] + [pct(m["by_fiscal_year"][y]) for y in fys] + [pct(m["horizon"])]
+        if pr:
+            lo, hi = pr["range"][s]["horizon"]
+            cells.append(f"{100 * lo:.0f}%-{100 * hi:.0f}%")
+        t.add_row(*cells)
+    console.print(t)
+    for line in summary.get("accounting_policy", {}).get("in_words", []):
+        console.print(f"  {line}")
+    if pr:
+        names = ", ".join(f"{k} {100 * v[stds[0]]['horizon']['value']:.0f}%" for k, v in pr["policies"].items())
+        console.print(f"  policy range ({'ASC 360' if stds[0] == 'asc360' else 'IAS 36'}, by the horizon): {names}")
+    for s in stds:
+        o = f[f"p_opening_book_unrecoverable_{s}"]
+        if _ok(o) and o["value"] > 0.5:
+            label = "ASC 360 step 1" if s == "asc360" else "IAS 36"
+            console.print(f"  [bold red]warning[/bold red]: a test at the valuation date would already fail ({label}) on {pct(o)} of paths: "
+                          "the opening book is inconsistent with an unimpaired balance sheet; check the fleet's carrying amounts and start prices")
+
+
 def print_summary(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -35,7 +75,9 @@ def print_summary(summary: dict) -> None:
         f"{run['horizon_months']} months from {run['start_month']} (± = one Monte Carlo standard error)"
     )
 
-    imp = Table(title="Impairment over the horizon")
+    _print_headline(console, summary)
+
+    imp = Table(title="Any impairment loss over the horizon (every test, material or not; asset groups as in the policy above)")
     imp.add_column("", no_wrap=True)
     for s in stds:
         label = "ASC 360" if s == "asc360" else "IAS 36"

@@ -83,3 +83,20 @@ def ias36(cv, cv_no_impairment, *, value_in_use, fvlcd, tested, group):
     n_rounds = cv.shape[0] * cv.shape[1]
     reversal = _alloc_capped(reversal_g, cv, headroom, group, include, n_rounds)
     return _alloc(loss_g, cv, group, include), reversal, impaired_g
+
+
+def opening_unrecoverable(cv_c, *, undisc_c, viu_c, fvlcd_c, on_books_c, group):
+    """The valuation-date check of the opening balance: would a test today find a loss? Returns
+    (asc360, ias36) booleans: some asset group's carrying amount exceeds its undiscounted cash flows
+    (ASC 360-10-35-17 step 1), resp. its recoverable amount max(FVLCD, VIU) (IAS 36.59).
+
+    Args: cv_c, undisc_c, viu_c, fvlcd_c: (C,) USD at the valuation date; on_books_c: (C,) 1.0 for
+    cohorts on the opening balance sheet (bought before the run start); group: (NG, C).
+    A scenario whose opening book fails this on most paths contradicts an unimpaired balance sheet.
+    """
+    inc = on_books_c
+    cv_g = group @ (cv_c * inc)
+    has_g = (group @ inc) > 0
+    asc = has_g & (cv_g > group @ (undisc_c * inc))
+    ias = has_g & (cv_g > jnp.maximum(group @ (viu_c * inc), group @ (fvlcd_c * inc)))
+    return asc.any(), ias.any()

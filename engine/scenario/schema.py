@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from engine.generations import GENERATIONS
+from engine.generations import GENERATIONS, USED_MARKET_GENERATIONS
 from engine.scenario.dists import Posterior, Uncertain
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -121,6 +121,7 @@ class Cohort(_Section):
     fixed_opex_usd_per_month: float = Field(default=0.0, ge=0, description="Cohort-level fixed operating cost per month.")
     component: list[Component] = Field(default_factory=list, description="Optional component split; the first is the primary asset.")
     life_change: LifeChange | None = Field(default=None, description="Optional change of useful life (change in estimate).")
+    site: str = Field(default="site_1", min_length=1, description="Data centre of the cohort (asset_group = site tests each site's cohorts together).")
 
     @model_validator(mode="after")
     def _check(self) -> Cohort:
@@ -160,8 +161,9 @@ class MarketSection(_Section):
     contracted_frac: Frac = Field(default=0.0, description="Share of each cohort's GPUs under fixed-price take-or-pay contracts from purchase.")
     contract_price_usd_per_gpu_hour: float = Field(default=0.0, ge=0, description="Contract price (fixed, known).")
     contract_term_months: int = Field(default=0, ge=0, le=240, description="Contract term from the cohort's purchase month.")
-    contract_expiry: Literal["market", "renew"] = Field(default="market", description="At expiry: capacity re-priced at market, or renewed at renewal_price_frac of the contract price.")
-    renewal_price_frac: float = Field(default=1.0, gt=0, le=2, description="Renewal price as a share of the original contract price.")
+    contract_expiry: Literal["market", "renew"] = Field(default="renew", description="At expiry: renewal_share_frac of the contracted capacity renewed at renewal_price_frac of the contract price (the rest re-priced at market), or all of it re-priced at market.")
+    renewal_share_frac: float = Field(default=0.8, ge=0, le=1, description="Share of the expiring contracted capacity that renews (contract_expiry = renew). Default: CoreWeave's H100s 'rebooked immediately' and A100s 'fully booked' at five years (seed/elasticity_and_trends.csv, CNBC 2025-11-14; SiliconANGLE 2025-11-22), discounted for a single company's anecdote.")
+    renewal_price_frac: float = Field(default=0.95, gt=0, le=2, description="Renewal price as a share of the original contract price. Default: H100s re-contracted at 95 % of the original price (CNBC 2025-11-14, seed/elasticity_and_trends.csv recontract_price_ratio).")
     spot_frac: Frac = Field(default=0.0, description="Share of non-contracted hours sold on spot.")
     spot_discount_frac: Frac = Field(default=0.0, description="Spot price discount to the on-demand market price.")
 
@@ -255,21 +257,42 @@ class CostsSection(_Section):
 
 # --------------------------------------------------------------------------------------- [accounting]
 class AccountingSection(_Section):
+    """Accounting policy. Each default is the most common practice (docs/methodology.md §0 and §5 cite
+    the rule and the practice behind it); the alternatives are one line away."""
+
     standards: list[Literal["asc360", "ias36"]] = Field(default_factory=lambda: ["asc360", "ias36"], min_length=1, description="Standards to apply (both can run on the same paths).")
-    test_every_months: Literal[0, 1, 2, 3, 4, 6, 12] = Field(default=12, description="Periodic test at calendar months divisible by this (1 = every month end, 3 = quarter ends, 12 = December); 0 = on triggers only.")
-    trigger_on_launch: bool = Field(default=True, description="Test in a month in which a next-generation launch ships.")
-    trigger_price_drop_frac: float = Field(default=0.0, ge=0, lt=1, description="Test when the market price fell by more than this since the cohort's last test; 0 = off.")
-    trigger_utilization_below_frac: float = Field(default=0.0, ge=0, le=1, description="Test when utilization is below this; 0 = off.")
-    asset_group: Literal["cohort", "fleet"] = Field(default="cohort", description="Level at which recoverability is tested (ASC 360-10-35-23 asset group / IAS 36 CGU).")
+    test_every_months: Literal[0, 1, 2, 3, 4, 6, 12] = Field(default=0, description="Unconditional periodic test at calendar months divisible by this (3 = quarter ends, 12 = December); 0 = test only on triggering events (ASC 360-10-35-21; IAS 36.9 indicators), the practice.")
+    reporting_every_months: Literal[1, 3, 6, 12] = Field(default=3, description="IAS 36.9: indicators are assessed at each reporting date (calendar months divisible by this; 3 = quarterly reporting); a trigger since the last reporting date makes IAS 36 test then. ASC 360 tests in the month the trigger occurs.")
+    trigger_on_launch: bool = Field(default=True, description="A next-generation launch that cuts the cohort's price by at least trigger_launch_undercut_min_frac is a triggering event (ASC 360-10-35-21(a)).")
+    trigger_launch_undercut_min_frac: float = Field(default=0.10, ge=0, lt=1, description="Smallest launch undercut of the cohort's price that counts as a significant decrease in market price; 0 = every launch triggers.")
+    trigger_price_drop_frac: float = Field(default=0.20, ge=0, lt=1, description="Triggering event: the market price below (1 - this) times its level at the cohort's last test (or the run start) for trigger_price_drop_months consecutive month ends; 0 = off.")
+    trigger_price_drop_months: int = Field(default=3, ge=1, le=24, description="Months the price fall must last to be a trigger (a sustained decline, not one month's noise).")
+    trigger_utilization_below_frac: float = Field(default=0.50, ge=0, le=1, description="Triggering event: utilization below this for trigger_utilization_months consecutive month ends (adverse change in the extent of use, 35-21(b)); 0 = off.")
+    trigger_utilization_months: int = Field(default=3, ge=1, le=24, description="Months utilization must stay below the floor to be a trigger.")
+    trigger_on_contract_expiry: bool = Field(default=True, description="Triggering event: a take-or-pay contract term ends and not all of its capacity is renewed (loss of a contract, 35-21(c)).")
+    asset_group: Literal["cohort", "site", "fleet"] = Field(default="site", description="Level at which recoverability is tested (ASC 360-10-35-23 asset group / IAS 36 CGU): each cohort, each data centre (cohort field site), or the whole fleet.")
     forecast: Literal["drift", "flat"] = Field(
         default="drift",
         description="Cash-flow forecast at a test date: flat = this month's run rate held; drift = the scenario's expected price decline and failure attrition from today's state.",
     )
     discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Pre-tax discount rate for value in use (IAS 36.55), effective annual.")
-    fair_value_method: Literal["dcf", "used_market"] = Field(default="dcf", description="Fair value: the forecast discounted at fair_value_discount_rate (income approach) or the used-GPU market value.")
+    fair_value_method: Literal["hierarchy", "dcf", "used_market"] = Field(default="hierarchy", description="Fair value (ASC 820 / IFRS 13): hierarchy = the used-GPU market value (Level 2) for generations in used_market_generations, a market-participant DCF (Level 3) for the others; dcf or used_market for every generation.")
+    used_market_generations: list[str] = Field(default_factory=lambda: list(USED_MARKET_GENERATIONS), description="Generations with observed used-GPU prices (Level 2 inputs) under fair_value_method = hierarchy; default: those with used-market rows in priors/observations/residual_value.csv.")
     fair_value_discount_rate_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Market-participant discount rate for the DCF fair value, effective annual.")
-    used_value_decay_per_month: Annotated[Uncertain, _within(0.0, 1.0)] = Field(default=0.018, description="Used-GPU value decay with age (continuous monthly rate), for fair_value_method = used_market; drawn once per path (e.g. from priors/fitted/residual_value.nc).")
-    disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal as a share of fair value (IAS 36 FVLCD; end-of-life disposal proceeds).")
+    fair_value_economic_life_months: int | None = Field(default=None, gt=0, le=240, description="Economic life from purchase that a market participant would use in the DCF fair value (cash flows to it, disposal at its end); omitted = the remaining book life.")
+    used_value_decay_per_month: Annotated[Uncertain, _within(0.0, 1.0)] = Field(default=0.018, description="Used-GPU value decay with age (continuous monthly rate) for used-market fair values and disposal proceeds; drawn once per path (e.g. from priors/fitted/residual_value.nc).")
+    disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal as a share of fair value in FVLCD (IAS 36.28).")
+    disposal_proceeds: Literal["used_market", "book_salvage"] = Field(default="used_market", description="End-of-life proceeds (cash, and in every forecast): the used-GPU market value at the end of the life (today's used value forecast at the expected decay), or the book salvage value; kept apart from book salvage either way (IAS 16.6).")
+    end_of_life_disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal deducted from end-of-life proceeds (IAS 36.52 net disposal proceeds in value in use; cash at disposal).")
+    materiality_frac: float = Field(default=0.05, ge=0, lt=1, description="A month's recognised loss counts as a material impairment when it is at least this share of the fleet's carrying amount before it (SAB 99's 5 % rule of thumb); smaller losses are reported apart as immaterial.")
+    fiscal_year_end_month: int = Field(default=12, ge=1, le=12, description="Last calendar month of the fiscal year (12 = December), for the by-fiscal-year probabilities.")
+
+    @model_validator(mode="after")
+    def _check(self) -> AccountingSection:
+        bad = [g for g in self.used_market_generations if g not in GENERATIONS]
+        if bad:
+            raise ValueError(f"used_market_generations: unknown generation(s) {', '.join(bad)}; allowed: {', '.join(GENERATIONS)}")
+        return self
 
 
 # --------------------------------------------------------------------------------------- [tco]
