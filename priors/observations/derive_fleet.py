@@ -133,18 +133,40 @@ def derive_failures() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- utilization
-UTIL_COLS = ["date", "source", "trust", "subject", "metric", "value_low", "value_high", "unit", "origin", "note"]
+UTIL_COLS = ["date", "source", "trust", "subject", "measure", "value_low", "value_high", "unit", "origin", "note"]
 
-# quantity 'utilization' rows of seed/hardware_and_ops.csv: subject -> (metric, reading of the figure)
-UTIL_SUBJECTS = {
-    "standard AI workload": ("fleet_utilization", "as stated"),
-    "self-hosted GPU acceptable band": ("fleet_utilization", "as stated; a band where self-hosting is 'fine'"),
-    "self-hosted GPU off-peak/early-stage (painful)": ("fleet_utilization", "as stated; a band where self-hosting is 'painful'"),
-    "Google TPUs 7-8 years old": ("fleet_utilization", "'100%' read as the interval [0.90, 1.00] (a round self-reported claim; a Beta has no mass at 1)"),
-    "illustrative: PUE 1.09 site vs PUE 1.67 site": ("fleet_utilization", "illustrative, unsourced"),
-    "H100 FlashAttention-2 attention kernel": ("kernel_flops_utilization", "FLOPs utilization of a kernel, not time utilization: not used"),
-    "H100 optimized GEMM": ("kernel_flops_utilization", "FLOPs utilization of a kernel, not time utilization: not used"),
+# What each row measures. Every row of utilization.csv carries exactly one of these; only
+# ``booking_rate`` is fitted (priors/models/utilization.py, which keeps its own copy of the name).
+MEASURES = {
+    "booking_rate": "share of a rental fleet's GPU-hours that is sold (booked, rented or contracted): what the revenue model's demand.utilization_frac is",
+    "gpu_busy_time": "share of a fleet's hours its GPUs run work, for a fleet whose hours are not sold (own use) or where sold and used are not told apart",
+    "enterprise_cluster_utilization": "share of hours a self-hosted (buyer-owned) cluster is in use",
+    "compute_utilization_mfu": "achieved FLOPs / peak FLOPs while a job runs (model FLOPs utilization, a kernel's FLOPs utilization)",
+    "power_draw_fraction_of_tdp": "average power draw / rated TDP",
 }
+
+# quantity 'utilization' rows of seed/hardware_and_ops.csv: subject -> (measure, reading of the figure).
+# Rule (README_fleet.md): booking_rate only for a provider that rents GPUs out saying its hours are
+# sold; a fleet's own use -> gpu_busy_time; a self-hosting buyer's cluster -> enterprise_cluster_utilization;
+# FLOPs over peak FLOPs -> compute_utilization_mfu. No row of this quantity is a booking rate.
+UTIL_SUBJECTS = {
+    "standard AI workload": ("gpu_busy_time", "as stated; hours in use of GPUs whose physical life is discussed (a Google architect), not hours sold: not fitted"),
+    "self-hosted GPU acceptable band": ("enterprise_cluster_utilization", "as stated; a band where self-hosting is 'fine': a buyer's own cluster, not fitted"),
+    "self-hosted GPU off-peak/early-stage (painful)": ("enterprise_cluster_utilization", "as stated; a band where self-hosting is 'painful': a buyer's own cluster, not fitted"),
+    "Google TPUs 7-8 years old": ("gpu_busy_time", "'100%' read as the interval [0.90, 1.00] (a round self-reported claim; a Beta has no mass at 1); Google's own TPU fleet in use, not hours sold to others: not fitted"),
+    "illustrative: PUE 1.09 site vs PUE 1.67 site": ("gpu_busy_time", "illustrative, unsourced"),
+    "H100 FlashAttention-2 attention kernel": ("compute_utilization_mfu", "FLOPs utilization of a kernel, not time utilization: not fitted"),
+    "H100 optimized GEMM": ("compute_utilization_mfu", "FLOPs utilization of a kernel, not time utilization: not fitted"),
+}
+
+# seed rows whose cited source cannot hold them (trust D, kept): quote fragment -> reason
+MFU_SOURCE_MISMATCH = {
+    "92.86% MFU": "an H20 (2024) configuration cited to arXiv 2104.04473 (2021, A100s): the citation cannot hold it, trust D",
+}
+
+# The revenue check: CoreWeave's Q1 2025 revenue over its GPU-hours at market H100 prices.
+REV_QUARTER = ("Q1 2025", pd.Timestamp("2025-01-01"), pd.Timestamp("2025-04-01"))  # period label, first day, day after
+REV_PRICE_MONTHS = ["2025-01", "2025-02", "2025-03"]
 
 
 def _pairs(df: pd.DataFrame) -> list[list[pd.Series]]:
@@ -162,39 +184,104 @@ def _pairs(df: pd.DataFrame) -> list[list[pd.Series]]:
     return out
 
 
+def _seed_row(item: list[pd.Series], measure: str, reading: str, *, lo=None, hi=None, trust: str | None = None) -> dict:
+    """One output row from a seed item (a point, a low/high pair, or a one-sided bound)."""
+    r = item[0]
+    vals = [float(x["value"]) / 100 for x in item]
+    if lo is None and hi is None:
+        if len(item) == 1 and r["bound"] == "low":
+            lo, hi = vals[0], ""  # "at least": open upper end
+        elif len(item) == 1 and r["bound"] == "high":
+            lo, hi = "", vals[0]  # "up to": open lower end
+        else:
+            lo, hi = min(vals), max(vals)
+    return dict(date=url_date(r["source_url"]), source=r["source_url"] or f"(no source) {r['node_title']}",
+                trust=trust or seed_trust(r["source_url"]), subject=r["subject"], measure=measure, value_low=lo, value_high=hi,
+                unit="fraction", origin=_origin(*item), note=f"{reading}. {r['quote']}" + (f" [{r['note']}]" if r["note"] else ""))
+
+
+def revenue_implied_booking() -> dict:
+    """CoreWeave's booked share of GPU-hours in Q1 2025 from its revenue, as an interval.
+
+    booked share = revenue / (GPUs x hours x price per GPU-hour), with revenue the Q1 2025 revenue
+    (USD), GPUs the GPUs deployed at 2024-12-31, hours the hours of the quarter, and the price
+    between the H100 market on-demand median (the low end of the share) and reserved median (the
+    high end), each the mean of the quarter's three monthly medians of rental_index_monthly.csv.
+    """
+    fin = _read("financials/neocloud_financials.csv")
+    cw = fin[fin["entity"] == "CoreWeave"]
+    label, first, after = REV_QUARTER
+    rev = cw[(cw["metric"] == "revenue") & (cw["period"] == label)]
+    gpus = cw[(cw["metric"] == "GPUs_deployed") & (cw["date"] == (first - pd.Timedelta(days=1)).strftime("%Y-%m-%d"))]
+    _expect(len(rev) == 1 and rev.iloc[0]["value"] == "981.6" and rev.iloc[0]["unit"] == "USD m", "CoreWeave Q1 2025 revenue $981.6m")
+    _expect(len(gpus) == 1 and gpus.iloc[0]["value"] == "250000" and "more than" in gpus.iloc[0]["notes"], "CoreWeave 'more than 250,000' GPUs at 2024-12-31")
+    rim = _read("market/rental_index_monthly.csv")
+    px = rim[(rim["index_code"] == "GIX-H100") & rim["period"].isin(REV_PRICE_MONTHS)]
+    _expect(len(px) == 3 and (px["raw_on_demand_median"] != "").all() and (px["reserved_raw_median"] != "").all(), "H100 medians 2025-01..03")
+    rev_r, gpu_r = rev.iloc[0], gpus.iloc[0]
+    usd = float(rev_r["value"]) * 1e6
+    n_gpu = float(gpu_r["value"])
+    hours = (after - first).days * 24
+    per_gpu_hour = usd / (n_gpu * hours)
+    on_demand = px["raw_on_demand_median"].astype(float).mean()
+    reserved = px["reserved_raw_median"].astype(float).mean()
+    lo, hi = round(per_gpu_hour / on_demand, 4), round(per_gpu_hour / reserved, 4)
+    _expect(0 < lo < hi < 1, "revenue-implied booked share inside (0, 1)")
+    own_list = px["providers_restated"].str.extract(r"coreweave=([0-9.]+)")[0].dropna().astype(float)
+    own = f" CoreWeave's own restated list price (${own_list.mean():.3f}) would give {per_gpu_hour / own_list.mean():.2f}." if len(own_list) else ""
+    note = (f"derived, revenue / (GPUs x hours x price): Q1 2025 revenue ${usd / 1e6:,.1f}m / ({n_gpu:,.0f} GPUs deployed at 2024-12-31 x "
+            f"{hours:,} h) = ${per_gpu_hour:.4f} per GPU-hour; / H100 on-demand median ${on_demand:.4f} (mean of 2025-01..03) = {lo} and / "
+            f"reserved median ${reserved:.4f} = {hi}: the interval spans the price a contracted GPU-hour fetches. Biases, not corrected: "
+            "'more than' 250,000 GPUs, GPUs added during the quarter and non-GPU revenue (storage, networking) lower the share; "
+            "GPUs installed but not yet in service and A100s priced below H100 raise it; the prices are list medians of about ten "
+            f"providers, not CoreWeave's contract prices.{own} Trust C: B inputs, read with these assumptions")
+    return dict(date=(after - pd.Timedelta(days=1)).strftime("%Y-%m-%d"), source=rev_r["source"], trust="C",
+                subject="CoreWeave Q1 2025 revenue / (GPUs x hours x H100 price)", measure="booking_rate", value_low=lo, value_high=hi,
+                unit="fraction", origin=_origin(rev_r, gpu_r, *[x for _, x in px.iterrows()]), note=note)
+
+
 def derive_utilization() -> pd.DataFrame:
     hw = _read("seed/hardware_and_ops.csv")
     rows = []
+    # 1. quantity 'utilization': classified subject by subject (UTIL_SUBJECTS).
     util = hw[hw["quantity"] == "utilization"]
     _expect(set(util["subject"]) == set(UTIL_SUBJECTS), "utilization subjects in hardware_and_ops.csv")
     for item in _pairs(util):
-        r = item[0]
-        metric, reading = UTIL_SUBJECTS[r["subject"]]
-        vals = [float(x["value"]) / 100 for x in item]
-        lo, hi = min(vals), max(vals)
-        if r["subject"].startswith("Google TPUs"):
-            lo, hi = 0.90, 1.00
-        rows.append(dict(date=url_date(r["source_url"]), source=r["source_url"] or f"(no source) {r['node_title']}",
-                         trust=seed_trust(r["source_url"]), subject=r["subject"], metric=metric, value_low=lo, value_high=hi,
-                         unit="fraction", origin=_origin(*item), note=f"{reading}. {r['quote']}" + (f" [{r['note']}]" if r["note"] else "")))
-    # CoreWeave's 2020 A100s "fully booked" (CNBC 2025-11-14; the same claim is repeated by SiliconANGLE, DP:18).
+        measure, reading = UTIL_SUBJECTS[item[0]["subject"]]
+        ends = dict(lo=0.90, hi=1.00) if item[0]["subject"].startswith("Google TPUs") else {}
+        rows.append(_seed_row(item, measure, reading, **ends))
+    # 2. Booking: CoreWeave's 2020 A100s "fully booked" (CNBC 2025-11-14; the same claim is repeated by SiliconANGLE, DP:18).
     dp = _read("seed/depreciation_policies.csv")
     cw = dp[dp["quote"].str.contains("A100 chips from 2020 are all fully booked")].iloc[0]
+    _expect("H100s from 2022 rebooked immediately" in cw["quote"], "CoreWeave booked/rebooked sentence")
     dup = dp[dp["quote"].str.contains('five-year-old A100s remain "fully booked"', regex=False)]
     rows.append(dict(date=url_date(cw["source_url"]), source=cw["source_url"], trust=seed_trust(cw["source_url"]),
-                     subject="CoreWeave A100 (2020 cohort) fully booked", metric="fleet_utilization", value_low=0.90, value_high=1.00,
+                     subject="CoreWeave A100 (2020 cohort) fully booked", measure="booking_rate", value_low=0.90, value_high=1.00,
                      unit="fraction", origin=_origin(cw),
                      note="'fully booked' read as the interval [0.90, 1.00]; the same CoreWeave claim in SiliconANGLE"
-                          + (f" ({_origin(dup.iloc[0])})" if len(dup) else "") + " is not counted twice. " + cw["quote"]))
-    # Power draw as a fraction of TDP: kept apart (metric), never used as utilization.
+                          + (f" ({_origin(dup.iloc[0])})" if len(dup) else "") + " is not counted twice, nor the H100s 'rebooked"
+                          " immediately' of the same sentence (one statement by one provider). " + cw["quote"]))
+    # 3. Booking, derived: CoreWeave's revenue over its GPU-hours at market prices.
+    rows.append(revenue_implied_booking())
+    # 4. MFU (quantity 'mfu'): FLOPs utilization, kept apart, never fitted.
+    mfu = hw[hw["quantity"] == "mfu"]
+    _expect(len(mfu) == 15, "fifteen mfu rows in hardware_and_ops.csv")
+    for item in _pairs(mfu):
+        bad = [why for frag, why in MFU_SOURCE_MISMATCH.items() if frag in item[0]["quote"]]
+        _expect(not bad or "2104.04473" in item[0]["source_url"], "the H20 MFU row's citation")
+        reading = "model FLOPs utilization: FLOPs achieved over peak while a job runs, not hours sold: not fitted" + (f"; {bad[0]}" if bad else "")
+        rows.append(_seed_row(item, "compute_utilization_mfu", reading, trust="D" if bad else None))
+    # 5. Power draw as a fraction of TDP: kept apart, never used as utilization.
     for _, r in hw[hw["quantity"] == "power_draw_fraction_of_tdp"].iterrows():
         v = float(r["value"])
         lo, hi = (("", v) if r["bound"] == "high" else (v, v))
         rows.append(dict(date=url_date(r["source_url"]), source=r["source_url"] or f"(no source) {r['node_title']}",
-                         trust=seed_trust(r["source_url"]), subject=r["subject"], metric="power_draw_fraction_of_tdp",
+                         trust=seed_trust(r["source_url"]), subject=r["subject"], measure="power_draw_fraction_of_tdp",
                          value_low=lo, value_high=hi, unit="fraction", origin=_origin(r),
                          note="power draw / TDP is not utilization: not used by the utilization model. " + r["quote"]))
-    return _frame(rows, UTIL_COLS)
+    out = _frame(rows, UTIL_COLS)
+    _expect(out["measure"].isin(list(MEASURES)).all(), "every utilization row has one known measure")
+    return out
 
 
 # -------------------------------------------------------------------------------------- elasticity
