@@ -495,6 +495,11 @@ class FinancingSection(_Section):
         return self
 
 
+# --------------------------------------------------------------------------------------- [reconcile]
+class ReconcileSection(_Section):
+    entity: str = Field(min_length=1, description="Company whose filings `rackrisk reconcile` compares the scenario's past periods with: the `entity` column of priors/observations/neocloud_financials.csv (docs/reconcile.md); --entity overrides it. Not used by `rackrisk run`.")
+
+
 # --------------------------------------------------------------------------------------- top level
 class Scenario(_Section):
     title: str = Field(default="", description="One line saying what the scenario is.")
@@ -510,3 +515,4 @@ class Scenario(_Section):
     correlations: CorrelationsSection = Field(default_factory=CorrelationsSection)
     stress: StressSection | None = Field(default=None, description="Stress shocks, percentile bands and a path table (docs/stress.md); absent = no stress.")
     financing: FinancingSection | None = Field(default=None, description="Optional debt secured on the fleet (docs/credit.md).")
+    reconcile: ReconcileSection | None = Field(default=None, description="Optional: the company the scenario describes, for `rackrisk reconcile` (docs/reconcile.md); absent = give --entity.")
