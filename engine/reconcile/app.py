@@ -50,7 +50,8 @@ def reconcile(path: str | Path, entity: str | None = None, filings: Path = FILIN
     rows = read_filings(filings)
     name, mine = _entity_rows(rows, entity or (s.reconcile.entity if s.reconcile else None), str(loaded.path), filings)
     means = input_means(loaded)
-    first = min(S.month_index(c.purchase_month) for c in s.fleet.cohort)
+    lead = s.reconcile.construction_lead_months if s.reconcile else 0
+    first = min(S.month_index(c.purchase_month) for c in s.fleet.cohort) - lead
     last = max(S.month_index(c.purchase_month) + max(c.useful_life_months, c.life_change.useful_life_months if c.life_change else 0) for c in s.fleet.cohort)
     fh = fleet_history(loaded, means, np.arange(first, max(last, S.month_index(s.run.start_month)) + 1))
     try:

@@ -61,7 +61,8 @@ def _modelled(figure: str, facility: str, p: Period, fh: FleetHistory, s: S.Scen
     if figure == "capex":
         return float(fh.capex_usd[rows].sum()), ""
     if figure == "ppe_net":
-        return float(fh.carrying_usd[end].sum()), ""
+        cip = float(fh.cip_usd[end].sum())
+        return float(fh.carrying_usd[end].sum()) + cip, (f"in service {fh.carrying_usd[end].sum() / 1e6:,.0f}m + construction in progress {cip / 1e6:,.0f}m" if cip else "")
     if figure == "gpus":
         return float(fh.gpus[end].sum()), ""
     if figure == "power_mw":

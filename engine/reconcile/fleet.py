@@ -14,7 +14,8 @@ calendar month m (age a = m - P_c, in service while 0 <= a < life_c):
         the cohort's life has ended (derecognized, as engine/compile.py does)
     gpus[m, c]         = N_c while in service
     it_kw[m, c]        = N_c * kw_per_gpu_c while in service (rated IT power; times E[pue] for facility)
-    capex_usd[m, c]    = N_c * K_c in month P_c
+    capex_usd[m, c]    = N_c * K_c in month P_c - L (L = reconcile.construction_lead_months, default 0)
+    cip_usd[m, c]      = N_c * K_c while P_c - L <= m < P_c: construction in progress, part of PP&E
     contracted_usd[m, c] = N_c * H * f_c(m) * Pc_g (the contracted part of revenue_usd; a month after
         the valuation date counts as backlog)
 
@@ -47,7 +48,8 @@ class FleetHistory:
     carrying_usd: np.ndarray      # (M, C) carrying amount at the month's end
     gpus: np.ndarray              # (M, C) GPUs in service in the month
     it_kw: np.ndarray             # (M, C) rated IT power in service, kW
-    capex_usd: np.ndarray         # (M, C) capex of cohorts placed in service in the month
+    capex_usd: np.ndarray         # (M, C) capex paid in the month (lead months before service)
+    cip_usd: np.ndarray           # (M, C) construction in progress at the month's end (paid, not in service)
     pue_mean: float               # E[costs.pue]
     price_usd_per_gpu_hour: dict[str, np.ndarray]  # generation -> (M,) market price used
 
@@ -94,7 +96,8 @@ def fleet_history(loaded: LoadedScenario, means: dict[str, float], months_abs: n
     u = min(means["demand.utilization_frac"], s.demand.utilization_ceiling_frac)
     obs = observed_series()
     prices = {g: price_path_usd_per_gpu_hour(obs.get(g, {}), months_abs, start, means[f"market.{g}.price_usd_per_gpu_hour"]) for g in s.market}
-    rev, con, cv, gpus, kw, capex = (np.zeros((M, C)) for _ in range(6))
+    lead = s.reconcile.construction_lead_months if s.reconcile else 0
+    rev, con, cv, gpus, kw, capex, cip = (np.zeros((M, C)) for _ in range(7))
     for i, c in enumerate(s.fleet.cohort):
         mk = s.market[c.generation]
         P = S.month_index(c.purchase_month)
@@ -116,5 +119,6 @@ def fleet_history(loaded: LoadedScenario, means: dict[str, float], months_abs: n
         cv[:, i] = np.where(alive, by_age[np.clip(age, 0, life - 1)], 0.0)
         gpus[:, i] = np.where(alive, c.units, 0.0)
         kw[:, i] = np.where(alive, c.units * c.kw_per_gpu, 0.0)
-        capex[:, i] = np.where(age == 0, c.units * c.capex_usd_per_gpu, 0.0)
-    return FleetHistory(months_abs, tuple(c.name for c in s.fleet.cohort), rev, con, cv, gpus, kw, capex, means["costs.pue"], prices)
+        capex[:, i] = np.where(age == -lead, c.units * c.capex_usd_per_gpu, 0.0)
+        cip[:, i] = np.where((age >= -lead) & (age < 0), c.units * c.capex_usd_per_gpu, 0.0)
+    return FleetHistory(months_abs, tuple(c.name for c in s.fleet.cohort), rev, con, cv, gpus, kw, capex, cip, means["costs.pue"], prices)
