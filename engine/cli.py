@@ -98,6 +98,10 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--stress", help="a `rackrisk stress` output folder to include (default: DIR/stress when it exists)")
     rp.add_argument("--sensitivity", help="a `rackrisk sensitivity` output folder to include (default: DIR/sensitivity when it exists)")
 
+    rc = sub.add_parser("reconcile", help="a scenario's past periods (revenue, PP&E, debt, capex, power) modelled deterministically against the company's filings; docs/reconcile.md")
+    rc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/coreweave_like.toml")
+    rc.add_argument("--entity", help="company in priors/observations/neocloud_financials.csv (default: the file's [reconcile] entity)")
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -482,9 +486,23 @@ def cmd_compare_lives(args) -> int:
     return 0
 
 
+def cmd_reconcile(args) -> int:
+    """``rackrisk reconcile``: engine/reconcile/app.py; exit 1 when a gated figure is outside its tolerance."""
+    from engine.errors import ScenarioError
+    from engine.reconcile.app import reconcile
+    from engine.reconcile.table import render
+
+    try:
+        rec = reconcile(args.scenario, entity=args.entity)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    print(render(rec.scenario, rec.entity, rec.filings, rec.comparisons), end="")
+    return 1 if rec.outside else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report}
+    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 

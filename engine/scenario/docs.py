@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[[financing.facility]]", S.Facility, "Debt facilities secured on cohorts (docs/credit.md)."),
     ("[[financing.facility.draw]]", S.Draw, "Draw schedule of a facility."),
     ("financing.facility.covenants", S.Covenants, "Financial covenants of a facility: DSCR, LTV, tests, cures, cash trap (docs/credit.md section 3)."),
+    ("[reconcile]", S.ReconcileSection, "The company whose filings `rackrisk reconcile` checks the scenario against (docs/reconcile.md)."),
 ]
 
 

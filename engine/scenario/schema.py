@@ -518,6 +518,12 @@ class FinancingSection(_Section):
         return self
 
 
+# --------------------------------------------------------------------------------------- [reconcile]
+class ReconcileSection(_Section):
+    entity: str = Field(min_length=1, description="Company whose filings `rackrisk reconcile` compares the scenario's past periods with: the `entity` column of priors/observations/neocloud_financials.csv (docs/reconcile.md); --entity overrides it. Not used by `rackrisk run`.")
+    construction_lead_months: int = Field(default=0, ge=0, le=36, description="Months between paying for a cohort and placing it in service (its purchase_month), for `rackrisk reconcile` only: capex is counted in month purchase_month - lead and the cohort's cost is construction in progress (in PP&E, not depreciated, not earning) until purchase_month. 0 = paid when placed in service.")
+
+
 # --------------------------------------------------------------------------------------- top level
 class Scenario(_Section):
     title: str = Field(default="", description="One line saying what the scenario is.")
@@ -533,3 +539,4 @@ class Scenario(_Section):
     correlations: CorrelationsSection = Field(default_factory=CorrelationsSection)
     stress: StressSection | None = Field(default=None, description="Stress shocks, percentile bands and a path table (docs/stress.md); absent = no stress.")
     financing: FinancingSection | None = Field(default=None, description="Optional debt secured on the fleet (docs/credit.md).")
+    reconcile: ReconcileSection | None = Field(default=None, description="Optional: the company the scenario describes, for `rackrisk reconcile` (docs/reconcile.md); absent = give --entity.")
