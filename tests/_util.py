@@ -50,6 +50,13 @@ standards = {standards}
 test_every_months = {test_every}
 trigger_on_launch = {trigger_on_launch}
 forecast = "flat"
+# the policy these hand cases were computed under (the schema's practice defaults differ: methodology §0)
+asset_group = "cohort"
+fair_value_method = "dcf"
+disposal_proceeds = "book_salvage"
+trigger_launch_undercut_min_frac = 0
+trigger_price_drop_frac = 0
+trigger_utilization_below_frac = 0
 discount_rate_annual_frac = {viu_rate}
 fair_value_discount_rate_annual_frac = {fv_rate}
 """

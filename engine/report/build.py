@@ -55,12 +55,25 @@ def _glance(run: RunFolder, end: str) -> str:
     def r(kind, *key):
         return stat_row(s, "glance", "", kind, *key)
 
+    mat = s["fleet"].get(f"p_material_impairment_{first}")
+    if mat:  # the headline: a material impairment recognised (a month's loss >= materiality of the fleet's book)
+        sub = [f"next 12 months: {_inline(r('pct', 'fleet', f'p_material_impairment_{first}', 'first_12_months'))}"]
+        if other:
+            sub.append(f"{STD[other]}: {_inline(r('pct', 'fleet', f'p_material_impairment_{other}', 'horizon'))}")
+        pr = s.get("policy_range")
+        if pr:
+            lo, hi = pr["range"][first]["horizon"]
+            sub.append(f"across defensible policies: {100 * lo:.0f}-{100 * hi:.0f} % (first {pr['paths']:,} paths)")
+        pol = s.get("accounting_policy", {}).get("in_words", [])
+        if pol:
+            sub.append(H.e(pol[0]))
+        cards.append(H.card(f"Chance of a material write-down by {end} ({STD[first]})", r("pct", "fleet", f"p_material_impairment_{first}", "horizon"), "<br>".join(sub)))
     sub = []
     if other:
         sub.append(f"{STD[other]}: {_inline(r('pct', 'fleet', f'p_impairment_{other}', 'horizon'))}")
     if y0:
         sub.append(f"by Dec {H.e(y0)}: {_inline(r('pct', 'fleet', f'p_impairment_{first}', 'by_year_end', y0))} ({STD[first]})")
-    cards.append(H.card(f"Chance of a write-down by {end} ({STD[first]})", r("pct", "fleet", f"p_impairment_{first}", "horizon"), "<br>".join(sub)))
+    cards.append(H.card(f"Chance of any impairment loss, material or not, by {end} ({STD[first]})", r("pct", "fleet", f"p_impairment_{first}", "horizon"), "<br>".join(sub)))
     fm = s["fleet"].get(f"first_impairment_month_{first}") or {}
     sub = []
     if fm:
@@ -192,6 +205,13 @@ def build_pages(run: RunFolder) -> tuple[str, dict[str, bytes], str]:
     notes = "".join(f'<p class="warn">{H.e(n)}</p>' for n in run.notes)
     sections.append(("glance", "At a glance", notes + _glance(run, end) +
                      '<p class="note">Every figure is a Monte Carlo estimate with its standard error (±); probabilities of exactly 0 or 1 have SE 0: read them as "below about 1/paths".</p>'))
+    pol = s.get("accounting_policy")
+    if pol:  # the policy that makes the headline, in words, beside it (methodology "Why the number is what it is")
+        basis = "; ".join(f"{c}: {b}" for c, b in pol.get("fair_value_basis", {}).items())
+        sections.append(("policy", "The accounting policy behind the number",
+                         "<ul>" + "".join(f"<li>{H.e(line)}</li>" for line in pol.get("in_words", [])) + f"<li>fair value basis by cohort: {H.e(basis)}</li></ul>" +
+                         '<p class="note">Each choice is the most common practice, cited in docs/methodology.md ("Why the number is what it is"); '
+                         'the headline table shows the same paths under the defensible alternatives (summary.json policy_range).</p>'))
     sections.append(("headline", "Headline figures", H.headline_table(rows) +
                      f'<p class="note">The same table: <span class="mono">{REPORT_DIR}/headline.csv</span> (values with every digit, as in summary.json).</p>'))
     coh_header = ["Cohort"] + [h for st in stds for h in (f"P(impaired) {STD[st]}", f"E[loss] {STD[st]}", f"Median first impairment {STD[st]}")] + ["TCO / delivered GPU-h", "NPV (mean)"]

@@ -70,9 +70,23 @@ def headline_rows(summary: dict) -> list[Row]:
     years = list(run.get("year_ends", []))
     end = _horizon_end(run)
     spec: list[tuple] = []
+    fys = list((summary["fleet"].get(f"p_material_impairment_{stds[0]}") or {}).get("by_fiscal_year", {}))
     for s in stds:
         L = STANDARD_LABEL.get(s, s)
-        sec = f"Impairment under {L} (fleet: any cohort)"
+        sec = f"Material impairment under {L} (a month's loss of at least the materiality share of the fleet's book)"
+        spec += [
+            (sec, "P(recognised in the next 12 months)", "pct", "fleet", f"p_material_impairment_{s}", "first_12_months"),
+            *[(sec, f"P(recognised in {y})", "pct", "fleet", f"p_material_impairment_{s}", "by_fiscal_year", y) for y in fys],
+            (sec, f"P(recognised by {end})", "pct", "fleet", f"p_material_impairment_{s}", "horizon"),
+            (sec, "Expected material loss", "usd_m", "fleet", f"expected_material_impairment_loss_usd_{s}"),
+            (sec, "Expected immaterial losses (reported apart)", "usd_m", "fleet", f"expected_immaterial_impairment_loss_usd_{s}"),
+            (sec, "P(a test at the valuation date would already fail)", "pct", "fleet", f"p_opening_book_unrecoverable_{s}"),
+        ]
+        sec = f"Same paths under other defensible policies ({L}, P(material) by {end})"
+        spec += [(sec, f"{name.replace('_', ' ')}", "pct", "policy_range", "policies", name, s, "horizon") for name in (summary.get("policy_range") or {}).get("policies", {})]
+    for s in stds:
+        L = STANDARD_LABEL.get(s, s)
+        sec = f"Any impairment loss under {L} (fleet: any cohort, any size)"
         spec += [
             (sec, f"P(impaired by {end})", "pct", "fleet", f"p_impairment_{s}", "horizon"),
             *[(sec, f"P(impaired by Dec {y})", "pct", "fleet", f"p_impairment_{s}", "by_year_end", y) for y in years[:1]],
