@@ -72,16 +72,19 @@ def check_scenarios(scenarios: list[str]) -> dict[str, str]:
 def fit_missing_posteriors(as_ofs: list[str]) -> list[str]:
     """Fit the required as-of posteriors that are not shipped (imports pymc; minutes each).
     Returns the files written."""
-    from engine.impairment_backtest.posteriors import ASOF, REQUIRED
+    from engine.impairment_backtest.posteriors import ASOF, REQUIRED, fit_command
 
     written = []
     for d in as_ofs:
         for model in REQUIRED:
             if (ASOF / d / f"{model}.nc").exists():
                 continue
-            from priors.fit import fit  # pymc: only here, only when a file is missing
+            from priors.fit import GateError, fit  # pymc: only here, only when a file is missing
 
-            res = fit(model, as_of=d, seed=DEFAULT_SEED, out_dir=ASOF / d)
+            try:
+                res = fit(model, as_of=d, seed=DEFAULT_SEED, out_dir=ASOF / d)
+            except GateError as exc:
+                raise AsOfInputError("--fit-missing", f"{exc}; fit it by hand with another seed: {fit_command(model, d)} --seed S") from None
             written.append(str(res.path))
     return written
 
@@ -213,9 +216,10 @@ def write_output(out: Path, rows: list[CompanyYear], sc: dict, prov: dict, *, fo
             (tmp / "summaries" / f"{r.asof.preset.stem}_{r.asof.as_of}.json").write_text(json_text(r.summary))
 
 
-def print_report(rows: list[CompanyYear], sc: dict, file=sys.stdout) -> None:
-    """The per-company-year probabilities, the probability of what was observed and the Brier scores."""
-    w = lambda s="": print(s, file=file)  # noqa: E731
+def print_report(rows: list[CompanyYear], sc: dict, file=None) -> None:
+    """The per-company-year probabilities, the probability of what was observed and the Brier scores
+    (to ``file``, default standard output)."""
+    w = lambda s="": print(s, file=file or sys.stdout)  # noqa: E731
     w(f"{'entity':<10} {'as_of':<8} {'P(impair 12m) ASC 360':>22} {'P(impair 12m) IAS 36':>22}  {'definition':<10} observed")
     for r in rows:
         a, i = r.probs["asc360"], r.probs["ias36"]
