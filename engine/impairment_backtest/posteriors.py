@@ -42,8 +42,17 @@ class PosteriorChoice:
 
 
 def fit_command(model: str, as_of: str) -> str:
-    """The command that writes the as-of file of ``model`` (imports pymc; minutes)."""
-    return f"rackrisk fit {model} --as-of {as_of} --out-dir priors/fitted/asof/{as_of}"
+    """The command that writes the as-of file of ``model`` (imports pymc; minutes). A shipped file's
+    own seed is used (the fit's default seed failed the convergence gate at 2023-12: the seed of
+    each shipped file is in its ``seed`` attribute and in docs/impairment_backtest.md)."""
+    path = ASOF / as_of / f"{model}.nc"
+    seed = ""
+    if path.exists():
+        import h5netcdf
+
+        with h5netcdf.File(path, "r") as f:
+            seed = f" --seed {int(f.attrs['seed'])}" if "seed" in f.attrs else ""
+    return f"rackrisk fit {model} --as-of {as_of}{seed} --out-dir priors/fitted/asof/{as_of}"
 
 
 def file_as_of(path: Path) -> str:
