@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def check_scenarios(scenarios: list[str]) -> dict[str, str]:
             raise AsOfInputError("SCENARIO", f"{s}: file not found; the shipped presets: {', '.join(DEFAULT_SCENARIOS)}")
         ent = entity_for(Path(s).stem)
         if ent is None:
-            names = ", ".join(f"{e.lower().replace(' ', '')}_like.toml" for e in entities())
+            names = ", ".join(f"{re.sub(r'[^a-z0-9]', '', e.lower())}_like.toml" for e in entities())
             raise AsOfInputError("SCENARIO", f"{s}: no company for it in priors/observations/{TABLE}.csv: the file name must be "
                                  f"<company>_like.toml, one of {names}")
         out[s] = ent
