@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
                         "persistence from the provider panel as of the cutoff; the model without the panel only, so refused with the shipped "
                         "panel model); default: priors.backtest.MEDIAN_NOISE; docs/priors.md")
 
+    ib = sub.add_parser("impairment-backtest", help="P(material impairment in the next 12 months) of each preset's fleet as of past dates, scored against the filings; docs/impairment_backtest.md")
+    ib.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="preset files named <company>_like.toml (default: the CoreWeave, Nebius and Lambda presets)")
+    ib.add_argument("--as-of", action="append", required=True, help="valuation date YYYY-MM (repeat), e.g. --as-of 2023-12 --as-of 2024-12")
+    ib.add_argument("--out", required=True, help="output directory (company_years.csv, scores.json, provenance.json, ...)")
+    ib.add_argument("--paths", type=int, default=4000, help="Monte Carlo paths per company-year (default 4000)")
+    ib.add_argument("--seed", type=int, default=20261126, help="root seed of every run (default 20261126)")
+    ib.add_argument("--force", action="store_true", help="replace an existing output directory")
+    ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; minutes)")
+
     from engine.stress.cli_args import add_parsers  # argparse only
 
     add_parsers(sub)
@@ -409,6 +418,43 @@ def cmd_backtest(args) -> int:
     return 0
 
 
+def cmd_impairment_backtest(args) -> int:
+    """engine/impairment_backtest/command.py; every input checked before anything runs (exit 2, one line)."""
+    for origin in args.as_of:
+        msg = _check_month(origin)
+        if msg:
+            return _error(msg + " (e.g. --as-of 2023-12)")
+    msg = _positive("paths", args.paths)
+    if msg:
+        return _error(msg)
+    if not 0 <= args.seed < 2**32:
+        return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    limit_malloc_arenas()  # as `rackrisk run`: before JAX starts its threads
+    msg = _use_all_cores()
+    if msg:
+        return _error(msg)
+    from engine.errors import ScenarioError
+    from engine.impairment_backtest.asof import AsOfInputError
+    from engine.impairment_backtest.command import DEFAULT_SCENARIOS, print_report, run
+
+    try:
+        rows, scores = run(
+            scenarios=args.scenarios or list(DEFAULT_SCENARIOS), as_ofs=list(dict.fromkeys(args.as_of)), out=Path(args.out),
+            paths=args.paths, seed=args.seed, force=args.force, fit_missing=args.fit_missing, argv=sys.argv[1:] if args.argv is None else args.argv,
+        )
+    except AsOfInputError as exc:
+        return _error(f"{exc.argument}: {exc}")
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    print_report(rows, scores)
+    print(f"impairment backtest written to {args.out}/ (company_years.csv, scores.json, observed_rows.csv, provenance.json)")
+    return 0
+
+
 def cmd_sweep(args) -> int:
     from engine.errors import ScenarioError
 
@@ -502,7 +548,8 @@ def cmd_reconcile(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
+    args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
+    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 
