@@ -111,7 +111,8 @@ def test_components_and_disposal_at_end_of_life(tmp_path):
     # capex 1,200 split 75 % GPU modules (12 months, no salvage) and 25 % chassis (24 months, 20 % salvage):
     # GPU 900 - 75/month; chassis 300 - (300 - 60)/24 = 10/month. After 6 months: 450 + 240 = 690.
     # At the end of the primary life (t = 12) the group is sold: proceeds = chassis book 300 - 12 x 10 = 180
-    # less 10 % disposal cost = 162, added to month 12's cash flow of 5 x 100 = 500 -> 662.
+    # less 10 % end-of-life disposal cost = 162, added to month 12's cash flow of 5 x 100 = 500 -> 662
+    # (proceeds at book salvage, the test template's policy; end_of_life_disposal_cost_frac, IAS 36.52).
     path = write_scenario(tmp_path, **{**BASE, "price": 5.0, "viu_rate": 0.0, "fv_rate": 0.0})
     text = path.read_text().replace(
         "fixed_opex_usd_per_month = 0\n",
@@ -119,7 +120,7 @@ def test_components_and_disposal_at_end_of_life(tmp_path):
         '[[fleet.cohort.component]]\nname = "gpu"\ncapex_frac = 0.75\nuseful_life_months = 12\n'
         '[[fleet.cohort.component]]\nname = "chassis"\ncapex_frac = 0.25\nuseful_life_months = 24\nsalvage_frac = 0.2\n',
     )
-    text = text.replace("[accounting]\n", "[accounting]\ndisposal_cost_frac = 0.1\n")
+    text = text.replace("[accounting]\n", "[accounting]\nend_of_life_disposal_cost_frac = 0.1\n")
     path.write_text(text)
     r = run(path, paths=2, seed=1, store="full")
     mo = {k: np.asarray(v)[0] for k, v in r.run.monthly.items()}
