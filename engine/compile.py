@@ -209,6 +209,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     a["policy_write_off"] = np.float64(policy == "write_off")
     a["policy_replace"] = np.float64(policy == "replace")
     a["replacement_cost_frac"] = np.float64(s.failures.replacement_cost_frac)
+    a["failures_exact"] = np.float64(s.failures.draw == "exact")  # static: engine/failures.py
 
     # ---- cohorts: components, schedules, opening book ----------------------------------------------
     rows = [_component_rows(c) for c in cohorts]

@@ -237,6 +237,10 @@ class FailuresSection(_Section):
         description="Failed GPUs stop earning; write_off: their share of the carrying amount is written off; replace: replaced at replacement_cost_frac of capex (cash), book unchanged; retain_book: nothing is written off (the bench SPEC's simplification).",
     )
     replacement_cost_frac: float = Field(default=1.0, ge=0, le=2, description="Replacement cost as a share of the cohort's capex per GPU (policy = replace).")
+    draw: Literal["exact", "normal"] = Field(
+        default="exact",
+        description="Monthly failure count: exact = the Binomial(alive, q) quantile of the month's uniform (a bounded search where the mean count is below 16, the normal approximation above it, docs/methodology.md §5); normal = the rounded, clipped normal approximation at every size (the bench SPEC's).",
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> FailuresSection:
