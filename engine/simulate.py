@@ -140,6 +140,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         book_disp_unit = A["disposal_per_unit"] * keep_eol  # book salvage per GPU, net of disposal costs
         used_disposal = float(model.a["disposal_used_market"]) > 0  # static
         exact_failures = float(model.a["failures_exact"]) > 0  # static: failures.draw
+        loss_floor = float(model.a["loss_floor"]) > 0  # static: accounting.loss_allocation
         fv_life = float(model.a["fv_life"])  # static: 0 = remaining book life
         log_dv, log_df, log_dc = jnp.log(A["d_viu"]), jnp.log(A["d_fv"]), jnp.log(A["d_coc"])
         group = A["group"]
@@ -295,8 +296,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             fv_used = n_live * used_unit
             fvlcd = fair * (1.0 - A["disposal_cost"])
 
-            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group)
-            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group)
+            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group, floor=loss_floor)
+            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group, floor=loss_floor)
             # materiality: the month's loss against the fleet's carrying amount before it (SAB 99)
             book_before = cv.sum(axis=(-2, -1))  # (2,)
             loss_total = jnp.stack([loss_a.sum(), loss_i.sum()])
