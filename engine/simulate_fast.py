@@ -28,7 +28,9 @@ times an annuity factor plus the discounted disposal, i.e.
 (docs/methodology.md's forecast with rho = a = 1 and no contract terms), which is what
 ``engine.accounting.forecast.forecast_value`` returns for these inputs up to rounding. ASC 360 and
 IAS 36 on one cohort-component reduce to scalar comparisons (the pro-rata allocation of a group
-amount over one asset is the amount itself). The carry is 18 scalars per path instead of ~30 arrays.
+amount over one asset is the amount itself, and the allocation floors of ASC 360-10-35-28 and
+IAS 36.105 never bind: the loss is at most the carrying amount less the cohort's own fair value,
+resp. FVLCD, so ``accounting.loss_allocation`` changes nothing here). The carry is 18 scalars per path instead of ~30 arrays.
 
 ``path(theta, z_price, z_fail)`` has the general step's signature (``keyed=True``: ``path(theta, keys)``,
 the month's shocks drawn inside the scan) and returns the same keys with the
