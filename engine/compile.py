@@ -209,6 +209,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     a["policy_write_off"] = np.float64(policy == "write_off")
     a["policy_replace"] = np.float64(policy == "replace")
     a["replacement_cost_frac"] = np.float64(s.failures.replacement_cost_frac)
+    a["failures_exact"] = np.float64(s.failures.draw == "exact")  # static: engine/failures.py
 
     # ---- cohorts: components, schedules, opening book ----------------------------------------------
     rows = [_component_rows(c) for c in cohorts]
@@ -327,6 +328,7 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     a["disposal_cost"] = np.float64(acc.disposal_cost_frac)
     a["eol_disposal_cost"] = np.float64(acc.end_of_life_disposal_cost_frac)
     a["disposal_used_market"] = np.float64(acc.disposal_proceeds == "used_market")
+    a["loss_floor"] = np.float64(acc.loss_allocation == "floored")  # static: engine/accounting/impairment.py
     a["materiality"] = np.float64(acc.materiality_frac)
     a["group"] = asset_group_matrix(acc.asset_group, cohorts)
     # fiscal year of each month (0 = the first fiscal year the run touches), one-hot (T, Y)

@@ -13,7 +13,8 @@ Month t (1..T), in order (docs/methodology.md has the equations):
  1. log market price random walk with drift; launches shipped by t multiply the price of every
     older generation by (1 - undercut) and its utilization by (1 - cut);
  2. utilization responds to the price's deviation from its own trend with the elasticity, capped;
- 3. failures: normal approximation to Binomial(alive, q), rounded and clipped (as the bench SPEC);
+ 3. failures: Binomial(alive, q) counts from the month's score (engine/failures.py: exact, or the
+    rounded, clipped normal approximation of the bench SPEC with failures.draw = "normal");
  4. revenue (take-or-pay contracts at the contract price, the rest at utilization x market price
     with the spot mix), operating costs, replacement and disposal cash;
  5. straight-line depreciation re-based on the current carrying amount and remaining life;
@@ -31,6 +32,7 @@ from engine.accounting.depreciation import monthly_depreciation
 from engine.accounting.forecast import forecast_value
 from engine.accounting.impairment import asc360, ias36, opening_unrecoverable
 from engine.compile import Model
+from engine.failures import failure_counts
 from engine.credit.path import credit_path
 
 _INT_KEYS = {"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"}
@@ -137,6 +139,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         keep_eol = 1.0 - A["eol_disposal_cost"]
         book_disp_unit = A["disposal_per_unit"] * keep_eol  # book salvage per GPU, net of disposal costs
         used_disposal = float(model.a["disposal_used_market"]) > 0  # static
+        exact_failures = float(model.a["failures_exact"]) > 0  # static: failures.draw
+        loss_floor = float(model.a["loss_floor"]) > 0  # static: accounting.loss_allocation
         fv_life = float(model.a["fv_life"])  # static: 0 = remaining book life
         log_dv, log_df, log_dc = jnp.log(A["d_viu"]), jnp.log(A["d_fv"]), jnp.log(A["d_coc"])
         group = A["group"]
@@ -239,9 +243,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
 
             alive = c["alive"]
             q_t = jnp.clip(q_c * sh["afr_mult"][gen], 0.0, 1.0)  # stress: failure spike
-            m = alive * q_t
-            sd = jnp.sqrt(m * (1.0 - q_t))
-            failed = jnp.clip(jnp.floor(m + sd * zf + 0.5), 0.0, alive) * act
+            failed = failure_counts(alive, q_t, zf, exact=exact_failures) * act
             alive_new = alive - failed * (1.0 - A["policy_replace"])
             fail_frac = jnp.where(alive > 0, failed / jnp.where(alive > 0, alive, 1.0), 0.0) * A["policy_write_off"]
 
@@ -294,8 +296,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             fv_used = n_live * used_unit
             fvlcd = fair * (1.0 - A["disposal_cost"])
 
-            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group)
-            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group)
+            loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group, floor=loss_floor)
+            loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group, floor=loss_floor)
             # materiality: the month's loss against the fleet's carrying amount before it (SAB 99)
             book_before = cv.sum(axis=(-2, -1))  # (2,)
             loss_total = jnp.stack([loss_a.sum(), loss_i.sum()])

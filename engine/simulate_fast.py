@@ -12,7 +12,8 @@ Eligible ("simple") scenarios — the bench reference workload (scenarios/bench/
 * bought at or before the run start (no purchase inside the horizon);
 * no financing (no [[financing.facility]]), no [stress] (every monthly shock array neutral);
 * no contracts: ``market.<G>.contracted_frac`` a fixed 0 (spot mix and elasticity stay general);
-* failures policy ``retain_book`` (no write-off, no replacement);
+* failures policy ``retain_book`` (no write-off, no replacement); either ``failures.draw`` (both steps
+  count failures with the same ``engine.failures.failure_counts``);
 * impairment tests on the periodic calendar only (no launch, price-drop or utilization trigger);
 * forecast ``flat``, fair value by ``dcf`` over the book life, disposal proceeds at book salvage.
 
@@ -27,7 +28,9 @@ times an annuity factor plus the discounted disposal, i.e.
 (docs/methodology.md's forecast with rho = a = 1 and no contract terms), which is what
 ``engine.accounting.forecast.forecast_value`` returns for these inputs up to rounding. ASC 360 and
 IAS 36 on one cohort-component reduce to scalar comparisons (the pro-rata allocation of a group
-amount over one asset is the amount itself). The carry is 18 scalars per path instead of ~30 arrays.
+amount over one asset is the amount itself, and the allocation floors of ASC 360-10-35-28 and
+IAS 36.105 never bind: the loss is at most the carrying amount less the cohort's own fair value,
+resp. FVLCD, so ``accounting.loss_allocation`` changes nothing here). The carry is 18 scalars per path instead of ~30 arrays.
 
 ``path(theta, z_price, z_fail)`` has the general step's signature (``keyed=True``: ``path(theta, keys)``,
 the month's shocks drawn inside the scan) and returns the same keys with the
@@ -43,6 +46,7 @@ import numpy as np
 
 from engine.accounting.impairment import opening_unrecoverable
 from engine.compile import Model
+from engine.failures import failure_counts
 from engine.random import monthly_shocks
 from engine.scenario.dists import Fixed
 
@@ -184,6 +188,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     disposal_cost = float(a["disposal_cost"])
     disp_unit = float(a["disposal_per_unit"][0]) * (1.0 - float(a["eol_disposal_cost"]))
     materiality = float(a["materiality"])
+    exact_failures = float(a["failures_exact"]) > 0  # static: failures.draw, as the general step
     fy_hot = np.asarray(a["fiscal_year_onehot"])  # (T, Y)
     # the valuation-date check (t = 0): only a cohort bought before the start is on the opening book
     n0 = float(a["rem"][0, 0, 0])
@@ -231,7 +236,6 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             util_before = jnp.clip(u0, 0.0, util_ceiling)  # exp(0) = 1 before the launch
             util_after = jnp.clip(u0 * jnp.exp(log1m_ut[0]), 0.0, util_ceiling)
         margin_rate = hours * spot_c  # revenue per GPU per unit of (util x price)
-        one_m_q = 1.0 - q
 
         z = jnp.zeros_like(P0)
         zy = jnp.zeros((fy_hot.shape[1],), dtype)
@@ -275,9 +279,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             else:
                 util = jnp.clip(u0 * jnp.exp(log_mu - eps * x_w), 0.0, util_ceiling)
 
-            m = alive * q
-            sd = jnp.sqrt(m * one_m_q)
-            failed = jnp.clip(jnp.floor(m + sd * zf + 0.5), 0.0, alive) * act
+            failed = failure_counts(alive, q, zf, exact=exact_failures) * act
             alive = alive - failed
             n_live = alive * act
             h_mkt = n_live * util * hours

@@ -465,8 +465,14 @@ def test_asc360_fleet_level_loss_allocated_over_all_cohorts():
     loss, impaired = run_asc(CV2, [900_000.0, 550_000.0], [800_000.0, 450_000.0], group=FLEET)
     # fleet CV 1,500,000 > undiscounted 900,000 + 550,000 = 1,450,000 -> not recoverable
     # loss = 1,500,000 - (800,000 + 450,000) = 250,000; per dollar of CV 250,000 / 1,500,000 = 1/6
+    # pro rata (loss_allocation = "pro_rata"):
     #   600,000 / 6 = 100,000.00; 400,000 / 6 = 66,666.67; 300,000 / 6 = 50,000.00; 200,000 / 6 = 33,333.33
-    assert_usd(loss, [[100_000.00, 66_666.67], [50_000.00, 33_333.33]])
+    pro, _ = asc360(CV2, recoverable_undisc=f64([900_000.0, 550_000.0]), fair_value=f64([800_000.0, 450_000.0]), tested=BOTH, group=f64(FLEET), floor=False)
+    assert_usd(pro, [[100_000.00, 66_666.67], [50_000.00, 33_333.33]])
+    # floored (35-28, the default): pro rata would leave cohort 1 at 416,666.67, below its own FV 450,000;
+    #   it takes its room 500,000 - 450,000 = 50,000 (30,000 / 20,000) and cohort 0 the other 200,000
+    #   (120,000 / 80,000; 800,000 = its FV). tests/test_allocation_floor.py has more cases.
+    assert_usd(loss, [[120_000.00, 80_000.00], [30_000.00, 20_000.00]])
     assert impaired.tolist() == [True]
 
 
@@ -599,6 +605,11 @@ def test_ias36_fleet_level_loss_allocated_over_all_cohorts():
     # fleet CV 1,500,000 vs recoverable max(VIU 700,000 + 500,000, FVLCD 650,000 + 550,000)
     #   = max(1,200,000, 1,200,000) = 1,200,000 -> loss 300,000; per dollar of CV 300,000 / 1,500,000 = 0.2
     #   600,000 x 0.2 = 120,000.00; 400,000 x 0.2 = 80,000.00; 300,000 x 0.2 = 60,000.00; 200,000 x 0.2 = 40,000.00
+    # (the pro-rata allocation, loss_allocation = "pro_rata")
+    pro, _, _ = ias36(CV2, CV2, value_in_use=f64([700_000.0, 500_000.0]), fvlcd=f64([650_000.0, 550_000.0]), tested=BOTH, group=f64(FLEET), floor=False)
+    assert_usd(pro, [[120_000.00, 80_000.00], [60_000.00, 40_000.00]])
+    # floored (36.105, the default): cohort 1's FVLCD 550,000 is above its carrying amount 500,000, so
+    #   it takes nothing; cohort 0 takes all 300,000 (180,000 / 120,000), ending at 700,000 >= its FVLCD 650,000
     loss, _, impaired = run_ias(CV2, CV2, [700_000.0, 500_000.0], [650_000.0, 550_000.0], group=FLEET)
-    assert_usd(loss, [[120_000.00, 80_000.00], [60_000.00, 40_000.00]])
+    assert_usd(loss, [[180_000.00, 120_000.00], [0.0, 0.0]])
     assert impaired.tolist() == [True]

@@ -237,6 +237,10 @@ class FailuresSection(_Section):
         description="Failed GPUs stop earning; write_off: their share of the carrying amount is written off; replace: replaced at replacement_cost_frac of capex (cash), book unchanged; retain_book: nothing is written off (the bench SPEC's simplification).",
     )
     replacement_cost_frac: float = Field(default=1.0, ge=0, le=2, description="Replacement cost as a share of the cohort's capex per GPU (policy = replace).")
+    draw: Literal["exact", "normal"] = Field(
+        default="exact",
+        description="Monthly failure count: exact = the Binomial(alive, q) quantile of the month's uniform (a bounded search where the mean count is below 16, the normal approximation above it, docs/methodology.md §5); normal = the rounded, clipped normal approximation at every size (the bench SPEC's).",
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> FailuresSection:
@@ -284,6 +288,10 @@ class AccountingSection(_Section):
     disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal as a share of fair value in FVLCD (IAS 36.28).")
     disposal_proceeds: Literal["used_market", "book_salvage"] = Field(default="used_market", description="End-of-life proceeds (cash, and in every forecast): the used-GPU market value at the end of the life (today's used value forecast at the expected decay), or the book salvage value; kept apart from book salvage either way (IAS 16.6).")
     end_of_life_disposal_cost_frac: float = Field(default=0.0, ge=0, lt=1, description="Costs of disposal deducted from end-of-life proceeds (IAS 36.52 net disposal proceeds in value in use; cash at disposal).")
+    loss_allocation: Literal["floored", "pro_rata"] = Field(
+        default="floored",
+        description="Allocation of an asset group's loss to its cohorts: floored = pro rata to carrying amounts but no cohort below its own fair value (ASC 360-10-35-28) or max(FVLCD, 0) (IAS 36.105), the excess to the others (the rule); pro_rata = carrying amounts only (docs/methodology.md §9.1).",
+    )
     materiality_frac: float = Field(default=0.05, ge=0, lt=1, description="A month's recognised loss counts as a material impairment when it is at least this share of the fleet's carrying amount before it (SAB 99's 5 % rule of thumb); smaller losses are reported apart as immaterial.")
     fiscal_year_end_month: int = Field(default=12, ge=1, le=12, description="Last calendar month of the fiscal year (12 = December), for the by-fiscal-year probabilities.")
 
