@@ -77,7 +77,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
         ds = interest + cfee + sched
         reserve_target = A["fin_reserve_months"] / A["fin_pay_every"]  # payments of debt service
         fund_now = (c["funded"] == 0) & (ds > 0) & (alive > 0)
-        R = jnp.where(fund_now, reserve_target * ds, c["R"])
+        R = jnp.where(fund_now, c["R"] + reserve_target * ds, c["R"])  # the sponsor funds the reserve; cash accrued before stays
         funded = jnp.where(fund_now, 1.0, c["funded"])
 
         net = cf - ds
