@@ -450,7 +450,7 @@ class Facility(_Section):
     tenor_months: int | None = Field(default=None, gt=0, le=360, description="Months from the first draw to the last payment; give this or maturity_month.")
     amortization: Literal["straight_line", "level_payment", "contracted"] = Field(
         default="straight_line",
-        description="Scheduled principal: equal instalments of the balance over the months left (straight_line); annuity payments at the month's rate (level_payment); in proportion to the collateral's expected contracted revenue over the months left (contracted).",
+        description="Scheduled principal on each payment date: equal instalments of the balance over the payment dates left (straight_line); annuity payments at the period rate, payment_every_months x annual rate / 12 (level_payment); in proportion to the collateral's expected contracted revenue of each payment period over those left (contracted).",
     )
     interest_only_months: int = Field(default=0, ge=0, le=360, description="Months from the first draw with interest only (no scheduled principal).")
     payment_every_months: Literal[1, 3, 6] = Field(
