@@ -40,10 +40,10 @@ collateral_cohorts = ["c1"]
 [financing.facility.covenants]
 min_dscr = 1.0
 [[financing.facility.draw]]
-month = "2026-02"
+month = "2026-01"
 amount_usd = 600000
 [[financing.facility.draw]]
-month = "2026-04"
+month = "2026-03"
 amount_usd = 600000
 """
 FACILITIES = {
@@ -141,27 +141,27 @@ def test_cash_sweep_waits_for_the_payment_date(cal):
 
 
 def test_semi_annual_with_draws_stub_and_commitment_fee(cal):
-    # $1.2m semi-annual (June, December) drawn 600,000 in 2026-02 and 600,000 in 2026-04, maturity
-    # 2027-03 (a three-month stub period); 12 %/yr; commitment fee 1 %/yr on the undrawn amount.
+    # $1.2m semi-annual (June, December) drawn 600,000 in 2026-01 and 600,000 in 2026-03, maturity
+    # 2027-03 (a three-month last period); 12 %/yr; commitment fee 1 %/yr on the undrawn amount.
     # Payment dates 2026-06 (t = 6), 2026-12 (t = 12), 2027-03 (t = 15): three, so principal 400,000 each.
-    #   2026-06: interest Feb, Mar 600,000 x 0.01 x 2 = 12,000 + Apr..Jun 1,200,000 x 0.01 x 3 = 36,000
-    #            = 48,000; fee Feb, Mar 600,000 x 0.01 / 12 x 2 = 1,000; debt service 449,000
+    #   2026-06: interest Jan, Feb 600,000 x 0.01 x 2 = 12,000 + Mar..Jun 1,200,000 x 0.01 x 4 = 48,000
+    #            = 60,000; fee Jan, Feb 600,000 x 0.01 / 12 x 2 = 1,000; debt service 461,000
     #   2026-12: interest 800,000 x 0.01 x 6 = 48,000; debt service 448,000
-    #   2027-03: interest 400,000 x 0.01 x 3 = 12,000; debt service 412,000   total interest 108,000
+    #   2027-03: interest 400,000 x 0.01 x 3 = 12,000; debt service 412,000   total interest 120,000
     ds = _m(cal, "credit_debt_service_usd", "SEMI")
     want = np.zeros(24)
-    want[[5, 11, 14]] = [449000, 448000, 412000]
+    want[[5, 11, 14]] = [461000, 448000, 412000]
     assert np.max(np.abs(ds - want)) < CENT
-    assert abs(_s(cal, "credit_interest_paid_usd", "SEMI") - 108000.0) < CENT
+    assert abs(_s(cal, "credit_interest_paid_usd", "SEMI") - 120000.0) < CENT
     assert abs(_s(cal, "credit_fees_usd", "SEMI") - 1000.0) < CENT
     bal = _m(cal, "credit_balance_usd", "SEMI")
-    assert np.max(np.abs(bal[:15] - np.array([0, 6e5, 6e5, 12e5, 12e5, 8e5, 8e5, 8e5, 8e5, 8e5, 8e5, 4e5, 4e5, 4e5, 0]))) < CENT
+    assert np.max(np.abs(bal[:15] - np.array([6e5, 6e5, 12e5, 12e5, 12e5, 8e5, 8e5, 8e5, 8e5, 8e5, 8e5, 4e5, 4e5, 4e5, 0]))) < CENT
     assert _s(cal, "credit_default_month", "SEMI") == 0
     # tests default to every payment date (max(3, 6) = 6: June and December) over the six months just
     # ended: 6 x 146,000 = 876,000 over the period's debt service
     assert _s(cal, "credit_covenant_tests", "SEMI") == 2
     dscr = _m(cal, "credit_dscr", "SEMI")
-    assert dscr[5] == pytest.approx(876000 / 449000, rel=1e-12) and dscr[11] == pytest.approx(876000 / 448000, rel=1e-12)
+    assert dscr[5] == pytest.approx(876000 / 461000, rel=1e-12) and dscr[11] == pytest.approx(876000 / 448000, rel=1e-12)
 
 
 def test_calendar_arrays_and_monthly_default(tmp_path):
@@ -187,6 +187,24 @@ def test_calendar_arrays_and_monthly_default(tmp_path):
     assert np.array_equal(q["fin_n_left"][:12, 0], np.repeat([4.0, 3.0, 2.0, 1.0], 3))
     assert np.allclose(q["fin_phi"][[2, 5, 8, 11], 0], [1 / 4, 1 / 3, 1 / 2, 1.0]) and q["fin_phi"][[0, 1, 3], 0].sum() == 0
     assert q["fin_pay_every"][0] == 3.0 and q["fin_window"][0] == 3.0
+
+
+def test_first_payment_ends_a_full_period():
+    # A draw inside a period rolls the stub into the first period: drawn in February (month 1 of the
+    # absolute months below = Feb), quarterly -> the first payment is June (Feb..Jun, five months of
+    # interest), not March; drawn in April -> June (a full quarter). Maturity off the calendar (Nov) is a
+    # payment date (a short last period). Monthly: every month of the term.
+    from engine.credit.schedule import payment_calendar
+
+    months = np.arange(2026 * 12, 2027 * 12)  # 2026-01 .. 2026-12
+    feb, apr, nov = 2026 * 12 + 1, 2026 * 12 + 3, 2026 * 12 + 10
+    pay, n_left = payment_calendar(months, feb, nov, 3)
+    assert np.array_equal(np.nonzero(pay)[0], [5, 8, 10])  # June, September, November
+    assert np.array_equal(n_left[[0, 1, 5, 6, 9, 10, 11]], [0, 3, 3, 2, 1, 1, 0])
+    pay, _ = payment_calendar(months, apr, nov, 3)
+    assert np.array_equal(np.nonzero(pay)[0], [5, 8, 10])
+    pay, n_left = payment_calendar(months, feb, nov, 1)
+    assert np.array_equal(np.nonzero(pay)[0], np.arange(1, 11)) and np.array_equal(n_left[1:11], np.arange(10, 0, -1.0))
 
 
 def test_tests_must_fall_on_payment_dates(tmp_path, capsys):

@@ -1,8 +1,8 @@
 """Deterministic debt schedules on the host (NumPy, float64): draws, payment and test calendars, amortization.
 
 Payment dates (docs/credit.md §2.1): the months of the facility's term whose calendar month is
-divisible by ``payment_every_months`` (k = 1 every month, 3 quarter ends, 6 June/December), and the
-maturity month. A facility's scheduled principal on a payment date is a *fraction of the balance
+divisible by ``payment_every_months`` (k = 1 every month, 3 quarter ends, 6 June/December) from the
+end of the first full period after the first draw, and the maturity month. A facility's scheduled principal on a payment date is a *fraction of the balance
 outstanding*, ``SP_t = B_t * phi_t``, so prepayments (cash sweep, cures) shorten nothing and re-base
 the instalments, like the re-based straight-line depreciation of the engine (docs/credit.md §2):
 
@@ -84,11 +84,17 @@ def expected_contracted_revenue(s: S.Scenario, cohort_names: list[str], months_a
 
 
 def payment_calendar(months: np.ndarray, first: int, mat: int, every: int) -> tuple[np.ndarray, np.ndarray]:
-    """(pay, n_left) over absolute ``months``: 1 on payment dates (calendar month divisible by ``every``
-    inside [first, mat], and mat), and the payment dates left from each month of the term to maturity
-    (incl. that month's, if any; 0 outside the term)."""
+    """(pay, n_left) over absolute ``months``: 1 on payment dates and the payment dates left from each
+    month of the term to maturity (incl. that month's, if any; 0 outside the term).
+
+    Payment dates: calendar months divisible by ``every`` that end a full period after the first draw
+    (``first + every - 1`` or later: a draw inside a period rolls that stub into the first period, as
+    credit agreements start payments with the first full fiscal quarter after closing), up to
+    maturity, and the maturity month (a short last period when it is off the calendar). every = 1:
+    every month of the term.
+    """
     active = (months >= first) & (months <= mat)
-    pay = (active & (((months % 12) + 1) % every == 0)) | (months == mat)
+    pay = (active & (((months % 12) + 1) % every == 0) & (months >= first + every - 1)) | (months == mat)
     n_left = np.where(active, np.cumsum(pay[::-1])[::-1], 0).astype(float)
     return pay.astype(float), n_left
 
