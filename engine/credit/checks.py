@@ -10,7 +10,7 @@ from engine.scenario import schema as S
 
 
 def check_financing(s: S.Scenario, f: str) -> None:
-    """Collateral names, one facility per cohort, dates inside sensible windows, contracted amortization."""
+    """Collateral names, one facility per cohort, dates inside sensible windows, contracted amortization, tests on payment dates."""
     fin = s.financing
     assert fin is not None
     cohorts = {c.name: c for c in s.fleet.cohort}
@@ -55,5 +55,11 @@ def check_financing(s: S.Scenario, f: str) -> None:
             if not any(s.market[g].contract_term_months > 0 and s.market[g].contract_price_usd_per_gpu_hour > 0 for g in gens):
                 raise ScenarioError(f, f"{where}.pledged_cash_flow", "'contracted' needs contracts: none of the pledged cohorts' generations has contract_price_usd_per_gpu_hour and contract_term_months; allowed: all, or pledge contracted cohorts")
         cov = fac.covenants
+        if cov.test_every_months is not None and cov.test_every_months % fac.payment_every_months != 0:
+            raise ScenarioError(
+                f, f"{where}.covenants.test_every_months",
+                f"tests fall on payment dates: with payment_every_months = {fac.payment_every_months} allowed: "
+                + ", ".join(str(k) for k in (1, 3, 6, 12) if k % fac.payment_every_months == 0) + " (or omit it: every payment date, at least quarterly)",
+            )
         if cov.cash_trap_dscr is not None and cov.min_dscr is not None and cov.cash_trap_dscr < cov.min_dscr:
             raise ScenarioError(f, f"{where}.covenants.cash_trap_dscr", f"the cash-trap level ({cov.cash_trap_dscr:g}) must be at or above min_dscr ({cov.min_dscr:g})")

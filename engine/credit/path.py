@@ -11,11 +11,15 @@
                    (used by facilities with pledged_cash_flow = "contracted"; optional)
 
 returns (per-path results, each (F,); monthly results, each (T, F)). Month t for facility f, in order
-(docs/credit.md §3): draw; interest at the month's rate on the balance, commitment fee, scheduled
-principal; debt service paid from CFADS then the reserve, else payment default; reserve top-up, cash
-sweep (all excess under a cash trap) and disposal proceeds prepay; DSCR over the test window and LTV;
-at a test month a breach is cured with equity while cures last, else it is a covenant default. After
-a default the facility stops; EAD, recovery and loss are recorded.
+(docs/credit.md §3): draw; interest at the month's rate on the balance and the commitment fee accrue;
+on a payment date (``fin_pay``) the accrued interest and fee and the scheduled principal fall due
+and are paid from the period's CFADS then the cash account, else payment default; reserve top-up and
+cash sweep of the period's excess (all of it under a cash trap) on payment dates, disposal proceeds
+prepay when received; CFADS between payment dates accumulates in the cash account; DSCR over the
+test window and LTV; at a test month (always a payment date) a breach is cured with equity while
+cures last, else it is a covenant default. After a default the facility stops; EAD, recovery and
+loss are recorded. With monthly payments (``fin_pay_every`` = 1) every accumulator holds one month
+and the arithmetic is that of the monthly engine bit for bit.
 """
 
 from __future__ import annotations
@@ -50,29 +54,38 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
         B=A["fin_opening"].astype(dtype), R=zf, funded=zf, cures=A["fin_cures"].astype(dtype), trap=zf, dead=zf,
         win_cf=jnp.zeros((WINDOW, F), dtype), win_ds=jnp.zeros((WINDOW, F), dtype),
         first_breach=zf, default_month=zf, ead=zf, recovery=zf, cures_used=zf, cure_usd=zf,
+        acc_int=zf, acc_fee=zf, acc_cf=zf,
         interest=zf, principal=zf, prepaid=zf, fees=zf, min_dscr=jnp.full((F,), jnp.inf, dtype), max_ltv=zf, n_tests=zf,
     )
 
     def step(c, x):
-        t, draw, act, n_left, amort, phi_host, undrawn, test, cf, disp, mv, r_ann = x
+        t, draw, act, pay, n_left, amort, phi_host, undrawn, test, cf, disp, mv, r_ann = x
         alive = (1.0 - c["dead"]) * act  # 1 while the facility runs and has not defaulted
+        on_pay = pay > 0  # a payment date (every month of the term when payments are monthly)
         B = c["B"] + draw * (1.0 - c["dead"])
         r_m = r_ann / 12.0
-        phi_level = jnp.where(n_left == 1, 1.0, level_principal_frac(r_m, n_left) * amort)
-        phi = jnp.where(A["fin_is_level"] > 0, phi_level, phi_host)
-        interest = B * r_m * alive
-        cfee = undrawn * A["fin_cfee"] / 12.0 * alive
+        r_p = r_m * A["fin_pay_every"]  # the period rate k x annual / 12 of the level payment
+        phi_level = jnp.where(n_left == 1, 1.0, level_principal_frac(r_p, n_left) * amort)
+        phi = jnp.where(on_pay, jnp.where(A["fin_is_level"] > 0, phi_level, phi_host), 0.0)
+        # simple accrual: the month's interest on the balance outstanding in it, not compounded within the period
+        acc_int = c["acc_int"] + B * r_m * alive
+        acc_fee = c["acc_fee"] + undrawn * A["fin_cfee"] / 12.0 * alive
+        cf_period = c["acc_cf"] + cf * alive  # CFADS of the payment period so far
+        interest = jnp.where(on_pay, acc_int, 0.0)
+        cfee = jnp.where(on_pay, acc_fee, 0.0)
         sched = B * phi * alive
         ds = interest + cfee + sched
+        reserve_target = A["fin_reserve_months"] / A["fin_pay_every"]  # payments of debt service
         fund_now = (c["funded"] == 0) & (ds > 0) & (alive > 0)
-        R = jnp.where(fund_now, A["fin_reserve_months"] * ds, c["R"])
+        R = jnp.where(fund_now, c["R"] + reserve_target * ds, c["R"])  # the sponsor funds the reserve; cash accrued before stays
         funded = jnp.where(fund_now, 1.0, c["funded"])
 
         net = cf - ds
         short = (alive > 0) & (ds > 0) & (net + R < 0)  # payment default: CFADS and the cash account cannot pay
         sweep_share = jnp.where(c["trap"] > 0, 1.0, A["fin_sweep"])
         B1 = B - sched
-        prepay = jnp.minimum(jnp.maximum(net, 0.0) * sweep_share + disp, B1) * alive
+        excess = jnp.where(on_pay, jnp.maximum(cf_period - ds, 0.0), 0.0)  # the period's CFADS less its debt service
+        prepay = jnp.minimum(excess * sweep_share + disp, B1) * alive
         B1 = B1 - prepay
         R1 = R + (net + disp - prepay) * alive  # excess cash stays in the borrower's account until a passed test
 
@@ -97,7 +110,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
         trap = jnp.where(tested, (has_trap & (dscr_now < A["fin_trap_dscr"])).astype(dtype), c["trap"])
         # a passed test (no breach, even a cured one; no cash trap) releases the cash above the reserve target
         release = (test > 0) & (alive > 0) & (trap == 0) & ~short & ~breach
-        R1 = jnp.where(release, jnp.minimum(R1, A["fin_reserve_months"] * ds), R1)
+        R1 = jnp.where(release, jnp.minimum(R1, reserve_target * ds), R1)
 
         default_now = short | cov_default
         ead = jnp.where(short, B + interest + cfee, B1)
@@ -109,6 +122,8 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
         new = dict(
             B=B_end, R=jnp.where(dead > 0, 0.0, R1), funded=funded, cures=c["cures"] - cure.astype(dtype), trap=trap, dead=dead,
             win_cf=win_cf, win_ds=win_ds,
+            acc_int=jnp.where(on_pay | (dead > 0), 0.0, acc_int), acc_fee=jnp.where(on_pay | (dead > 0), 0.0, acc_fee),
+            acc_cf=jnp.where(on_pay | (dead > 0), 0.0, cf_period),
             first_breach=jnp.where(breach & (c["first_breach"] == 0), t, c["first_breach"]),
             default_month=jnp.where(default_now, t, c["default_month"]),
             ead=jnp.where(default_now, ead, c["ead"]),
@@ -128,7 +143,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
             credit_balance_usd=new["B"],
             credit_debt_service_usd=jnp.where(alive > 0, ds, 0.0),
             credit_cfads_usd=cf,
-            credit_dscr=jnp.where(live_after, dscr_now, jnp.nan),
+            credit_dscr=jnp.where(live_after & on_pay, dscr_now, jnp.nan),  # on payment dates (every month when monthly)
             credit_ltv_frac=jnp.where(live_after & (B1 > 0), ltv_now, jnp.nan),
             credit_collateral_value_usd=mv,
             credit_covenant_tested=tested.astype(dtype),
@@ -137,7 +152,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
         return new, out
 
     ts = jnp.arange(1, T + 1, dtype=dtype)
-    xs = (ts, A["fin_draw"], A["fin_active"], A["fin_n_left"], A["fin_amortizing"], A["fin_phi"], A["fin_undrawn"], A["fin_test"], cf_tf, disp_tf, mv_tf, rate_tf)
+    xs = (ts, A["fin_draw"], A["fin_active"], A["fin_pay"], A["fin_n_left"], A["fin_amortizing"], A["fin_phi"], A["fin_undrawn"], A["fin_test"], cf_tf, disp_tf, mv_tf, rate_tf)
     c, months = jax.lax.scan(step, carry0, xs)
     defaulted = c["default_month"] > 0
     loss = jnp.where(defaulted, c["ead"] - c["recovery"], 0.0)

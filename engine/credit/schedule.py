@@ -1,18 +1,23 @@
-"""Deterministic debt schedules on the host (NumPy, float64): draws, amortization, test calendar.
+"""Deterministic debt schedules on the host (NumPy, float64): draws, payment and test calendars, amortization.
 
-A facility's scheduled principal in a month is a *fraction of the balance outstanding* that month,
-``SP_t = B_t * phi_t``, so prepayments (cash sweep, cures) shorten nothing and re-base the
-instalments, like the re-based straight-line depreciation of the engine (docs/credit.md §2):
+Payment dates (docs/credit.md §2.1): the months of the facility's term whose calendar month is
+divisible by ``payment_every_months`` (k = 1 every month, 3 quarter ends, 6 June/December) from the
+end of the first full period after the first draw, and the maturity month. A facility's scheduled principal on a payment date is a *fraction of the balance
+outstanding*, ``SP_t = B_t * phi_t``, so prepayments (cash sweep, cures) shorten nothing and re-base
+the instalments, like the re-based straight-line depreciation of the engine (docs/credit.md §2):
 
-    straight_line   phi_t = 1 / n_t                              n_t = payments left incl. month t
-    level_payment   phi_t = r_t / ((1 + r_t)^n_t - 1)            r_t = month-t rate (annual / 12);
-                                                                 the principal part of the annuity
-    contracted      phi_t = K_t / sum_{s=t..maturity} K_s        K = expected contracted revenue of
-                                                                 the pledged cohorts
-    every kind      phi_t = 0 in interest-only months, 1 at maturity.
+    straight_line   phi_t = 1 / n_t                              n_t = payment dates left incl. t
+    level_payment   phi_t = r_t / ((1 + r_t)^n_t - 1)            r_t = k x annual rate / 12, the
+                                                                 period rate; the annuity's principal part
+    contracted      phi_t = K_t / sum_{s >= t} K_s               K_t = expected contracted revenue of the
+                                                                 pledged cohorts over the period ending at
+                                                                 payment date t; s runs over payment dates
+    every kind      phi_t = 0 between payment dates and on interest-only payment dates, 1 at maturity.
 
-The level-payment fraction depends on the (possibly floating) rate, so it is evaluated inside the
-path scan (``engine.credit.ratios.level_principal_frac``); this module gives ``n_t`` and the flags.
+With k = 1 every month of the term is a payment date and the arrays are those of the monthly engine
+bit for bit. The level-payment fraction depends on the (possibly floating) rate, so it is evaluated
+inside the path scan (``engine.credit.ratios.level_principal_frac``); this module gives ``n_t`` and
+the flags.
 """
 
 from __future__ import annotations
@@ -78,13 +83,41 @@ def expected_contracted_revenue(s: S.Scenario, cohort_names: list[str], months_a
     return out
 
 
+def payment_calendar(months: np.ndarray, first: int, mat: int, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pay, n_left) over absolute ``months``: 1 on payment dates and the payment dates left from each
+    month of the term to maturity (incl. that month's, if any; 0 outside the term).
+
+    Payment dates: calendar months divisible by ``every`` that end a full period after the first draw
+    (``first + every - 1`` or later: a draw inside a period rolls that stub into the first period, as
+    credit agreements start payments with the first full fiscal quarter after closing), up to
+    maturity, and the maturity month (a short last period when it is off the calendar). every = 1:
+    every month of the term.
+    """
+    active = (months >= first) & (months <= mat)
+    pay = (active & (((months % 12) + 1) % every == 0) & (months >= first + every - 1)) | (months == mat)
+    n_left = np.where(active, np.cumsum(pay[::-1])[::-1], 0).astype(float)
+    return pay.astype(float), n_left
+
+
+def period_sums(x: np.ndarray, pay: np.ndarray, start: int) -> np.ndarray:
+    """Sum of ``x`` over each payment period (the months after the previous payment date, or from index
+    ``start`` for the first, to the payment date), placed on the payment dates; 0 elsewhere."""
+    out = np.zeros(len(x))
+    lo = start
+    for i in np.nonzero(pay > 0)[0]:
+        out[i] = x[lo : i + 1].sum() if i > lo else x[i]
+        lo = i + 1
+    return out
+
+
 def facility_schedule(fac: S.Facility, s: S.Scenario, mean_of, expected_rate_annual: float) -> dict[str, np.ndarray | float]:
     """Host arrays of one facility over the run months t = 1..T.
 
-    Returns (all (T,) unless stated): draw_usd, active (1 from the first draw to maturity), n_left
-    (payments left incl. t), amortizing (1 after the interest-only period), phi (straight-line or
-    contracted fraction; level payment is evaluated in the scan), undrawn_usd (commitment left after
-    the month's draw), test (covenant test month), and opening_balance_usd (float).
+    Returns (all (T,) unless stated): draw_usd, active (1 from the first draw to maturity), pay (1 on
+    payment dates), n_left (payment dates left incl. t), amortizing (1 after the interest-only
+    period), phi (straight-line or contracted fraction on payment dates; level payment is evaluated
+    in the scan), undrawn_usd (commitment left after the month's draw), test (covenant test month),
+    and opening_balance_usd (float).
     """
     start = S.month_index(s.run.start_month)
     T = s.run.horizon_months
@@ -99,37 +132,41 @@ def facility_schedule(fac: S.Facility, s: S.Scenario, mean_of, expected_rate_ann
     for m, amt in draws:
         draw[m - m0] += amt
     active = ((months >= first) & (months <= mat)).astype(float)
-    n_left = np.where(active > 0, mat - months + 1, 0).astype(float)
+    every = fac.payment_every_months
+    pay, n_left = payment_calendar(months, first, mat, every)  # every = 1: pay = active, n_left = mat - t + 1
     amortizing = ((months >= first + fac.interest_only_months) & (months <= mat)).astype(float)
     if fac.amortization == "contracted":
         k = expected_contracted_revenue(s, fac.collateral_cohorts, months, mean_of)
-        # the weights run over the amortizing months only: interest-only months carry no principal
+        # the weights run over the amortizing payment dates only (interest-only dates carry no principal),
+        # each weighted by the contracted revenue of its period (every = 1: the month's)
+        k_p = period_sums(k, pay, first - m0)
         w_am = np.zeros(len(months))
-        am = amortizing > 0
-        w_am[am] = contracted_weights(k[am])
+        am = (amortizing > 0) & (pay > 0)
+        w_am[am] = contracted_weights(k_p[am])
         phi = w_am
     else:
         phi = principal_frac_host("straight_line", n_left, amortizing, np.zeros(len(months)), np.zeros(len(months)))
+        phi = np.where(pay > 0, phi, 0.0)
     undrawn = fac.principal_usd - np.cumsum(draw)
     cal = months % 12 + 1
-    test = ((cal % fac.covenants.test_every_months == 0) & (active > 0)).astype(float)
+    test = ((cal % fac.test_every() == 0) & (active > 0)).astype(float)  # test_every is a multiple of every: payment dates
     # opening balance: the given one, else the scheduled balance (no prepayments) at the expected rate
     pre = months < start
     if fac.opening_balance_usd is not None:
         opening = float(fac.opening_balance_usd)
     else:
         b = 0.0
-        r_m = expected_rate_annual / 12.0
+        r_m = expected_rate_annual / 12.0 * every  # the period rate (every = 1: the monthly rate)
         for i in np.nonzero(pre)[0]:
             b += draw[i]
             if fac.amortization == "level_payment":
-                f = principal_frac_host("level_payment", n_left[i : i + 1], amortizing[i : i + 1], np.array([r_m]), np.zeros(1))[0]
+                f = principal_frac_host("level_payment", n_left[i : i + 1], amortizing[i : i + 1], np.array([r_m]), np.zeros(1))[0] * pay[i]
             else:
                 f = principal_frac_host("contracted", n_left[i : i + 1], amortizing[i : i + 1], np.zeros(1), phi[i : i + 1])[0]
             b -= b * f
         opening = float(b)
     run = slice(start - m0, start - m0 + T)
     return dict(
-        draw_usd=draw[run], active=active[run], n_left=n_left[run], amortizing=amortizing[run], phi=phi[run],
+        draw_usd=draw[run], active=active[run], pay=pay[run], n_left=n_left[run], amortizing=amortizing[run], phi=phi[run],
         undrawn_usd=undrawn[run], test=test[run], opening_balance_usd=opening,
     )

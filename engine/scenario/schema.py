@@ -440,7 +440,10 @@ class Covenants(_Section):
     min_dscr: float | None = Field(default=None, gt=0, le=10, description="Minimum debt service coverage ratio (CFADS / debt service over the test period); omitted = no DSCR covenant.")
     dscr_basis: Literal["point_in_time", "trailing_4q"] = Field(default="point_in_time", description="DSCR over the test period just ended (point_in_time) or over the trailing twelve months (trailing_4q, LTM).")
     max_ltv_frac: float | None = Field(default=None, gt=0, le=5, description="Maximum loan to value: balance / (collateral market value x (1 - liquidation_haircut_frac)); omitted = no LTV covenant.")
-    test_every_months: Literal[1, 3, 6, 12] = Field(default=3, description="Covenant tests at calendar months divisible by this (3 = quarter ends).")
+    test_every_months: Literal[1, 3, 6, 12] | None = Field(
+        default=None,
+        description="Covenant tests at calendar months divisible by this (3 = quarter ends); a multiple of the facility's payment_every_months, so every test falls on a payment date. Omitted = max(3, payment_every_months): fiscal quarter ends (DOMAIN 1.4 lender norm), or every payment date of a semi-annual facility.",
+    )
     equity_cures: int = Field(default=0, ge=0, le=20, description="Number of equity cures allowed over the life of the facility (each cures one failed test).")
     cash_trap_dscr: float | None = Field(default=None, gt=0, le=10, description="When a tested DSCR is below this, all excess cash is swept to prepay until the next test (cash trap); omitted = none.")
 
@@ -455,10 +458,14 @@ class Facility(_Section):
     tenor_months: int | None = Field(default=None, gt=0, le=360, description="Months from the first draw to the last payment; give this or maturity_month.")
     amortization: Literal["straight_line", "level_payment", "contracted"] = Field(
         default="straight_line",
-        description="Scheduled principal: equal instalments of the balance over the months left (straight_line); annuity payments at the month's rate (level_payment); in proportion to the collateral's expected contracted revenue over the months left (contracted).",
+        description="Scheduled principal on each payment date: equal instalments of the balance over the payment dates left (straight_line); annuity payments at the period rate, payment_every_months x annual rate / 12 (level_payment); in proportion to the collateral's expected contracted revenue of each payment period over those left (contracted).",
     )
     interest_only_months: int = Field(default=0, ge=0, le=360, description="Months from the first draw with interest only (no scheduled principal).")
-    cash_sweep_frac: float = Field(default=0.0, ge=0, le=1, description="Share of excess cash (after debt service and reserve top-up) applied to prepay principal every month.")
+    payment_every_months: Literal[1, 3, 6] = Field(
+        default=1,
+        description="Payment calendar: debt service falls due at calendar months divisible by this (1 = every month, 3 = quarter ends, 6 = June and December) and at maturity; interest and the commitment fee accrue monthly (simple, rate / 12 on the balance outstanding) and are paid on the payment date; the amortization counts payment dates. Real DDTLs pay quarterly (DOMAIN 1.4: DDTL 1.0 amortizes $115m a quarter; DDTL 2.0 bears 3-month term SOFR) and project finance often semi-annually; 1 keeps scenarios written before the setting existed unchanged (docs/credit.md section 2.1).",
+    )
+    cash_sweep_frac: float = Field(default=0.0, ge=0, le=1, description="Share of excess cash of the payment period (its CFADS less its debt service) applied to prepay principal on each payment date.")
     rate_type: Literal["fixed", "floating"] = Field(default="fixed", description="Fixed rate, or SOFR ([financing.sofr]) plus spread.")
     fixed_rate_annual_frac: float = Field(default=0.0, ge=0, lt=1, description="Nominal annual rate of a fixed-rate facility.")
     spread_annual_frac: float = Field(default=0.0, ge=0, lt=1, description="Margin over SOFR of a floating-rate facility.")
@@ -470,7 +477,7 @@ class Facility(_Section):
         default="all",
         description="CFADS from the pledged cohorts' whole cash flow (all), or only from their take-or-pay contracts (contracted: contracted revenue less the contracted GPUs' share of operating cost); the GPUs are collateral either way.",
     )
-    reserve_months: float = Field(default=0.0, ge=0, le=24, description="Debt service reserve: months of debt service funded at the first payment, drawn for shortfalls, topped up from excess cash.")
+    reserve_months: float = Field(default=0.0, ge=0, le=24, description="Debt service reserve: months of debt service funded at the first payment (reserve_months / payment_every_months payments: 3 months = one quarterly payment), drawn for shortfalls, topped up from excess cash.")
     liquidation_haircut_frac: float = Field(default=0.2, ge=0, lt=1, description="Haircut to the collateral's used-GPU market value in LTV and recovery (DOMAIN 1.4: 10-30 %).")
     covenants: Covenants = Field(default_factory=Covenants, description="Financial covenants ([financing.facility.covenants]).")
 
@@ -494,6 +501,11 @@ class Facility(_Section):
         if len(set(self.collateral_cohorts)) != len(self.collateral_cohorts):
             raise ValueError("collateral_cohorts must not repeat a cohort")
         return self
+
+    def test_every(self) -> int:
+        """Months between covenant tests: the given test_every_months, else max(3, payment_every_months)."""
+        t = self.covenants.test_every_months
+        return int(t) if t is not None else max(3, self.payment_every_months)
 
     def first_draw(self) -> str:
         return self.draw[0].month if self.draw else self.first_draw_month  # type: ignore[return-value]
