@@ -152,7 +152,8 @@ def cmd_validate(args) -> int:
             status = EXIT_BAD_INPUT
             continue
         s = ls.scenario
-        print(f"{f}: ok ({len(s.fleet.cohort)} cohorts, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
+        n = len(s.fleet.cohort)
+        print(f"{f}: ok ({n} cohort{'' if n == 1 else 's'}, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
     return status
 
 

@@ -38,6 +38,19 @@ from engine.credit.path import credit_path
 _INT_KEYS = {"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"}
 
 
+def _sum_in_order(x):
+    """Sum over the last two axes (cohorts, components) as explicit adds in a fixed order: ``x.sum()``
+    leaves the order to XLA, which vectorises it differently for different chunk sizes, and a
+    last-bit difference must not move a materiality decision or a sum (results do not depend on the
+    chunk size). (..., C, K) -> (...)."""
+    total = x[..., 0, 0]
+    for c in range(x.shape[-2]):
+        for k in range(x.shape[-1]):
+            if c or k:
+                total = total + x[..., c, k]
+    return total
+
+
 def _consts(model: Model, dtype):
     out = {}
     for k, v in model.a.items():
@@ -299,8 +312,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             loss_a, _ = asc360(cv[0], recoverable_undisc=undisc, fair_value=fair, tested=tested_a.astype(dtype), group=group, floor=loss_floor)
             loss_i, rev_i, _ = ias36(cv[1], cv_base, value_in_use=viu, fvlcd=fvlcd, tested=tested_i.astype(dtype), group=group, floor=loss_floor)
             # materiality: the month's loss against the fleet's carrying amount before it (SAB 99)
-            book_before = cv.sum(axis=(-2, -1))  # (2,)
-            loss_total = jnp.stack([loss_a.sum(), loss_i.sum()])
+            book_before = _sum_in_order(cv)  # (2,)
+            loss_total = jnp.stack([_sum_in_order(loss_a), _sum_in_order(loss_i)])
             material = (loss_total > 0) & (loss_total >= A["materiality"] * book_before)
             cv = jnp.stack([cv[0] - loss_a, cv[1] - loss_i + rev_i])
             sv = jnp.stack([jnp.minimum(sv[0], cv[0]), jnp.minimum(sv_base, cv[1])])
