@@ -23,7 +23,7 @@ from engine.scenario import schema as S
 from engine.scenario.dists import Dist, Fixed, Posterior
 from engine.scenario.load import LoadedScenario
 from engine.stress.compile_stress import apply_bands, apply_launch_shocks, shock_arrays
-from engine.tco import capital_charge_annuity, monthly_rate
+from engine.tco import annuity_charge_per_month
 
 
 def stable_id(text: str) -> int:
@@ -342,12 +342,14 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
     # ---- TCO and NPV constants ------------------------------------------------------------------------
     tco = s.tco
     d_coc = monthly_factor(tco.cost_of_capital_annual_frac)
-    r_m = monthly_rate(tco.cost_of_capital_annual_frac)
     a["d_coc"] = np.float64(d_coc)
     # straight-line capital charge: the scheduled (no-impairment) depreciation inside the horizon,
-    # which follows life changes and component lives; annuity: the level payment over the life in
-    # force at the end of the horizon, for each month in service inside the horizon
-    n_active = active.sum(axis=0)  # (C,)
+    # which follows life changes and component lives; annuity: each component's level payment over
+    # its life in force at the end of the horizon, for each month inside the horizon in which that
+    # component is itself in service (rem > 0: within its own life and the primary asset's). A
+    # component with a shorter life than the cohort's is charged its own life's instalments only:
+    # no scenario replaces it (failures.policy = "replace" replaces failed GPUs, not components).
+    n_comp = (rem > 0).sum(axis=0)  # (C, K) months of the horizon each component is in service
     cap_sl = np.zeros(C)
     cap_ann = np.zeros(C)
     for i in range(C):
@@ -362,7 +364,8 @@ def compile_model(loaded: LoadedScenario, *, allow_unconverged: bool = False) ->
         lf = life_at(i, np.array(months_abs[-1]))
         for kk in range(K):
             if comp_mask[i, kk]:
-                cap_ann[i] += capital_charge_annuity(cost[i, kk], salvage[i, kk], float(lf[kk]), r_m) * n_active[i]
+                pay = annuity_charge_per_month(cost[i, kk], salvage[i, kk], float(lf[kk]), tco.cost_of_capital_annual_frac, tco.annuity_period)
+                cap_ann[i] += pay * n_comp[i, kk]
     a["capital_charge_sl"], a["capital_charge_annuity"] = cap_sl, cap_ann
     # capital outlay in NPV: capex at purchase (start of month purchase+1) or the opening book value
     outlay = np.where(purchase >= 0, cost.sum(axis=1), cv0.sum(axis=1))

@@ -89,6 +89,8 @@ VAR_META = {
     "tco_annuity_usd_per_delivered_gpu_hour": ("USD per GPU-hour", "TCO per delivered GPU-hour (annuity capital charge)"),
     "tco_usd_per_million_tokens": ("USD per million tokens", "TCO per million tokens"),
     "breakeven_utilization_frac": ("1", "utilization at which the cloud price covers the cost per available GPU-hour"),
+    "breakeven_vs_cloud_gpu_hours": ("GPU-hour per GPU", "delivered GPU-hours after which owning a GPU beats renting at the cloud price: capex per GPU / (cloud price - operating cost per delivered GPU-hour); inf = owning never saves"),
+    "breakeven_vs_cloud_months": ("month", "months of service after which owning a GPU beats renting at the cloud price: breakeven_vs_cloud_gpu_hours / GPU-hours sold per alive GPU per month; inf = owning never saves"),
     "impairment_tests": ("count", "impairment tests performed"),
     "material_impairment_month": ("month index (1 = start_month; 0 = never)", "month of the fleet's first material impairment (a month's loss >= materiality_frac of the fleet's carrying amount)"),
     "material_impairment_in_fiscal_year": ("1", "1 when a material impairment is recognised in the fiscal year"),

@@ -378,6 +378,9 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         tco_sl_del = safe(A["capital_charge_sl"] + c["opex"], h_sold)
         tco_sl_avail = safe(A["capital_charge_sl"] + c["opex"], h_avail)
         tco_ann_del = safe(A["capital_charge_annuity"] + c["opex"], h_sold)
+        from engine.tco import breakeven_vs_cloud
+
+        be_hours, be_months = breakeven_vs_cloud(A["capex_per_gpu"], A["cloud_price"], c["opex"], h_sold, h_avail, A["hours"], xp=jnp)
         res = dict(
             impairment_loss_usd=c["loss"],
             first_impairment_month=c["first"],
@@ -395,6 +398,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             tco_annuity_usd_per_delivered_gpu_hour=tco_ann_del,
             tco_usd_per_million_tokens=tco_sl_del / (A["tokens_per_s"] * 3600.0 / 1e6),
             breakeven_utilization_frac=tco_sl_avail / A["cloud_price"],
+            breakeven_vs_cloud_gpu_hours=be_hours,
+            breakeven_vs_cloud_months=be_months,
             impairment_tests=c["n_tests"],
             alive_gpus_end=c["alive"] * A["active"][-1],
             material_impairment_month=c["mat_month"],

@@ -49,6 +49,7 @@ from engine.compile import Model
 from engine.failures import failure_counts
 from engine.random import monthly_shocks
 from engine.scenario.dists import Fixed
+from engine.tco import breakeven_vs_cloud
 
 
 def fast_ineligible_reason(model: Model) -> str | None:
@@ -200,6 +201,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
     npv_outlay = float(a["npv_outlay_pv"][0])
     cap_sl, cap_ann = float(a["capital_charge_sl"][0]), float(a["capital_charge_annuity"][0])
     tokens_per_s, cloud_price = float(a["tokens_per_s"][0]), float(a["cloud_price"][0])
+    capex_per_gpu = float(a["capex_per_gpu"][0])
     n_tests = float(sch["tested"].sum())
     # a fixed zero elasticity with at most one launch: utilization takes one of two per-path values
     el = model.inputs[ix["i_elasticity"]]
@@ -381,6 +383,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         tco_sl_del = safe(cap_sl + opex_sum, h_sold)
         tco_sl_avail = safe(cap_sl + opex_sum, h_avail)
         tco_ann_del = safe(cap_ann + opex_sum, h_sold)
+        be_hours, be_months = breakeven_vs_cloud(capex_per_gpu, cloud_price, opex_sum, h_sold, h_avail, hours, xp=jnp)
         res = dict(
             impairment_loss_usd=two(lossA, lossI),
             first_impairment_month=two(firstA, firstI),
@@ -398,6 +401,8 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             tco_annuity_usd_per_delivered_gpu_hour=one(tco_ann_del),
             tco_usd_per_million_tokens=one(tco_sl_del / (tokens_per_s * 3600.0 / 1e6)),
             breakeven_utilization_frac=one(tco_sl_avail / cloud_price),
+            breakeven_vs_cloud_gpu_hours=one(be_hours),
+            breakeven_vs_cloud_months=one(be_months),
             impairment_tests=jnp.full((C,), n_tests, dtype),
             alive_gpus_end=one(alive * active_end),
             material_impairment_month=jnp.stack([mA, mI]),

@@ -174,7 +174,12 @@ def summarize(model, run, *, standards: tuple[str, ...]) -> dict:
             extra["tco_usd_per_million_tokens"] = s["tco_usd_per_million_tokens"][:, c]
         if np.isfinite(model.a["cloud_price"][c]):
             extra["breakeven_utilization_frac"] = s["breakeven_utilization_frac"][:, c]
+            # over the paths where owning saves (finite values); the share where it never does beside them
+            extra["breakeven_vs_cloud_gpu_hours"] = s["breakeven_vs_cloud_gpu_hours"][:, c]
+            extra["breakeven_vs_cloud_months"] = s["breakeven_vs_cloud_months"][:, c]
         cohorts[name] = entity_summary(first=first[:, :, c], loss=loss[:, :, c], reversal=rev[:, c], extra=extra, **common)
+        if np.isfinite(model.a["cloud_price"][c]):
+            cohorts[name]["p_breakeven_vs_cloud_never"] = prob(~np.isfinite(s["breakeven_vs_cloud_months"][:, c].astype(np.float64)))
     return {"fleet": fleet, "cohorts": cohorts}
 
 

@@ -163,7 +163,7 @@ def summarize_streamed(model, cols: dict[str, Column], n_paths: int, *, standard
         if np.isfinite(model.a["tokens_per_s"][c]):
             extra_keys.append("tco_usd_per_million_tokens")
         if np.isfinite(model.a["cloud_price"][c]):
-            extra_keys.append("breakeven_utilization_frac")
+            extra_keys += ["breakeven_utilization_frac", "breakeven_vs_cloud_gpu_hours", "breakeven_vs_cloud_months"]
         cohorts[name] = _entity(
             first=lambda s, c=c: at("first_impairment_month", s, c),
             loss=lambda s, c=c: at("impairment_loss_usd", s, c),
@@ -172,6 +172,9 @@ def summarize_streamed(model, cols: dict[str, Column], n_paths: int, *, standard
             extra={k: at(k, c) for k in extra_keys},
             **common,
         )
+        if np.isfinite(model.a["cloud_price"][c]):  # never = not finite (+inf); the column counts finite values exactly
+            col, j = at("breakeven_vs_cloud_months", c)
+            cohorts[name]["p_breakeven_vs_cloud_never"] = _prob(n_paths - int(col.n[j]), n_paths)
     return {"fleet": fleet, "cohorts": cohorts}
 
 

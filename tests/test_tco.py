@@ -142,3 +142,165 @@ def test_bench_cohort_cost_per_gpu_hour_worked_example():
     assert_usd(usd_per_million_tokens(per_delivered, 1_000.0), 0.2593)
     # 0.6535 / 2.00 = 0.3268: own hardware is cheaper than $2.00 cloud above 32.7 % utilization
     assert breakeven_utilization(per_available, 2.0) == pytest.approx(0.6535015159817351 / 2.0, rel=1e-9)
+
+
+# ---- issue 18 item 4: each component's annuity over its own life; the payment period ----------------------
+
+COMPONENTS = (
+    '[[fleet.cohort.component]]\nname = "gpu_modules"\ncapex_frac = 0.75\nuseful_life_months = {gpu}\n'
+    '[[fleet.cohort.component]]\nname = "chassis"\ncapex_frac = 0.25\nuseful_life_months = {chassis}\n'
+)
+
+
+def _component_scenario(tmp_path, *, life, chassis, extra="", **kw):
+    from tests._util import write_scenario
+
+    path = write_scenario(tmp_path, life=life, extra=extra, **kw)
+    text = path.read_text().replace("fixed_opex_usd_per_month = 0\n", "fixed_opex_usd_per_month = 0\n" + COMPONENTS.format(gpu=life, chassis=chassis), 1)
+    path.write_text(text)
+    return path
+
+
+def _model(path):
+    from engine.compile import compile_model
+    from engine.scenario.load import load_scenario
+
+    return compile_model(load_scenario(path))
+
+
+def test_annuity_charges_each_component_over_its_own_life(tmp_path):
+    # 100 GPUs x $10,000 = $1,000,000, bought at the start, 72-month horizon, cost of capital 10 %/yr:
+    # GPU modules 75 % = $750,000 over 72 months, chassis 25 % = $250,000 over 48 months, no salvage.
+    # r = 1.1^(1/12) - 1 = 0.0079741404289
+    # GPU modules: (1 + r)^72 = 1.1^6 = 1.771561; CRF = r / (1 - 1/1.771561) = 0.0079741404289 / 0.4355260699
+    #              = 0.0183092149452; 750,000 x 0.0183092149452 = 13,731.9112 a month, x 72 months = 988,697.61
+    # chassis:     (1 + r)^48 = 1.1^4 = 1.4641;   CRF = 0.0079741404289 / (1 - 1/1.4641) = 0.0079741404289 / 0.3169865446
+    #              = 0.0251560849; 250,000 x 0.0251560849 = 6,289.0212 a month, x 48 months (its own life) = 301,873.02
+    # total 988,697.61 + 301,873.02 = 1,290,570.63 (the old rule charged the chassis 72 times: 1,441,507.14,
+    # over-recovering it by 24 x 6,289.0212 = 150,936.51, half its own annuity's 48 payments)
+    m = _model(_component_scenario(tmp_path, life=72, chassis=48, units=100, capex=10_000.0, horizon=72))
+    assert_usd(m.a["capital_charge_annuity"][0], 1_290_570.63)
+    # straight line: (750,000 - 0) + (250,000 - 0) = 1,000,000.00 over the horizon, as before
+    assert_usd(m.a["capital_charge_sl"][0], 1_000_000.00)
+
+
+def test_annuity_component_cut_by_the_horizon(tmp_path):
+    # as above with a 36-month horizon: both components are in service all 36 months:
+    # 36 x 13,731.9112 + 36 x 6,289.0212 = 494,348.80 + 226,404.76 = 720,753.57
+    m = _model(_component_scenario(tmp_path, life=72, chassis=48, units=100, capex=10_000.0, horizon=36))
+    assert_usd(m.a["capital_charge_annuity"][0], 720_753.57)
+
+
+def test_annuity_annual_payment_period(tmp_path):
+    # [tco] annuity_period = "annual": annual payments at 10 %/yr over the life in years, a twelfth a month.
+    # GPU modules: CRF(10 %, 6 y) = 0.1 / (1 - 1.1^-6) = 0.1 / 0.4355260699 = 0.2296073804;
+    #              750,000 x 0.2296073804 = 172,205.5353 a year = 14,350.4613 a month, x 72 months = 1,033,233.21
+    # chassis:     CRF(10 %, 4 y) = 0.1 / (1 - 1.1^-4) = 0.1 / 0.3169865446 = 0.3154708037;
+    #              250,000 x 0.3154708037 = 78,867.7009 a year = 6,572.3084 a month, x 48 months = 315,470.80
+    # total 1,033,233.21 + 315,470.80 = 1,348,704.02 (above the monthly convention's 1,290,570.63: a year's
+    # payment falls at its end, so each is larger)
+    extra = '[tco]\nannuity_period = "annual"\n'
+    m = _model(_component_scenario(tmp_path, life=72, chassis=48, units=100, capex=10_000.0, horizon=72, extra=extra))
+    assert_usd(m.a["capital_charge_annuity"][0], 1_348_704.02)
+
+
+def test_annuity_charge_per_month_periods():
+    from engine.tco import annuity_charge_per_month
+
+    # monthly: the level payment at the monthly rate (549,276.45 on $30 M over 72 months, above)
+    assert_usd(annuity_charge_per_month(30_000_000.0, 0.0, 72, 0.10, "monthly"), 549_276.45)
+    # annual: 30,000,000 x 0.2296073804 = 6,888,221.41 a year / 12 = 574,018.45 a month
+    assert_usd(annuity_charge_per_month(30_000_000.0, 0.0, 72, 0.10, "annual"), 574_018.45)
+    with pytest.raises(ValueError):
+        annuity_charge_per_month(1.0, 0.0, 12, 0.1, "weekly")
+
+
+# ---- issue 18 item 5: breakeven time of owning against renting ------------------------------------------
+
+def test_breakeven_vs_cloud_function():
+    from engine.tco import breakeven_vs_cloud
+
+    # capex $28,032 per GPU; opex $350,400 over 876,000 hours sold = $0.40 per delivered hour; cloud $4.40:
+    # saving 4.40 - 0.40 = $4.00 an hour; 28,032 / 4.00 = 7,008 GPU-hours; 876,000 sold of 1,752,000 available
+    # at 730 h/month = 365 hours sold per alive GPU per month; 7,008 / 365 = 19.2 months.
+    # cloud $0.35 < $0.40: never (inf); no hours sold: never; no cloud price (NaN): NaN.
+    h, mo = breakeven_vs_cloud(28_032.0, np.array([4.40, 0.35, 4.40, np.nan]), 350_400.0, np.array([876_000.0, 876_000.0, 0.0, 876_000.0]),
+                               1_752_000.0, 730.0)
+    assert_usd(h[0], 7_008.00)
+    assert mo[0] == pytest.approx(19.2, rel=REL)
+    assert np.isposinf(h[1]) and np.isposinf(mo[1]) and np.isposinf(h[2]) and np.isposinf(mo[2])
+    assert np.isnan(h[3]) and np.isnan(mo[3])
+
+
+BREAKEVEN_RUN = dict(units=100, capex=28_032.0, life=24, horizon=24, price=2.0, decline=0.0, vol=0.0, util=0.5, afr=0.0)
+
+
+def _breakeven_scenario(tmp_path, cloud):
+    from tests._util import write_scenario
+
+    path = write_scenario(tmp_path, name=f"be_{cloud}.toml", extra=f"[tco.cloud_price_usd_per_gpu_hour]\nH100 = {cloud}\n", **BREAKEVEN_RUN)
+    path.write_text(path.read_text().replace("hours_per_month = 730.0", "hours_per_month = 730.0\nstaff_maintenance_usd_per_gpu_month = 146.0"))
+    return path
+
+
+def test_breakeven_vs_cloud_per_path_and_summary(tmp_path):
+    from tests._util import run
+
+    # 100 GPUs at $28,032, 24 months, price $2.00 flat, utilization 0.5, no failures, staff $146 per GPU-month:
+    # opex = 100 x 146 x 24 = 350,400.00; hours sold = 100 x 730 x 0.5 x 24 = 876,000; available 1,752,000
+    # opex per delivered hour = 350,400 / 876,000 = 0.40; saving at the $4.40 cloud price = 4.00 an hour
+    # breakeven = 28,032 / 4.00 = 7,008.00 GPU-hours per GPU; hours sold per alive GPU-month = 730 x 0.5 = 365;
+    # 7,008 / 365 = 19.20 months (inside the 24-month life)
+    r = run(_breakeven_scenario(tmp_path, 4.40), paths=3, seed=1)
+    s = r.run.scalars
+    np.testing.assert_allclose(s["operating_cost_usd"][:, 0], 350_400.0, atol=CENT)
+    np.testing.assert_allclose(s["breakeven_vs_cloud_gpu_hours"][:, 0], 7_008.00, atol=CENT)
+    np.testing.assert_allclose(s["breakeven_vs_cloud_months"][:, 0], 19.20, atol=CENT)
+    c = r.summary["cohorts"]["c1"]
+    assert_usd(c["breakeven_vs_cloud_gpu_hours"]["mean"]["value"], 7_008.00)
+    assert_usd(c["breakeven_vs_cloud_months"]["p50"]["value"], 19.20)
+    assert c["p_breakeven_vs_cloud_never"]["value"] == 0.0
+
+
+def test_breakeven_vs_cloud_never(tmp_path):
+    from engine.jsontext import json_text
+    from tests._util import run
+
+    # cloud $0.35 below the $0.40 operating cost per delivered hour: owning never beats renting:
+    # +inf on every path (results.nc), no finite paths for the statistics (null in summary.json), share 1
+    r = run(_breakeven_scenario(tmp_path, 0.35), paths=3, seed=1)
+    assert np.all(np.isposinf(r.run.scalars["breakeven_vs_cloud_months"]))
+    c = r.summary["cohorts"]["c1"]
+    assert c["p_breakeven_vs_cloud_never"] == {"value": 1.0, "se": 0.0}
+    assert '"value": null' in json_text(c["breakeven_vs_cloud_months"]["p50"])
+
+
+def test_breakeven_vs_cloud_fast_step_equals_general_step(tmp_path):
+    import jax.numpy as jnp
+
+    from engine.random import draw_inputs, draw_noise, root_key
+    from engine.simulate import make_path_fn
+    from engine.simulate_fast import fast_ineligible_reason
+
+    # random price and utilization so the paths differ; both steps must give the same breakeven per path
+    from tests._util import write_scenario
+
+    path = write_scenario(tmp_path, extra="[tco.cloud_price_usd_per_gpu_hour]\nH100 = 2.2\n", **{**BREAKEVEN_RUN, "vol": 0.08, "decline": 0.02,
+                          "util": '{ dist = "beta", mean = 0.6, concentration = 20 }'})
+    path.write_text(path.read_text().replace("hours_per_month = 730.0", "hours_per_month = 730.0\nstaff_maintenance_usd_per_gpu_month = 146.0"))
+    model = _model(path)
+    assert fast_ineligible_reason(model) is None
+    out = []
+    for fast in (False, True):
+        fn = make_path_fn(model, jnp.float64, monthly=False, fast=fast)
+
+        def one(i, fn=fn):
+            th, _ = draw_inputs(model, root_key(5), i, jnp.float64)
+            zp, zf = draw_noise(model, root_key(5), i, jnp.float64)
+            return fn(th, zp, zf)[0]
+
+        res = jax.jit(jax.vmap(one))(jnp.arange(64, dtype=jnp.uint32))
+        out.append({k: np.asarray(res[k]) for k in ("breakeven_vs_cloud_gpu_hours", "breakeven_vs_cloud_months")})
+    for k in out[0]:
+        np.testing.assert_allclose(out[1][k], out[0][k], rtol=1e-9, err_msg=k)
+    assert np.isfinite(out[0]["breakeven_vs_cloud_months"]).any()

@@ -9,6 +9,10 @@ one compiled call. Criteria on the cohorts of generation g (the plan's tranches)
     (b) dscr            no failed DSCR test and no default on their facilities (none: always passes)
     (c) npv             NPV at the cost of capital >= 0
 
+At the plan (m = 1, utilization as drawn) each path also gives, per generation, the breakeven time of
+owning against renting at ``tco.cloud_price_usd_per_gpu_hour`` (engine/tco.py ``breakeven_vs_cloud``
+on the generation's tranches pooled: their capex per GPU, operating cost and GPU-hours summed).
+
 Each is taken as non-decreasing in m (a higher price never hurts); the breakeven is the smallest m
 that passes, found by bisection on log m in [m_min, m_max] (``iterations`` halvings: the bracket
 shrinks by 2^-iterations in log m). A path that passes at m_min is censored low (reported at m_min),
@@ -41,18 +45,33 @@ def _criteria(model, res, jnp):
     return jnp.stack([~imp, ~dscr_bad, npv >= 0])
 
 
+def _generation_pools(model):
+    """Host constants for the per-generation breakeven against the cloud: one-hot (C, G), capex per GPU (G,)
+    (the tranches' capex over their GPUs) and the cloud price (G,) (NaN where none is given)."""
+    a = model.a
+    onehot = np.eye(model.G)[a["gen_of_cohort"]]  # (C, G)
+    units_g = a["units"] @ onehot
+    capex_g = (a["units"] * a["capex_per_gpu"]) @ onehot / units_g
+    cloud_g = np.array([a["cloud_price"][np.flatnonzero(a["gen_of_cohort"] == g)[0]] for g in range(model.G)])
+    return onehot, capex_g, cloud_g
+
+
 def make_eval_fn(model, dtype):
-    """jit: (seed, path_idx[B], price_mult[B, G], util[B] (<0 = as drawn)) -> pass flags (B, 3, G), fleet flags (B, 3), P0 (B, G)."""
+    """jit: (seed, path_idx[B], price_mult[B, G], util[B] (<0 = as drawn)) -> pass flags (B, 3, G), fleet flags (B, 3), P0 (B, G),
+    breakeven against the cloud (B, 2, G): GPU-hours per GPU and months (engine/tco.py ``breakeven_vs_cloud``)."""
     import jax
     import jax.numpy as jnp
 
     from engine.random import draw_inputs, draw_noise, root_key
     from engine.simulate import make_path_fn
+    from engine.tco import breakeven_vs_cloud
 
     path = make_path_fn(model, dtype, monthly=False)
     i_price = jnp.asarray(model.a["i_price_usd_per_gpu_hour"])  # (G,)
     i_util = int(model.a["i_util"])
     N = len(model.inputs)
+    oh, capex_g, cloud_g = (jnp.asarray(x, dtype) for x in _generation_pools(model))
+    hours = float(model.a["hours"])
 
     def one(root, i, mult, util):
         theta, _ = draw_inputs(model, root, i, dtype)
@@ -64,7 +83,8 @@ def make_eval_fn(model, dtype):
         res, _ = path(theta, zp, zf)
         flags = _criteria(model, res, jnp)
         fleet = jnp.stack([flags[0].all(), flags[1].all(), res["npv_usd"].sum() >= 0])
-        return flags, fleet, p0
+        be_h, be_m = breakeven_vs_cloud(capex_g, cloud_g, res["operating_cost_usd"] @ oh, res["gpu_hours_sold"] @ oh, res["gpu_hours_available"] @ oh, hours, xp=jnp)
+        return flags, fleet, p0, jnp.stack([be_h, be_m])
 
     def run(seed, idx, mult, util):
         root = root_key(seed)
@@ -82,6 +102,8 @@ def breakevens(model, *, n_paths: int, seed: int, dtype, m_min: float, m_max: fl
         price_mult (P, 3, G): breakeven multiplier per criterion and generation (clipped to [m_min, m_max])
         censored_low / censored_high (P, 3, G)
         utilization (P, 3): breakeven fleet utilization; util_censored_low / _high (P, 3)
+        breakeven_vs_cloud_gpu_hours, breakeven_vs_cloud_months (P, G): at the plan as drawn; +inf where owning
+            never saves, NaN where the generation has no cloud price
     """
     import jax.numpy as jnp
 
@@ -93,21 +115,21 @@ def breakevens(model, *, n_paths: int, seed: int, dtype, m_min: float, m_max: fl
     def call(idx, mult, util):
         """Evaluate rows in fixed-size chunks (one compilation)."""
         n = len(idx)
-        outs = [[], [], []]
+        outs = [[], [], [], []]
         for s in range(0, n, chunk):
             e = min(s + chunk, n)
             pad = chunk - (e - s)
             ii = np.concatenate([idx[s:e], np.zeros(pad, idx.dtype)])
             mm = np.concatenate([mult[s:e], np.ones((pad, G))])
             uu = np.concatenate([util[s:e], -np.ones(pad)])
-            f, fl, p0 = fn(seed_arr, jnp.asarray(ii, jnp.uint32), jnp.asarray(mm, dtype), jnp.asarray(uu, dtype))
-            for o, x in zip(outs, (f, fl, p0)):
+            got = fn(seed_arr, jnp.asarray(ii, jnp.uint32), jnp.asarray(mm, dtype), jnp.asarray(uu, dtype))
+            for o, x in zip(outs, got):
                 o.append(np.asarray(x)[: e - s])
         return [np.concatenate(o) for o in outs]
 
     paths = np.arange(n_paths, dtype=np.uint32)
     ones = np.ones((n_paths, G))
-    flags, fleet, p0 = call(paths, ones, -np.ones(n_paths))
+    flags, fleet, p0, be_cloud = call(paths, ones, -np.ones(n_paths))
 
     # price: rows = (path, generation, criterion); each row scales one generation and reads one criterion
     R = n_paths * G * K
@@ -119,7 +141,7 @@ def breakevens(model, *, n_paths: int, seed: int, dtype, m_min: float, m_max: fl
     def eval_price(logm):  # (R,) -> pass (R,)
         mult = np.ones((R, G))
         mult[r_idx, rows_g] = np.exp(logm)
-        f, _, _ = call(rows_p, mult, -np.ones(R))
+        f, _, _, _ = call(rows_p, mult, -np.ones(R))
         return f[r_idx, rows_k, rows_g]
 
     lo = np.full(R, np.log(m_min))
@@ -144,7 +166,7 @@ def breakevens(model, *, n_paths: int, seed: int, dtype, m_min: float, m_max: fl
     u_k = np.tile(np.arange(K), n_paths)
 
     def eval_util(u):  # (Ru,) -> pass (Ru,)
-        _, fl, _ = call(u_p, np.ones((Ru, G)), u)
+        _, fl, _, _ = call(u_p, np.ones((Ru, G)), u)
         return fl[np.arange(Ru), u_k]
 
     ulo = np.full(Ru, u_min)
@@ -164,4 +186,6 @@ def breakevens(model, *, n_paths: int, seed: int, dtype, m_min: float, m_max: fl
     return dict(
         p0_usd_per_gpu_hour=p0.astype(np.float64), pass_plan=flags, pass_plan_fleet=fleet, price_mult=price_mult,
         censored_low=cens_lo, censored_high=cens_hi, utilization=util, util_censored_low=upass_lo, util_censored_high=~upass_hi,
+        breakeven_vs_cloud_gpu_hours=be_cloud[:, 0].astype(np.float64), breakeven_vs_cloud_months=be_cloud[:, 1].astype(np.float64),
+        cloud_price_usd_per_gpu_hour=_generation_pools(model)[2],
     )

@@ -21,6 +21,21 @@ def _dist(x: np.ndarray) -> dict:
     return {"p05": quantile(x, 0.05), "p50": quantile(x, 0.5), "p95": quantile(x, 0.95), "mean": mean(x)}
 
 
+def _vs_cloud(be: dict, g_i: int) -> dict | None:
+    """Breakeven time of owning against renting at the cloud price (plan as drawn): distributions over the
+    paths where owning saves, and the share of paths where it never does (None without a cloud price)."""
+    cloud = float(be["cloud_price_usd_per_gpu_hour"][g_i])
+    if not np.isfinite(cloud):
+        return None
+    months = be["breakeven_vs_cloud_months"][:, g_i]
+    return {
+        "cloud_price_usd_per_gpu_hour": cloud,
+        "breakeven_gpu_hours": _dist(be["breakeven_vs_cloud_gpu_hours"][:, g_i]),
+        "breakeven_months": _dist(months),
+        "p_never": prob(~np.isfinite(months)),
+    }
+
+
 def build_report(model, be: dict, *, plan_path: str, sha256: str, seed: int, n_paths: int, has_debt: bool, u_max: float) -> dict:
     """The report dict (JSON-able): generations x criteria, and the fleet utilization block."""
     gens = list(model.generations)
@@ -42,6 +57,7 @@ def build_report(model, be: dict, *, plan_path: str, sha256: str, seed: int, n_p
             }
         ks = [k for k, c in enumerate(CRITERIA) if c != "dscr" or has_debt]
         row["p_plan_clears_all"] = prob(be["pass_plan"][:, ks, g_i].all(axis=1))
+        row["breakeven_vs_cloud"] = _vs_cloud(be, g_i)
         out["generations"][g] = row
     util = {}
     for k, crit in enumerate(CRITERIA):
@@ -71,6 +87,12 @@ def csv_text(report: dict) -> str:
             b = r["breakeven_price_usd_per_gpu_hour"]
             w.writerow([g, crit, b["p05"]["value"], b["p50"]["value"], b["p95"]["value"], "USD per GPU-hour", row["plan_price_usd_per_gpu_hour"]["p50"]["value"],
                         r["p_plan_clears"]["value"], r["p_plan_clears"]["se"], r["share_censored_low"], r["share_censored_high"]])
+    for g, row in report["generations"].items():
+        r = row.get("breakeven_vs_cloud")
+        if r is None:
+            continue
+        b = r["breakeven_months"]  # over the paths where owning saves; share_censored_high = share where it never does
+        w.writerow([g, "owning_vs_cloud_months", b["p05"]["value"], b["p50"]["value"], b["p95"]["value"], "month", "", "", "", 0.0, r["p_never"]["value"]])
     for crit, r in report["fleet_utilization"].items():
         if r is None:
             continue
@@ -131,4 +153,10 @@ def print_report(report: dict) -> None:
     cells.append("")
     t.add_row(*cells)
     console.print(t)
+    for g, row in report["generations"].items():
+        r = row.get("breakeven_vs_cloud")
+        if r is not None:
+            console.print(f"{g}: owning beats renting at the cloud price ${r['cloud_price_usd_per_gpu_hour']:.2f}/GPU-h after "
+                          f"{trio(r['breakeven_months'], lambda v: f'{v:.0f}')} months (p05 / p50 / p95; "
+                          f"{trio(r['breakeven_gpu_hours'], lambda v: f'{v:,.0f}')} delivered GPU-hours per GPU); never on {pct(r['p_never'])} of paths")
     console.print("Breakevens at the search bounds are censored (shares in capex_check.json). Utilization is one fleet-wide input (demand.utilization_frac).")

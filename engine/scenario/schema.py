@@ -307,7 +307,8 @@ class AccountingSection(_Section):
 class TcoSection(_Section):
     cost_of_capital_annual_frac: float = Field(default=0.10, gt=-0.5, lt=1, description="Cost of capital for NPV and the annuity capital charge, effective annual.")
     tokens_per_second_per_gpu: dict[str, float] = Field(default_factory=dict, description="Throughput by generation (or 'default') for $ per million tokens; omitted = not reported.")
-    cloud_price_usd_per_gpu_hour: dict[str, float] = Field(default_factory=dict, description="Cloud price to compare against, by generation (or 'default'), for breakeven utilization.")
+    cloud_price_usd_per_gpu_hour: dict[str, float] = Field(default_factory=dict, description="Cloud price to compare against, by generation (or 'default'), for breakeven utilization and the breakeven time of owning against renting.")
+    annuity_period: Literal["monthly", "annual"] = Field(default="monthly", description="Payment period of the annuity capital charge: monthly payments at the effective monthly rate over the life in months, or annual payments at the effective annual rate over the life in years, each year's payment spread evenly over its months (TCO tables are quoted both ways; docs/methodology.md section 11).")
 
     @model_validator(mode="after")
     def _keys(self) -> TcoSection:
