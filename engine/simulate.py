@@ -159,16 +159,17 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         group = A["group"]
         decay = th[A["i_used_decay"]]
 
-        def used_value_per_gpu(t, pc, age_after):
+        def used_value_per_gpu(log_dev, age_after):
             """Used-GPU market value per GPU at the end of month t (observed then): capex decayed with
-            age at the path's rate, moved with the market price against the scenario's expectation."""
-            expected_pc = P0[gen] * jnp.exp(-A["expected_decline"][gen] * t)
-            return A["capex_per_gpu"] * jnp.exp(-decay * age_after) * pc / expected_pc
+            age at the path's rate, moved with the market price against the scenario's expectation;
+            ``log_dev`` = log(P_t / (P_0 e^{-E[decline] t})) by cohort. One exp of one sum: the same
+            bits whatever the batch size (a product and a division were vectorised differently)."""
+            return A["capex_per_gpu"] * jnp.exp(log_dev - decay * age_after)
 
-        def valuations(t, n_live, uc, pc, age_after, n_left):
+        def valuations(used_unit, n_live, uc, pc, age_after, n_left):
             """Forecast values of each cohort at the end of month t from month-t state only:
-            (undiscounted cash flows, value in use, fair value, used value per GPU), (C,) USD."""
-            used_unit = used_value_per_gpu(t, pc, age_after)
+            (undiscounted cash flows, value in use, fair value), (C,) USD; ``used_unit`` (C,) the used
+            value per GPU now."""
 
             def disposal_at(n):  # end-of-life proceeds forecast n months ahead, net of disposal costs
                 if used_disposal:
@@ -188,12 +189,13 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             n_fv = jnp.maximum(fv_life - age_after, 0.0) if fv_life > 0 else n
             fv_dcf = forecast_value(log_d=log_df, n=n_fv, m_contract=jnp.clip(term - age_after, 0.0, n_fv), disposal=disposal_at(n_fv), **common)
             fair = jnp.where(A["fv_used_market"] > 0, n_live * used_unit, fv_dcf)  # Level 2 where observed
-            return undisc, viu, fair, used_unit
+            return undisc, viu, fair
 
         # the valuation-date check of the opening book (cohorts bought before the start; t = 0 state)
         on_books = (A["purchase"] < 0).astype(dtype)
         u_start = jnp.clip(u0, 0.0, A["util_ceiling"])  # no launch or price deviation at t = 0
-        undisc0, viu0, fair0, _ = valuations(0.0, A["units"] * on_books, u_start, P0[gen], A["age"][0], A["rem"][0, :, 0])
+        age0 = A["age"][0]
+        undisc0, viu0, fair0 = valuations(used_value_per_gpu(0.0, age0), A["units"] * on_books, u_start, P0[gen], age0, A["rem"][0, :, 0])
         open_asc, open_ias = opening_unrecoverable(A["cv0"].sum(-1), undisc_c=undisc0, viu_c=viu0, fvlcd_c=fair0 * (1.0 - A["disposal_cost"]), on_books_c=on_books, group=group)
 
         cv0 = A["cv0"]
@@ -242,7 +244,8 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             has_ix = ~jnp.isnan(sh["price_index"])
             p_off = jnp.where(has_ix, jnp.log(jnp.where(has_ix, sh["price_index"], 1.0)) - (mu * t + W + log_mp + log_sp), c["p_off"])
             log_st = log_sp + p_off
-            price = P0 * jnp.exp(mu * t + W + log_mp + log_st)
+            log_x = mu * t + W + log_mp + log_st  # (G,) log of the price over its start
+            price = P0 * jnp.exp(log_x)
             util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp + log_st)), 0.0, A["util_ceiling"])
             has_uo = ~jnp.isnan(sh["util"])
             util = jnp.where(has_uo, jnp.where(has_uo, sh["util"], 0.0), util)
@@ -269,7 +272,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0)  # stress: power-price spike
             opex = n_live * var_cost_t + act * fixed_c + failed * repl_unit
             age_after = age + 1.0
-            used_unit = used_value_per_gpu(t, pc, age_after)
+            used_unit = used_value_per_gpu(log_x[gen] + A["expected_decline"][gen] * t, age_after)
             disposal_cash = last * n_live * (used_unit * keep_eol if used_disposal else book_disp_unit)
             cash = revenue - opex + disposal_cash
 
@@ -305,7 +308,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             tested = tested_a | tested_i
             tested_f = tested.astype(dtype)
             last_price = jnp.where(tested | (act == 0), pc, c["last_price"])
-            undisc, viu, fair, _ = valuations(t, n_live, uc, pc, age_after, n_left)
+            undisc, viu, fair = valuations(used_unit, n_live, uc, pc, age_after, n_left)
             fv_used = n_live * used_unit
             fvlcd = fair * (1.0 - A["disposal_cost"])
 

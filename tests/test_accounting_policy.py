@@ -186,3 +186,27 @@ def test_policy_range_values_the_run_paths_under_each_alternative(tmp_path):
     # the scenario already uses cohort groups, DCF fair value and book salvage: those alternatives are not repeated
     assert {"cohort_asset_groups", "income_approach_fair_value", "book_salvage_disposal"}.isdisjoint(pr["policies"])
     assert "quarterly_tests" in pr["policies"]
+
+
+def test_run_prints_the_headline_with_its_policy_and_range(tmp_path, capsys):
+    from engine.cli import main
+
+    p = _scenario(tmp_path, decline=0.03, vol=0.08, test_every=0, replace={"trigger_price_drop_frac = 0\n": "trigger_price_drop_frac = 0.2\n"})
+    assert main(["run", str(p), "--paths", "200", "--policy-range-paths", "200", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "probability that a material impairment is recognised" in out and "policy range" in out
+    assert "asset group: each cohort" in out and "when tested: on triggering events only" in out
+    import json
+
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["policy_range"]["paths"] == 200 and "quarterly_tests" in s["policy_range"]["policies"]
+    assert s["accounting_policy"]["fair_value_basis"] == {"c1": "Level 3: market-participant DCF"}  # fair_value_method = "dcf" in the template
+
+
+def test_a_negative_policy_range_is_refused(tmp_path, capsys):
+    from engine.cli import main
+
+    out_dir = tmp_path / "o"
+    assert main(["run", str(_scenario(tmp_path)), "--policy-range-paths", "-1", "--out", str(out_dir)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "--policy-range-paths" in err and not out_dir.exists()

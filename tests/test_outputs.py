@@ -19,9 +19,9 @@ BASELINE = ROOT / "scenarios" / "baseline.toml"
 
 def test_run_writes_labelled_results_and_same_seed_same_summary(tmp_path, capsys):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "3", "--out", str(a), "--quiet"]) == 0
-    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "3", "--out", str(b), "--quiet", "--chunk-paths", "700"]) == 0
-    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "4", "--out", str(c), "--quiet"]) == 0
+    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "3", "--out", str(a), "--quiet", "--policy-range-paths", "0"]) == 0
+    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "3", "--out", str(b), "--quiet", "--chunk-paths", "700", "--policy-range-paths", "0"]) == 0
+    assert main(["run", str(BASELINE), "--paths", "1500", "--seed", "4", "--out", str(c), "--quiet", "--policy-range-paths", "0"]) == 0
     assert sorted(p.name for p in a.iterdir()) == ["results.nc", "scenario.resolved.toml", "summary.json"]
     sa, sb, sc = ((d / "summary.json").read_text() for d in (a, b, c))
     assert sa == sb  # same inputs and seed: byte-identical summary.json, whatever the chunk size

@@ -40,7 +40,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def baseline(tmp_path_factory) -> Path:
     """Baseline run with --report; then a stress comparison and a tornado in its stress/ and sensitivity/ subfolders and the report rebuilt."""
     d = tmp_path_factory.mktemp("report") / "baseline"
-    assert main(["run", str(REPO / "scenarios/baseline.toml"), "--paths", "2000", "--out", str(d), "--quiet", "--report"]) == 0
+    assert main(["run", str(REPO / "scenarios/baseline.toml"), "--paths", "2000", "--out", str(d), "--quiet", "--report", "--policy-range-paths", "300"]) == 0
     assert (d / "report.html").is_file() and (d / "report" / "headline.csv").is_file()
     first = (d / "report.html").read_text()
     assert 'id="stress"' not in first  # nothing to compare yet
@@ -55,7 +55,7 @@ def baseline(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def credit(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("report") / "credit"
-    assert main(["run", str(REPO / "scenarios/coreweave_like.toml"), "--paths", "1000", "--out", str(d), "--quiet"]) == 0
+    assert main(["run", str(REPO / "scenarios/coreweave_like.toml"), "--paths", "1000", "--out", str(d), "--quiet", "--policy-range-paths", "0"]) == 0
     assert main(["report", str(d)]) == 0
     return d
 

@@ -52,8 +52,14 @@ def _apply(scenario, alt: Alternative):
         market = {**market, **changed}
     elif not changes:
         return None
-    if changes.get("asset_group") == "fleet" and len({c.site for c in scenario.fleet.cohort}) == 1 and acc.asset_group == "site":
-        return None  # one site is the fleet
+    if "asset_group" in changes:
+        import numpy as np
+
+        from engine.compile import asset_group_matrix
+
+        cohorts = scenario.fleet.cohort
+        if np.array_equal(asset_group_matrix(acc.asset_group, cohorts), asset_group_matrix(changes["asset_group"], cohorts)):
+            return None  # the same groups (one cohort, or one site that is the fleet)
     return scenario.model_copy(update={"accounting": acc.model_copy(update=changes), "market": market})
 
 
