@@ -143,3 +143,19 @@ def test_failure_write_off_policy(tmp_path, policy, alive_writeoff):
     assert np.all(failed > 0)
     expected = 1_100_000.0 * (1 - failed / 1000.0) if alive_writeoff else np.full(3, 1_100_000.0)
     np.testing.assert_allclose(cv, expected, atol=CENT)
+
+
+def test_fvlcd_costs_do_not_reduce_end_of_life_proceeds(tmp_path):
+    # issue 18 item 6: costs of disposal in FVLCD (disposal_cost_frac, IAS 36.28) are not the costs netted from the
+    # end-of-life proceeds in value in use and cash (end_of_life_disposal_cost_frac, IAS 36.52). The case above with
+    # disposal_cost_frac = 0.1 and no end-of-life cost: proceeds = chassis book 180 in full, month 12 = 500 + 180 = 680.
+    path = write_scenario(tmp_path, **{**BASE, "price": 5.0, "viu_rate": 0.0, "fv_rate": 0.0})
+    text = path.read_text().replace(
+        "fixed_opex_usd_per_month = 0\n",
+        "fixed_opex_usd_per_month = 0\n"
+        '[[fleet.cohort.component]]\nname = "gpu"\ncapex_frac = 0.75\nuseful_life_months = 12\n'
+        '[[fleet.cohort.component]]\nname = "chassis"\ncapex_frac = 0.25\nuseful_life_months = 24\nsalvage_frac = 0.2\n',
+    )
+    path.write_text(text.replace("[accounting]\n", "[accounting]\ndisposal_cost_frac = 0.1\n"))
+    mo = {k: np.asarray(v)[0] for k, v in run(path, paths=2, seed=1, store="full").run.monthly.items()}
+    assert abs(mo["cash_flow_usd"][11, 0] - 680.0) < CENT
