@@ -107,12 +107,9 @@ def test_useful_life_change_is_prospective(tmp_path):
     assert np.all(np.asarray(r.run.monthly["impairment_loss_usd"]) == 0.0)
 
 
-def test_components_and_disposal_at_end_of_life(tmp_path):
-    # capex 1,200 split 75 % GPU modules (12 months, no salvage) and 25 % chassis (24 months, 20 % salvage):
-    # GPU 900 - 75/month; chassis 300 - (300 - 60)/24 = 10/month. After 6 months: 450 + 240 = 690.
-    # At the end of the primary life (t = 12) the group is sold: proceeds = chassis book 300 - 12 x 10 = 180
-    # less 10 % end-of-life disposal cost = 162, added to month 12's cash flow of 5 x 100 = 500 -> 662
-    # (proceeds at book salvage, the test template's policy; end_of_life_disposal_cost_frac, IAS 36.52).
+def _components_case(tmp_path, accounting_line: str) -> dict:
+    """The one-GPU cohort split 75 % GPU modules (12 months) / 25 % chassis (24 months, 20 % salvage), price 5.0,
+    with one [accounting] line added; path 0's monthly values."""
     path = write_scenario(tmp_path, **{**BASE, "price": 5.0, "viu_rate": 0.0, "fv_rate": 0.0})
     text = path.read_text().replace(
         "fixed_opex_usd_per_month = 0\n",
@@ -120,10 +117,17 @@ def test_components_and_disposal_at_end_of_life(tmp_path):
         '[[fleet.cohort.component]]\nname = "gpu"\ncapex_frac = 0.75\nuseful_life_months = 12\n'
         '[[fleet.cohort.component]]\nname = "chassis"\ncapex_frac = 0.25\nuseful_life_months = 24\nsalvage_frac = 0.2\n',
     )
-    text = text.replace("[accounting]\n", "[accounting]\nend_of_life_disposal_cost_frac = 0.1\n")
-    path.write_text(text)
-    r = run(path, paths=2, seed=1, store="full")
-    mo = {k: np.asarray(v)[0] for k, v in r.run.monthly.items()}
+    path.write_text(text.replace("[accounting]\n", f"[accounting]\n{accounting_line}\n"))
+    return {k: np.asarray(v)[0] for k, v in run(path, paths=2, seed=1, store="full").run.monthly.items()}
+
+
+def test_components_and_disposal_at_end_of_life(tmp_path):
+    # capex 1,200 split 75 % GPU modules (12 months, no salvage) and 25 % chassis (24 months, 20 % salvage):
+    # GPU 900 - 75/month; chassis 300 - (300 - 60)/24 = 10/month. After 6 months: 450 + 240 = 690.
+    # At the end of the primary life (t = 12) the group is sold: proceeds = chassis book 300 - 12 x 10 = 180
+    # less 10 % end-of-life disposal cost = 162, added to month 12's cash flow of 5 x 100 = 500 -> 662
+    # (proceeds at book salvage, the test template's policy; end_of_life_disposal_cost_frac, IAS 36.52).
+    mo = _components_case(tmp_path, "end_of_life_disposal_cost_frac = 0.1")
     assert abs(mo["carrying_amount_usd"][5, 0, 0] - 690.0) < CENT
     assert abs(mo["cash_flow_usd"][11, 0] - 662.0) < CENT
     assert mo["carrying_amount_usd"][11, 0, 0] == 0.0  # derecognised after the last month
@@ -149,13 +153,5 @@ def test_fvlcd_costs_do_not_reduce_end_of_life_proceeds(tmp_path):
     # issue 18 item 6: costs of disposal in FVLCD (disposal_cost_frac, IAS 36.28) are not the costs netted from the
     # end-of-life proceeds in value in use and cash (end_of_life_disposal_cost_frac, IAS 36.52). The case above with
     # disposal_cost_frac = 0.1 and no end-of-life cost: proceeds = chassis book 180 in full, month 12 = 500 + 180 = 680.
-    path = write_scenario(tmp_path, **{**BASE, "price": 5.0, "viu_rate": 0.0, "fv_rate": 0.0})
-    text = path.read_text().replace(
-        "fixed_opex_usd_per_month = 0\n",
-        "fixed_opex_usd_per_month = 0\n"
-        '[[fleet.cohort.component]]\nname = "gpu"\ncapex_frac = 0.75\nuseful_life_months = 12\n'
-        '[[fleet.cohort.component]]\nname = "chassis"\ncapex_frac = 0.25\nuseful_life_months = 24\nsalvage_frac = 0.2\n',
-    )
-    path.write_text(text.replace("[accounting]\n", "[accounting]\ndisposal_cost_frac = 0.1\n"))
-    mo = {k: np.asarray(v)[0] for k, v in run(path, paths=2, seed=1, store="full").run.monthly.items()}
+    mo = _components_case(tmp_path, "disposal_cost_frac = 0.1")
     assert abs(mo["cash_flow_usd"][11, 0] - 680.0) < CENT
