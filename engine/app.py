@@ -29,6 +29,18 @@ class RunResult:
     chunk_paths: int = 0  # paths per compiled call that the run used
 
 
+def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_paths: int | None = None, allow_unconverged: bool = False) -> dict:
+    """The summary statistics (fleet and cohorts) of ``loaded``'s first ``n_paths`` paths with root seed
+    ``seed``, gathered, nothing written: the policy range's runner (its paths are the run's own)."""
+    cfg = loaded.scenario.run
+    from engine.backend_tuning import chunk_paths_for
+
+    m = compile_model(loaded, allow_unconverged=allow_unconverged)
+    r = simulate_paths(m, n_paths=n_paths, seed=seed, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, m, chunk_paths),
+                       fan_paths=min(cfg.fan_paths, n_paths), store_full=False, stream=False)
+    return summarize(m, r, standards=m.standards)
+
+
 def run_scenario(
     path: str | Path,
     *,
@@ -90,12 +102,9 @@ def run_scenario(
         n_sub = min(policy_range_paths, n_paths)
 
         def run_subset(variant: LoadedScenario) -> dict:
-            m = compile_model(variant, allow_unconverged=allow_unconverged)
-            r = simulate_paths(m, n_paths=n_sub, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, m, chunk_paths),
-                               fan_paths=min(cfg.fan_paths, n_sub), store_full=False, stream=False)
-            return summarize(m, r, standards=m.standards)
+            return summarize_variant(variant, n_paths=n_sub, seed=seed_, chunk_paths=chunk_paths, allow_unconverged=allow_unconverged)
 
-        summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, dtype=cfg.dtype, run_subset=run_subset)
+        summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, run_subset=run_subset)
     if model.facilities:  # [financing]: the credit block (engine/credit/summary.py; docs/credit.md)
         from engine.credit.summary import credit_summary
 

@@ -23,31 +23,26 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
 
-    from engine.accounting.policy_range import ALTERNATIVES, _apply, _headline
-    from engine.compile import compile_model
-    from engine.runner import simulate_paths
+    from engine.accounting.policy_range import ALTERNATIVES, apply_alternative, headline
+    from engine.app import summarize_variant
     from engine.scenario.load import load_scenario
-    from engine.summary import summarize
 
     loaded = load_scenario(args.scenario).with_run_overrides(paths=args.paths, seed=args.seed)
     cfg = loaded.scenario.run
     stds = tuple(loaded.scenario.accounting.standards)
 
     def run(variant) -> dict:
-        m = compile_model(variant)
-        r = simulate_paths(m, n_paths=cfg.paths, seed=cfg.seed, dtype=cfg.dtype, chunk_paths=min(cfg.chunk_paths, cfg.paths),
-                           fan_paths=min(cfg.fan_paths, cfg.paths), store_full=False, stream=False)
-        return _headline(summarize(m, r, standards=m.standards), stds)
+        return headline(summarize_variant(variant, n_paths=cfg.paths, seed=cfg.seed), stds)
 
     rows = [("the scenario's policy", "", run(loaded))]
     corner = loaded.scenario
     for alt in ALTERNATIVES:
-        v = _apply(loaded.scenario, alt)
+        v = apply_alternative(loaded.scenario, alt)
         if v is None:
             continue
         change = ", ".join(f"`{k} = {val!r}`" for k, val in alt.accounting.items()) or f"`contract_expiry = {alt.contract_expiry!r}`"
         rows.append((alt.name, change, run(replace(loaded, scenario=v))))
-        corner = _apply(corner, alt) or corner
+        corner = apply_alternative(corner, alt) or corner
     corner = corner.model_copy(update={"accounting": corner.accounting.model_copy(update={"materiality_frac": 0.0})})
     rows.append(("all of the above, and any loss counted (materiality 0)", "the engine's earlier defaults", run(replace(loaded, scenario=corner))))
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()

@@ -7,7 +7,7 @@ alternative below changes one line of the scenario's policy to another choice se
 numbers: the draws are keyed by path index and input name, engine/random.py), and the spread
 across policies is not Monte Carlo noise.
 
-``policy_range(loaded, ..., paths, seed)`` -> the dict stored as summary.json ``policy_range``:
+``policy_range(loaded, paths=, seed=, run_subset=)`` -> the dict stored as summary.json ``policy_range``:
 per policy its description, the change, and the fleet's headline probabilities with SEs; and per
 standard the [min, max] across the scenario's own policy and the alternatives.
 """
@@ -39,7 +39,7 @@ ALTERNATIVES: tuple[Alternative, ...] = (
 HEADLINE_KEYS = ("first_12_months", "horizon")
 
 
-def _apply(scenario, alt: Alternative):
+def apply_alternative(scenario, alt: Alternative):
     """The scenario with one alternative applied, or None when it changes nothing."""
     acc = scenario.accounting
     changes = {k: v for k, v in alt.accounting.items() if getattr(acc, k) != v}
@@ -63,12 +63,13 @@ def _apply(scenario, alt: Alternative):
     return scenario.model_copy(update={"accounting": acc.model_copy(update=changes), "market": market})
 
 
-def _headline(summary: dict, standards) -> dict:
+def headline(summary: dict, standards) -> dict:
+    """Per standard, the fleet's P(material impairment) in the first 12 months and by the horizon."""
     fleet = summary["fleet"]
     return {std: {k: fleet[f"p_material_impairment_{std}"][k] for k in HEADLINE_KEYS} for std in STANDARD_NAMES if std in standards}
 
 
-def policy_range(loaded, *, paths: int, seed: int, dtype: str, run_subset) -> dict:
+def policy_range(loaded, *, paths: int, seed: int, run_subset) -> dict:
     """Value the run's first ``paths`` paths under the scenario's policy and each alternative.
 
     ``run_subset(loaded_variant) -> summary dict`` runs one variant (the caller's runner, so that
@@ -77,15 +78,15 @@ def policy_range(loaded, *, paths: int, seed: int, dtype: str, run_subset) -> di
     from dataclasses import replace
 
     standards = tuple(loaded.scenario.accounting.standards)
-    rows = {"scenario_policy": {"description": "the scenario's own [accounting] policy", "changes": {}, **_headline(run_subset(loaded), standards)}}
+    rows = {"scenario_policy": {"description": "the scenario's own [accounting] policy", "changes": {}, **headline(run_subset(loaded), standards)}}
     for alt in ALTERNATIVES:
-        variant = _apply(loaded.scenario, alt)
+        variant = apply_alternative(loaded.scenario, alt)
         if variant is None:
             continue
         changes = {f"accounting.{k}": v for k, v in alt.accounting.items()}
         if alt.contract_expiry is not None:
             changes["market.*.contract_expiry"] = alt.contract_expiry
-        rows[alt.name] = {"description": alt.description, "changes": changes, **_headline(run_subset(replace(loaded, scenario=variant)), standards)}
+        rows[alt.name] = {"description": alt.description, "changes": changes, **headline(run_subset(replace(loaded, scenario=variant)), standards)}
     rng = {}
     for std in standards:
         rng[std] = {k: [min(r[std][k]["value"] for r in rows.values()), max(r[std][k]["value"] for r in rows.values())] for k in HEADLINE_KEYS}
