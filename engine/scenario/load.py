@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ class LoadedScenario:
         resolved_toml: the merged scenario (``extends`` applied) as TOML text.
         sha256: hash of ``resolved_toml``.
         files: every file read (the chain of ``extends``), in order.
+        data: the merged input data (``extends`` applied, overrides set) before validation; what
+            further overrides apply to (``engine.api.Scenario.with_overrides``).
     """
 
     scenario: S.Scenario
@@ -40,6 +42,7 @@ class LoadedScenario:
     resolved_toml: str
     sha256: str
     files: tuple[Path, ...]
+    data: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # the merged input, overrides applied
 
     @property
     def name(self) -> str:
@@ -136,28 +139,66 @@ def _load_chain(path: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tu
     if real in stack:
         cycle = " -> ".join(p.name for p in (*stack, real))
         raise ScenarioError(str(path), "extends", f"cyclic extends: {cycle}")
-    data = _read_toml(path)
-    data = _absolutize_posteriors(data, real.parent)
-    data = absolutize_path_table(data, real.parent)
+    return _resolve_extends(_read_toml(path), path, real.parent, (*stack, real))
+
+
+def _resolve_extends(data: dict[str, Any], path: Path, base_dir: Path, stack: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """``data`` (read from ``path``, relative names resolved against ``base_dir``) with its
+    ``extends`` chain merged under it; the files read, innermost first."""
+    data = _absolutize_posteriors(data, base_dir)
+    data = absolutize_path_table(data, base_dir)
     parent = data.pop("extends", None)
     if parent is None:
-        return data, (*stack, real)
+        return data, stack
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
-    parent_path = real.parent / parent
+    parent_path = base_dir / parent
     if not parent_path.exists():
-        raise ScenarioError(str(path), "extends", f"file {parent!r} not found (looked in {real.parent})")
-    base, chain = _load_chain(parent_path, (*stack, real))
+        raise ScenarioError(str(path), "extends", f"file {parent!r} not found (looked in {base_dir})")
+    base, chain = _load_chain(parent_path, stack)
     return _merge(base, data), chain
 
 
-def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unconverged: bool = False) -> LoadedScenario:
+def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unconverged: bool = False,
+                  overrides: dict[str, Any] | None = None) -> LoadedScenario:
     """Read, merge and validate a scenario file. Raises ``ScenarioError`` on any bad input.
 
-    ``allow_unconverged`` accepts posterior files that failed their convergence gate (``--allow-unconverged``).
+    ``allow_unconverged`` accepts posterior files that failed their convergence gate (``--allow-unconverged``);
+    ``overrides`` maps dotted keys to values set after ``extends`` is merged (engine/scenario/overrides.py,
+    ``--set``); the resolved text and its sha256 then record them.
     """
     path = Path(path)
     data, chain = _load_chain(path, ())
+    return _validated(data, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
+
+
+def load_scenario_data(data: dict[str, Any], *, name: str = "scenario", base_dir: str | Path = ".", check_posteriors: bool = True,
+                       allow_unconverged: bool = False, overrides: dict[str, Any] | None = None) -> LoadedScenario:
+    """``load_scenario`` for data already in memory (a TOML text read, or a dict built in Python):
+    ``extends``, posterior and path-table file names are resolved against ``base_dir``; error
+    messages name the scenario ``name``."""
+    import copy
+
+    base = Path(base_dir).resolve()
+    path = Path(name)
+    merged, chain = _resolve_extends(copy.deepcopy(dict(data)), path, base, ())
+    return _validated(merged, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
+
+
+def load_scenario_text(text: str, *, name: str = "scenario", base_dir: str | Path = ".", **kwargs) -> LoadedScenario:
+    """``load_scenario_data`` of a TOML text (``ScenarioError`` naming ``name`` on a syntax error)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(name, "", f"TOML syntax error: {exc}") from None
+    return load_scenario_data(data, name=name, base_dir=base_dir, **kwargs)
+
+
+def _validated(data: dict[str, Any], path: Path, chain: tuple[Path, ...], *, check_posteriors: bool, allow_unconverged: bool,
+               overrides: dict[str, Any] | None) -> LoadedScenario:
+    from engine.scenario.overrides import apply_overrides
+
+    data = apply_overrides(data, overrides, file=str(path))
     try:
         scenario = S.Scenario.model_validate(data)
     except ValidationError as exc:
@@ -168,7 +209,7 @@ def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unco
         _check_posterior_files(scenario, path, allow_unconverged=allow_unconverged)
     resolved = dumps(_plain(scenario))
     sha = hashlib.sha256(resolved.encode()).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, resolved_toml=resolved, sha256=sha, files=tuple(reversed(chain)))
+    return LoadedScenario(scenario=scenario, path=path, resolved_toml=resolved, sha256=sha, files=tuple(reversed(chain)), data=data)
 
 
 def _plain(data: Any) -> Any:
