@@ -8,7 +8,7 @@ The package is split into small modules with one job each (see docs/architecture
 * ``engine.random``     the only place keys are made: streams keyed by name and path index
 * ``engine.accounting`` depreciation, forecasts at a test date, ASC 360 and IAS 36 (pure, key-free)
 * ``engine.tco``        capital charges and cost per GPU-hour / delivered GPU-hour / million tokens
-* ``engine.simulate``   one path: ``lax.scan`` over months (JAX), vmapped over paths by the runner
+* ``engine.kernel.path``   one path: ``lax.scan`` over months (JAX), vmapped over paths by the runner
 * ``engine.runner``     chunking, jit, host-side collection of per-path results
 * ``engine.summary``    statistics with Monte Carlo standard errors
 * ``engine.results``    xarray Dataset, summary.json, provenance, atomic writes
@@ -19,3 +19,14 @@ Importing ``engine`` is cheap: nothing heavy (jax, xarray) is imported here.
 """
 
 __version__ = "0.1.0"
+
+_API = ("Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "compare_lives", "capex_check")
+
+
+def __getattr__(name: str):
+    """``from engine import Scenario, simulate, summarize``: the Python API (engine/api), imported on first use."""
+    if name in _API:
+        import engine.api
+
+        return getattr(engine.api, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -27,6 +27,19 @@ class RunResult:
     summary: dict
     out_dir: Path | None
     chunk_paths: int = 0  # paths per compiled call that the run used
+    prov: dict | None = None  # how the numbers were made (engine.results.provenance)
+
+    def dataset(self):
+        """The results Dataset (results.nc's content) of this run, in the run's ``store`` mode."""
+        return build_dataset(self.model, self.run, store=self.loaded.scenario.run.store, prov=self.prov, resolved_toml=self.loaded.resolved_toml)
+
+
+def resolved_with_header(resolved_toml: str, *, engine_version: str, source: str, sha256: str) -> str:
+    """scenario.resolved.toml's text: a header naming the engine, the source file and the sha256, then the resolved TOML."""
+    return (
+        f"# Resolved by rackrisk {engine_version} from {source} (extends applied, defaults filled in).\n"
+        f"# sha256 of the text below this header: {sha256}\n\n" + resolved_toml
+    )
 
 
 def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_paths: int | None = None, allow_unconverged: bool = False) -> dict:
@@ -42,7 +55,7 @@ def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_
 
 
 def run_scenario(
-    path: str | Path,
+    path: str | Path | LoadedScenario,
     *,
     paths: int | None = None,
     seed: int | None = None,
@@ -55,10 +68,11 @@ def run_scenario(
     write: bool = True,
     policy_range_paths: int = 0,
 ) -> RunResult:
-    """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
+    """Run one scenario (a file, or one already loaded); write ``out`` (when ``write``) and return the statistics."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
-    loaded = load_scenario(path, allow_unconverged=allow_unconverged).with_run_overrides(paths=paths, seed=seed, store=store)
+    loaded = path if isinstance(path, LoadedScenario) else load_scenario(path, allow_unconverged=allow_unconverged)
+    loaded = loaded.with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
     n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
     if chunk_paths is not None:
@@ -109,13 +123,9 @@ def run_scenario(
         from engine.credit.summary import credit_summary
 
         summary["credit"] = credit_summary(model, run)
-    out_dir = None
+    result = RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=None, chunk_paths=chunk, prov=prov)
     if write and out is not None:
-        ds = build_dataset(model, run, store=store_, prov=prov, resolved_toml=loaded.resolved_toml)
-        header = (
-            f"# Resolved by rackrisk {prov['engine_version']} from {loaded.path} (extends applied, defaults filled in).\n"
-            f"# sha256 of the text below this header: {loaded.sha256}\n\n"
-        )
-        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=header + loaded.resolved_toml, force=force)
-        out_dir = Path(out)
-    return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir, chunk_paths=chunk)
+        ds = result.dataset()
+        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=resolved_with_header(loaded.resolved_toml, engine_version=prov['engine_version'], source=str(loaded.path), sha256=loaded.sha256), force=force)
+        result.out_dir = Path(out)
+    return result

@@ -1,6 +1,6 @@
 """Monthly failure counts: Binomial(alive, q) from one normal score per cohort and month (JAX, pure).
 
-``failure_counts(alive, q, z, exact=...)`` is the one place both monthly steps (engine/simulate.py,
+``failure_counts(alive, q, z, exact=...)`` is the one place both monthly steps (engine/kernel/path.py,
 engine/simulate_fast.py) turn the failure stream's score ``z`` into a count, so they agree bit for bit.
 
 * ``exact=False`` (``failures.draw = "normal"``, the bench SPEC): the rounded, clipped normal

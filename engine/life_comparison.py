@@ -76,7 +76,9 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
     from engine.scenario.load import load_scenario
     from engine.summary import summarize
 
-    base = load_scenario(path).with_run_overrides(paths=paths, seed=seed)
+    from engine.scenario.load import LoadedScenario
+
+    base = (path if isinstance(path, LoadedScenario) else load_scenario(path)).with_run_overrides(paths=paths, seed=seed)
     cfg = base.scenario.run
     lives = [int(x) for x in lives]
     ref = reference if reference is not None else lives[len(lives) // 2]
@@ -105,7 +107,7 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
         d = ebits[L] - ebits[ref]
         results[str(L)][f"ebit_difference_vs_{ref}_months_usd_by_year"] = {std: {y: mean(d[:, j, s]) for j, y in enumerate(labels)} for s, std in enumerate(standards)}
     return {
-        "scenario_file": str(path), "paths": int(cfg.paths), "seed": int(cfg.seed), "lives_months": lives, "reference_life_months": ref,
+        "scenario_file": str(base.path), "paths": int(cfg.paths), "seed": int(cfg.seed), "lives_months": lives, "reference_life_months": ref,
         "standards": list(standards), "years": labels, "by_life": results,
     }
 

@@ -116,7 +116,7 @@ def _chunk_fn(model: Model, dtype, monthly: bool):
     import jax
 
     from engine.random import root_key
-    from engine.simulate import make_indexed_path_fn
+    from engine.kernel.path import make_indexed_path_fn
 
     one = make_indexed_path_fn(model, dtype, monthly=monthly)
 

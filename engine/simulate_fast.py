@@ -1,8 +1,8 @@
-"""A statically specialised path function for simple scenarios (same results as engine/simulate.py).
+"""A statically specialised path function for simple scenarios (same results as engine/kernel/path.py).
 
 ``fast_ineligible_reason(model)`` says, from the ``Model``'s static arrays only (pure Python, no
 JAX), why a scenario needs the general monthly step, or returns ``None`` when the specialised step
-``make_fast_path_fn(model, dtype)`` applies. ``engine.simulate.make_path_fn`` picks it for per-path
+``make_fast_path_fn(model, dtype)`` applies. ``engine.kernel.path.make_path_fn`` picks it for per-path
 results and, with ``monthly=True``, for the monthly values too (fan charts, ``store = "full"``: the
 general step's keys, shapes and values).
 
@@ -345,7 +345,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             svA = jnp.minimum(svA, cvA) * keep
             svI = jnp.minimum(svb, cvI)
             month_out = None
-            if monthly:  # the general step's monthly values (engine/simulate.py), same keys and shapes
+            if monthly:  # the general step's monthly values (engine/kernel/path.py), same keys and shapes
                 lossA_now, lossI_now, revI = out_ops[17:]
                 undisc, viu, fair = forecasts()  # reported every month in service, as the general step does
                 month_out = dict(

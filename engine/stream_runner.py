@@ -34,7 +34,7 @@ def _per_path_fn(model: Model, dtype):
     import jax
 
     from engine.random import root_key
-    from engine.simulate import make_indexed_path_fn
+    from engine.kernel.path import make_indexed_path_fn
     from engine.summary_stream import derived_paths
 
     one = make_indexed_path_fn(model, dtype, monthly=False)

@@ -112,7 +112,7 @@ def test_fast_step_counts_as_the_general_step(tmp_path):
     from engine.compile import compile_model
     from engine.random import draw_inputs, draw_noise, root_key
     from engine.scenario.load import load_scenario
-    from engine.simulate import make_path_fn
+    from engine.kernel.path import make_path_fn
     from engine.simulate_fast import fast_ineligible_reason
 
     model = compile_model(load_scenario(_server(tmp_path, "exact")))

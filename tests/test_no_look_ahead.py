@@ -18,7 +18,7 @@ import numpy as np
 from engine.compile import compile_model
 from engine.random import draw_inputs, draw_noise, root_key
 from engine.scenario.load import load_scenario
-from engine.simulate import make_path_fn
+from engine.kernel.path import make_path_fn
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 DECISIONS = ("impairment_loss_usd", "impairment_reversal_usd", "tested", "carrying_amount_usd", "value_in_use_usd", "undiscounted_cash_flows_usd", "fair_value_usd", "cash_flow_usd")

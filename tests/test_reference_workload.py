@@ -32,7 +32,7 @@ def _numpy_reference():
 
 
 def _engine_path_fn(model):
-    from engine.simulate import make_path_fn
+    from engine.kernel.path import make_path_fn
 
     jax.config.update("jax_enable_x64", True)
     return jax.jit(jax.vmap(make_path_fn(model, jnp.float64, monthly=True)))

@@ -31,7 +31,7 @@ import pytest
 from engine.compile import compile_model
 from engine.random import draw_inputs, draw_noise, root_key
 from engine.scenario.load import load_scenario
-from engine.simulate import make_path_fn
+from engine.kernel.path import make_path_fn
 from engine.simulate_fast import fast_ineligible_reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,7 +214,7 @@ def test_shocks_drawn_inside_the_scan_equal_the_drawn_arrays_bit_for_bit(monthly
     """``make_indexed_path_fn`` (what the runners vmap) gives the fast step with each month's shocks drawn in the
     scan from the path's keys (engine.random.noise_keys / monthly_shocks); per-path results and monthly values
     equal, bit for bit, the fast step fed the (T, 1) arrays of ``draw_noise`` (same bits, same transform)."""
-    from engine.simulate import make_indexed_path_fn
+    from engine.kernel.path import make_indexed_path_fn
 
     model = compile_model(load_scenario(REF))
     arrays_res, arrays_mon = _run_step(model, jnp.float32, 512, fast=True, monthly=monthly)

@@ -279,7 +279,7 @@ def test_breakeven_vs_cloud_fast_step_equals_general_step(tmp_path):
     import jax.numpy as jnp
 
     from engine.random import draw_inputs, draw_noise, root_key
-    from engine.simulate import make_path_fn
+    from engine.kernel.path import make_path_fn
     from engine.simulate_fast import fast_ineligible_reason
 
     # random price and utilization so the paths differ; both steps must give the same breakeven per path

@@ -63,7 +63,7 @@ def make_eval_fn(model, dtype):
     import jax.numpy as jnp
 
     from engine.random import draw_inputs, draw_noise, root_key
-    from engine.simulate import make_path_fn
+    from engine.kernel.path import make_path_fn
     from engine.tco import breakeven_vs_cloud
 
     path = make_path_fn(model, dtype, monthly=False)

@@ -35,7 +35,7 @@ from engine.scenario.schema import month_index, month_label
 from engine.scenario.toml_write import dumps
 
 HORIZON_MONTHS = 12  # the scored window; a test's forecast runs over the cohort's remaining life in closed form
-# (engine/accounting/forecast.py, n = remaining life in engine/simulate.py), not over the horizon
+# (engine/accounting/forecast.py, n = remaining life in engine/kernel/path.py), not over the horizon
 PRICE_TABLE = "rental_prices"
 
 

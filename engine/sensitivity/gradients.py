@@ -65,7 +65,7 @@ def pathwise_elasticities(model, *, seed: int, paths: np.ndarray, dtype: str = "
     import jax.numpy as jnp
 
     from engine.random import draw_inputs, draw_noise, root_key
-    from engine.simulate import make_path_fn
+    from engine.kernel.path import make_path_fn
 
     jd = jnp.float64 if dtype == "float64" else jnp.float32
     path = make_path_fn(model, jd, monthly=False)

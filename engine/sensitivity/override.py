@@ -37,7 +37,7 @@ class Evaluator:
         import jax.numpy as jnp
 
         from engine.random import draw_inputs, draw_noise, root_key
-        from engine.simulate import make_path_fn
+        from engine.kernel.path import make_path_fn
 
         self.model = model
         self.dtype = dtype

@@ -123,9 +123,9 @@ def compare_runs(base, stresses: list, names: list[str]) -> Comparison:
     return cmp
 
 
-def run_comparison(base_file: str | Path, stress_files: list[str | Path], *, paths: int | None, seed: int | None,
+def run_comparison(base_file, stress_files: list, *, paths: int | None, seed: int | None,
                    allow_unconverged: bool = False, progress: Callable[[str], None] | None = None) -> Comparison:
-    """Run the baseline and each stress file with the same seed and paths; compare."""
+    """Run the baseline and each stress scenario (files, or ``LoadedScenario``) with the same seed and paths; compare."""
     from engine.app import run_scenario
 
     base = run_scenario(base_file, paths=paths, seed=seed, write=False, allow_unconverged=allow_unconverged)
@@ -138,7 +138,7 @@ def run_comparison(base_file: str | Path, stress_files: list[str | Path], *, pat
         if progress:
             progress(f"{f}: {n} paths in {r.run.seconds:.1f} s")
         runs.append(r)
-        names.append(Path(f).stem)
+        names.append(getattr(f, "name", None) or Path(f).stem)  # a LoadedScenario, or a file
     return compare_runs(base, runs, names)
 
 

@@ -1,0 +1,72 @@
+"""The analyses as library functions returning ``xarray.Dataset``: ``stress``, ``compare_lives``,
+``capex_check``. The ``rackrisk`` subcommands of the same names run the same functions
+(engine/stress/compare.py, engine/life_comparison.py, engine/capex/app.py) and format their results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.api.results import tidy
+from engine.api.scenario import Scenario
+
+_STRESS_COLUMNS = ("base", "stress", "delta", "se_delta_crn", "se_delta_independent", "variance_reduction", "se_base", "se_stress")
+
+
+def _loaded(x):
+    return x.loaded if isinstance(x, Scenario) else x
+
+
+def stress(baseline: Scenario | str | Path, stresses: list, *, paths: int | None = None, seed: int | None = None):
+    """Each stress scenario against ``baseline`` on common random numbers (same seed and path indices):
+    ``xarray.Dataset`` on dims ``scenario`` x ``metric`` with ``base``, ``stress``, ``delta`` and the
+    paired (CRN) and independent standard errors of the difference (docs/stress.md). ``stresses``:
+    ``Scenario`` objects or files; a ``Scenario``'s name labels it. ``attrs["summaries"]`` is not kept:
+    run ``simulate`` on a scenario for its full summary."""
+    import xarray as xr
+
+    from engine.stress.compare import run_comparison
+
+    cmp = run_comparison(_loaded(baseline), [_loaded(s) for s in stresses], paths=paths, seed=seed)
+    scen = list(dict.fromkeys(r["scenario"] for r in cmp.rows))
+    metrics = list(dict.fromkeys(r["metric"] for r in cmp.rows))
+    data = {k: np.full((len(scen), len(metrics)), np.nan) for k in _STRESS_COLUMNS}
+    labels = {}
+    for r in cmp.rows:
+        i, j = scen.index(r["scenario"]), metrics.index(r["metric"])
+        labels[r["metric"]] = r.get("label", r["metric"])
+        for k in _STRESS_COLUMNS:
+            v = r.get(k)
+            data[k][i, j] = np.nan if v is None else float(v)
+    return xr.Dataset(
+        {k: (("scenario", "metric"), v) for k, v in data.items()},
+        coords={"scenario": scen, "metric": metrics, "metric_label": ("metric", [labels[m] for m in metrics])},
+        attrs={"paths": int(cmp.base.run.n_paths), "seed": int(cmp.base.summary["run"]["seed"]),
+               "baseline_sha256": cmp.base.loaded.sha256, "method": "common random numbers (docs/stress.md)"},
+    )
+
+
+def compare_lives(scenario: Scenario | str | Path, lives_months: list[int], *, paths: int | None = None, seed: int | None = None,
+                  reference_months: int | None = None):
+    """The same fleet depreciated over each useful life (ASC 250 change in estimate; docs/methodology.md),
+    same paths: ``xarray.Dataset`` on dims ``life_months`` x ``statistic`` x ``standard`` (impairment
+    probabilities and losses, EBIT by year and its difference to the reference life)."""
+    from engine.life_comparison import compare_lives as run_lives
+
+    rep = run_lives(_loaded(scenario), lives_months, paths=paths, seed=seed, reference=reference_months)
+    ds = tidy({int(k): v for k, v in rep["by_life"].items()}, entity_dim="life_months",
+              attrs={"paths": rep["paths"], "seed": rep["seed"], "reference_life_months": rep["reference_life_months"]})
+    return ds.assign_coords(life_months=[int(x) for x in ds["life_months"].values])
+
+
+def capex_check(plan: str | Path, *, paths: int | None = None, seed: int | None = None):
+    """Breakeven prices and utilization of a capex plan (docs/scenarios.md, capex plans): ``xarray.Dataset``
+    on dims ``row`` (each generation, and ``fleet_utilization``) x ``statistic`` x ``standard``
+    (criteria are in the statistic's name, e.g. ``impairment.p_plan_clears``)."""
+    from engine.capex.app import run_capex_check
+
+    report, *_ = run_capex_check(plan, paths=paths, seed=seed, write=False)
+    rows = {**report["generations"], "fleet_utilization": report["fleet_utilization"]}
+    return tidy(rows, entity_dim="row", attrs={"paths": report["paths"], "seed": report["seed"], "scenario_sha256": report["scenario_sha256"]})

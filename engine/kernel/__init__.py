@@ -1,0 +1,1 @@
+"""The simulation kernel: one Monte Carlo path as a ``lax.scan`` over months (``engine.kernel.path``)."""
