@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     ib.add_argument("--force", action="store_true", help="replace an existing output directory")
     ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; minutes)")
 
-    from engine.stress.cli_args import add_parsers  # argparse only
+    from engine.cli.stress_args import add_parsers  # argparse only
 
     add_parsers(sub)
 
@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
     handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
-        from engine.stress import commands
+        from engine.cli import stress as commands
 
         handlers[args.command] = {"stress": commands.cmd_stress, "reverse-stress": commands.cmd_reverse_stress, "sensitivity": commands.cmd_sensitivity}[args.command]
     try:
