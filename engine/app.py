@@ -28,6 +28,7 @@ class RunResult:
     out_dir: Path | None
     chunk_paths: int = 0  # paths per compiled call that the run used
     prov: dict | None = None  # how the numbers were made (engine.results.provenance)
+    phase_seconds: dict[str, float] | None = None  # wall time of each step of run_scenario (benchmarks/time_to_answer.py)
 
     def dataset(self):
         """The results Dataset (results.nc's content) of this run, in the run's ``store`` mode."""
@@ -71,6 +72,8 @@ def run_scenario(
     """Run one scenario (a file, or one already loaded); write ``out`` (when ``write``) and return the statistics."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
+    phases: dict[str, float] = {}
+    lap = _stopwatch(phases)
     loaded = path if isinstance(path, LoadedScenario) else load_scenario(path, allow_unconverged=allow_unconverged)
     loaded = loaded.with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
@@ -82,7 +85,9 @@ def run_scenario(
     from engine.backend_tuning import chunk_paths_for, settings
 
     settings()  # a bad RACKRISK_* layout override fails here, before anything is compiled or written
+    lap("load_scenario")
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
+    lap("compile_model")
     chunk = chunk_paths_for(cfg, model, chunk_paths)  # --chunk-paths, [run] chunk_paths, or the backend's default
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
@@ -91,6 +96,7 @@ def run_scenario(
         # [financing] is gathered exactly at any path count (docs/performance.md, memory)
         stream=should_stream(store_, n_paths) and not model.facilities,
     )
+    lap("simulate")
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
     if run.reduced is not None:  # streamed (store = "summary", more than EXACT_MAX_PATHS paths)
         stats = summarize_streamed(model, run.reduced, n_paths, standards=model.standards)
@@ -107,6 +113,7 @@ def run_scenario(
         },
         **stats,
     }
+    lap("summarize")
     from engine.accounting.policy_range import policy_in_words
 
     summary["accounting_policy"] = policy_in_words(loaded.scenario)
@@ -119,13 +126,30 @@ def run_scenario(
             return summarize_variant(variant, n_paths=n_sub, seed=seed_, chunk_paths=chunk_paths, allow_unconverged=allow_unconverged)
 
         summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, run_subset=run_subset)
+        lap("policy_range")
     if model.facilities:  # [financing]: the credit block (engine/credit/summary.py; docs/credit.md)
         from engine.credit.summary import credit_summary
 
         summary["credit"] = credit_summary(model, run)
-    result = RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=None, chunk_paths=chunk, prov=prov)
+        lap("credit_summary")
+    result = RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=None, chunk_paths=chunk, prov=prov, phase_seconds=phases)
     if write and out is not None:
         ds = result.dataset()
         write_results(Path(out), dataset=ds, summary=summary, resolved_toml=resolved_with_header(loaded.resolved_toml, engine_version=prov['engine_version'], source=str(loaded.path), sha256=loaded.sha256), force=force)
         result.out_dir = Path(out)
+        lap("write")
     return result
+
+
+def _stopwatch(phases: dict[str, float]) -> Callable[[str], None]:
+    """``lap(name)`` records the wall seconds since the previous lap (or the stopwatch's start) as ``phases[name]``."""
+    import time
+
+    last = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = now - last[0]
+        last[0] = now
+
+    return lap
