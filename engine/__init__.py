@@ -18,7 +18,7 @@ The package is split into small modules with one job each (see docs/architecture
 Importing ``engine`` is cheap: nothing heavy (jax, xarray) is imported here.
 """
 
-__version__ = "0.1.0"
+from engine.version import __version__
 
 _API = ("Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "compare_lives", "capex_check")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import __version__
+from engine.version import __version__
 from engine.compile import Model
 from engine.jsontext import json_text
 from engine.outdir import atomic_dir

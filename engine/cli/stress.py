@@ -33,7 +33,7 @@ def _provenance(extra: dict) -> dict:
 
     import jax
 
-    from engine import __version__
+    from engine.version import __version__
     from engine.results import _git_sha
 
     return {"engine": "rackrisk", "engine_version": __version__, "engine_git_sha": _git_sha(), "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -164,7 +164,7 @@ def table_rows(rows: list[CompanyYear]) -> list[list]:
 
 def provenance(rows: list[CompanyYear], *, argv: list[str], paths: int, seed: int) -> dict:
     """Command, seed, paths, git sha, file hashes (posteriors, data tables) and per-run detail."""
-    from engine import __version__
+    from engine.version import __version__
     from engine.inputs.posterior import file_sha256
     from priors.observations_io import file_hashes
 

@@ -14,7 +14,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine import __version__
+from engine.version import __version__
 from engine.errors import ScenarioError
 from engine.outdir import atomic_dir
 from engine.report import fmt, headline

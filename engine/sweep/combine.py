@@ -18,7 +18,7 @@ def combine(grid, results: list) -> "xarray.Dataset":  # noqa: F821
     """results[i] = (summary, Dataset) of grid.points[i] -> one Dataset with a ``scenario`` dim."""
     import xarray as xr
 
-    from engine import __version__
+    from engine.version import __version__
 
     dss = [ds for _, ds in results]
     ds = xr.concat(dss, dim="scenario", data_vars="all", coords="minimal", compat="override", join="outer", combine_attrs="drop")
