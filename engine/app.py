@@ -54,11 +54,16 @@ def run_scenario(
     progress: Callable[[int, int], None] | None = None,
     write: bool = True,
     policy_range_paths: int = 0,
+    overrides: dict | None = None,
 ) -> RunResult:
-    """Run one scenario file; write ``out`` (when ``write``) and return the statistics."""
+    """Run one scenario file; write ``out`` (when ``write``) and return the statistics.
+
+    ``overrides``: dotted key -> value set on the scenario before it is validated (``--set``,
+    engine/scenario/overrides.py); they enter the resolved scenario and its sha256, and are listed in
+    summary.json's provenance (``overrides``)."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
-    loaded = load_scenario(path, allow_unconverged=allow_unconverged).with_run_overrides(paths=paths, seed=seed, store=store)
+    loaded = load_scenario(path, allow_unconverged=allow_unconverged, overrides=overrides).with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
     n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
     if chunk_paths is not None:
@@ -84,7 +89,8 @@ def run_scenario(
         stats = summarize(model, run, standards=model.standards)
     summary = {
         # what makes the numbers (not when, nor the chunk size, which changes no number)
-        "provenance": {k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
+        "provenance": {**{k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
+                       **({"overrides": _plain_overrides(overrides)} if overrides else {})},
         "run": {
             "start_month": cfg.start_month, "horizon_months": cfg.horizon_months, "paths": n_paths, "seed": seed_,
             "dtype": cfg.dtype, "standards": list(model.standards), "year_ends": list(model.year_end_labels),
@@ -119,3 +125,15 @@ def run_scenario(
         write_results(Path(out), dataset=ds, summary=summary, resolved_toml=header + loaded.resolved_toml, force=force)
         out_dir = Path(out)
     return RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=out_dir, chunk_paths=chunk)
+
+
+def _plain_overrides(overrides: dict) -> dict:
+    """``--set`` values as JSON-able data (TOML dates and times as their text)."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+
+    return {str(k): plain(v) for k, v in overrides.items()}

@@ -70,13 +70,13 @@ def ebit_by_year(model, run) -> tuple[np.ndarray, list[str]]:
     return out[:, :, s_idx], labels
 
 
-def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = None, reference: int | None = None, progress=None) -> dict:
+def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = None, reference: int | None = None, progress=None, overrides: dict | None = None) -> dict:
     from engine.compile import compile_model
     from engine.runner import simulate_paths
     from engine.scenario.load import load_scenario
     from engine.summary import summarize
 
-    base = load_scenario(path).with_run_overrides(paths=paths, seed=seed)
+    base = load_scenario(path, overrides=overrides).with_run_overrides(paths=paths, seed=seed)
     cfg = base.scenario.run
     lives = [int(x) for x in lives]
     ref = reference if reference is not None else lives[len(lives) // 2]

@@ -278,8 +278,18 @@ def _field_named_by(loc: tuple, msg: str) -> str:
     return _loc_to_path((*loc, *first.split(".")))
 
 
+def closest_name(name: str, allowed) -> str | None:
+    """The allowed name closest to ``name`` (difflib ratio at least 0.6), or None: the "did you mean"."""
+    import difflib
+
+    hits = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
 def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
-    errors = exc.errors()
+    """One ``ScenarioError`` for pydantic's list of problems: an unknown key first (a misspelt key is
+    usually also the cause of a "required field is missing" beside it), with the closest allowed name."""
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # stable: otherwise pydantic's order
     err = errors[0]
     loc = tuple(err["loc"])
     field = _loc_to_path(loc)
@@ -287,7 +297,8 @@ def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
     if kind == "extra_forbidden":
         model = _model_at(loc)
         allowed = ", ".join(model.model_fields) if model else "see docs/scenarios.md"
-        msg = f"unknown key; allowed keys here: {allowed}"
+        near = closest_name(loc[-1], model.model_fields) if model else None
+        msg = (f"unknown key; did you mean '{near}'? " if near else "unknown key; ") + f"allowed keys here: {allowed}"
     elif kind == "missing":
         msg = "required field is missing (see docs/scenarios.md)"
     else:

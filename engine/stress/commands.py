@@ -6,6 +6,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.argtypes import overrides_of
+
 EXIT_BAD_INPUT = 2
 
 
@@ -58,7 +60,7 @@ def cmd_stress(args) -> int:
 
     try:  # every file is checked before anything runs
         for f in [args.against, *args.scenarios]:
-            load_scenario(f, allow_unconverged=args.allow_unconverged)
+            load_scenario(f, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args))
     except ScenarioError as exc:
         return _error(exc.render())
     from engine.stress.compare import run_comparison, to_csv
@@ -77,14 +79,14 @@ def cmd_stress(args) -> int:
         from engine.compile import compile_model
         from engine.stress.metrics import metric_table
 
-        names = metric_table(compile_model(load_scenario(args.against, allow_unconverged=args.allow_unconverged), allow_unconverged=args.allow_unconverged))
+        names = metric_table(compile_model(load_scenario(args.against, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args)), allow_unconverged=args.allow_unconverged))
         if args.se_metric not in names:
             return _error(f"--se-metric: unknown metric {args.se_metric!r}; allowed: {', '.join(names)}")
     try:
         n = args.paths
         steps = []
         while True:
-            cmp = run_comparison(args.against, args.scenarios, paths=n, seed=args.seed, allow_unconverged=args.allow_unconverged,
+            cmp = run_comparison(args.against, args.scenarios, paths=n, seed=args.seed, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args),
                                  progress=lambda m: print(m, file=sys.stderr))
             if args.target_se is None:
                 break
@@ -148,7 +150,7 @@ def _load_model(args):
     from engine.compile import compile_model
     from engine.scenario.load import load_scenario
 
-    loaded = load_scenario(args.scenario, allow_unconverged=args.allow_unconverged).with_run_overrides(paths=args.paths, seed=args.seed)
+    loaded = load_scenario(args.scenario, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args)).with_run_overrides(paths=args.paths, seed=args.seed)
     return loaded, compile_model(loaded, allow_unconverged=args.allow_unconverged)
 
 
