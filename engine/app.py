@@ -55,17 +55,23 @@ def run_scenario(
     write: bool = True,
     policy_range_paths: int = 0,
     overrides: dict | None = None,
+    warnings_to=None,
 ) -> RunResult:
     """Run one scenario file; write ``out`` (when ``write``) and return the statistics.
 
     ``overrides``: dotted key -> value set on the scenario before it is validated (``--set``,
     engine/scenario/overrides.py); they enter the resolved scenario and its sha256, and are listed in
-    summary.json's provenance (``overrides``)."""
+    summary.json's provenance (``overrides``). ``warnings_to``: a text stream (stderr) that gets the scenario's
+    plausibility warnings, one line each, before anything is computed (engine/scenario/plausibility.py)."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
     loaded = load_scenario(path, allow_unconverged=allow_unconverged, overrides=overrides).with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
     n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
+    if warnings_to is not None:
+        from engine.scenario.plausibility import print_warnings
+
+        print_warnings(loaded, warnings_to)
     if chunk_paths is not None:
         loaded.checked_run(chunk_paths=chunk_paths)  # the file's rule for chunk_paths (not recorded: no number depends on it)
     if write and out is not None:

@@ -138,6 +138,7 @@ def _positive(name: str, value: int | None) -> str | None:
 def cmd_validate(args) -> int:
     from engine.errors import ScenarioError
     from engine.scenario.load import load_scenario
+    from engine.scenario.plausibility import print_warnings
 
     status = 0
     for f in args.files:
@@ -150,7 +151,8 @@ def cmd_validate(args) -> int:
                 print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
                 status = EXIT_BAD_INPUT
                 continue
-            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]})")
+            n_warn = print_warnings(lp.scenario)
+            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]}{_warned(n_warn)})")
             continue
         try:
             ls = load_scenario(f, overrides=overrides_of(args))
@@ -160,8 +162,13 @@ def cmd_validate(args) -> int:
             continue
         s = ls.scenario
         n = len(s.fleet.cohort)
-        print(f"{f}: ok ({n} cohort{'' if n == 1 else 's'}, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
+        n_warn = print_warnings(ls)
+        print(f"{f}: ok ({n} cohort{'' if n == 1 else 's'}, {s.run.horizon_months} months, sha256 {ls.sha256[:12]}{_warned(n_warn)})")
     return status
+
+
+def _warned(n: int) -> str:
+    return f"; {n} plausibility warning{'' if n == 1 else 's'} on stderr" if n else ""
 
 
 def _is_capex_plan(path: str) -> bool:
@@ -201,7 +208,7 @@ def cmd_run(args) -> int:
         result = run_scenario(
             args.scenario, paths=args.paths, seed=args.seed, out=out, force=args.force, chunk_paths=args.chunk_paths,
             store=args.store, allow_unconverged=args.allow_unconverged, progress=progress, policy_range_paths=args.policy_range_paths,
-            overrides=overrides_of(args),
+            overrides=overrides_of(args), warnings_to=sys.stderr,
         )
     except ScenarioError as exc:
         finish()

@@ -94,6 +94,10 @@ class RunSection(_Section):
     )
     chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for scenarios taking the fast step, else 1,048,576.")
     fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
+    acknowledge_warnings: list[str] | None = Field(
+        default=None,
+        description="Plausibility warnings the scenario means (engine/scenario/plausibility.py): field names as the warning prints them, or fnmatch patterns such as \"market.*.decline_rate_per_month\"; `validate` and `run` stay silent about them. Omitted = none.",
+    )
 
 
 # --------------------------------------------------------------------------------------- [fleet]
