@@ -118,6 +118,19 @@ def _parser() -> argparse.ArgumentParser:
     rc.add_argument("--entity", help="company in priors/observations/neocloud_financials.csv (default: the file's [reconcile] entity)")
     add_set_flag(rc)
 
+    imf = sub.add_parser("import-fleet", help="write a scenario from a fleet table (CSV or xlsx, one row a cohort; docs/scenarios.md)")
+    imf.add_argument("table", help="FLEET.csv or FLEET.xlsx; columns = [[fleet.cohort]] field names, e.g. scenarios/examples/fleet_example.csv")
+    imf.add_argument("--out", help="scenario file to write (default: print it)")
+    imf.add_argument("--extends", help="base scenario for market, launches, demand, costs and accounting (default: the shipped scenarios/baseline.toml)")
+    imf.add_argument("--facilities", help="facilities table (CSV; default for an xlsx: its sheet named 'facilities' when there is one)")
+    imf.add_argument("--title", help="the scenario's title line")
+    imf.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+    nw = sub.add_parser("new", help="write a commented starting scenario that validates (docs/scenarios.md)")
+    nw.add_argument("--template", required=True, choices=["neocloud", "lender", "buyer"], help="neocloud: an operator's fleet; lender: a fleet with a GPU-backed loan; buyer: one purchase, own or rent")
+    nw.add_argument("--out", help="file to write (default: print it)")
+    nw.add_argument("--force", action="store_true", help="replace an existing --out file")
+
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
     d.add_argument("--check", action="store_true", help="exit 1 if the file differs from the schema")
@@ -549,6 +562,74 @@ def cmd_compare_lives(args) -> int:
     return 0
 
 
+def _write_new_file(text: str, out: str | None, force: bool) -> str | None:
+    """Write ``text`` to ``out`` atomically (a temporary file renamed into place); an error message or None."""
+    import os
+    import tempfile
+
+    path = Path(out)
+    if path.exists() and not force:
+        return f"{path} exists; pass --force to replace it"
+    if not path.parent.exists():
+        return f"folder {path.parent} does not exist"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return None
+
+
+def cmd_import_fleet(args) -> int:
+    """``rackrisk import-fleet``: engine/scenario/fleet_table.py; every bad cell on its own line, exit 2, nothing written."""
+    from engine.errors import ScenarioError
+    from engine.scenario.fleet_table import import_fleet
+
+    if args.out and Path(args.out).exists() and not args.force:
+        return _error(f"{args.out} exists; pass --force to replace it")
+    try:
+        text, loaded = import_fleet(args.table, out=args.out, extends=args.extends, facilities=args.facilities, title=args.title)
+    except ScenarioError as exc:
+        for line in exc.render().splitlines():
+            _error(line)
+        return EXIT_BAD_INPUT
+    from engine.scenario.plausibility import print_warnings
+
+    n = len(loaded.scenario.fleet.cohort)
+    if not args.out:
+        print(text, end="")
+        print_warnings(loaded)
+        return 0
+    msg = _write_new_file(text, args.out, args.force)
+    if msg:
+        return _error(msg)
+    n_warn = print_warnings(loaded)
+    print(f"wrote {args.out}: {n} cohort{'' if n == 1 else 's'}, validated (sha256 {loaded.sha256[:12]}{_warned(n_warn)}); next: rackrisk run {args.out}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    """``rackrisk new --template``: engine/scenario/templates/; the text is validated before it is written."""
+    from engine.errors import ScenarioError
+    from engine.scenario.templates import template_text
+
+    try:
+        text, loaded = template_text(args.template, out=args.out)
+    except ScenarioError as exc:  # a shipped template that does not validate is a bug: say so plainly
+        return _error(f"template {args.template}: {exc.render()}")
+    if not args.out:
+        print(text, end="")
+        return 0
+    msg = _write_new_file(text, args.out, args.force)
+    if msg:
+        return _error(msg)
+    print(f"wrote {args.out} ({args.template} template, validated, sha256 {loaded.sha256[:12]}); edit it, then rackrisk validate {args.out}")
+    return 0
+
+
 def cmd_reconcile(args) -> int:
     """``rackrisk reconcile``: engine/reconcile/app.py; exit 1 when a gated figure is outside its tolerance."""
     from engine.errors import ScenarioError
@@ -566,7 +647,8 @@ def cmd_reconcile(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
-    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
+    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile,
+                "import-fleet": cmd_import_fleet, "new": cmd_new}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.stress import commands
 

@@ -148,7 +148,10 @@ def _resolve_extends(data: dict[str, Any], path: Path, base_dir: Path, stack: tu
     data = _absolutize_posteriors(data, base_dir)
     data = absolutize_path_table(data, base_dir)
     parent = data.pop("extends", None)
+    whole = data.pop("replace", None)
     if parent is None:
+        if whole is not None:
+            raise ScenarioError(str(path), "replace", "names tables taken whole instead of merged with the file this one extends: it needs extends")
         return data, stack
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
@@ -156,7 +159,32 @@ def _resolve_extends(data: dict[str, Any], path: Path, base_dir: Path, stack: tu
     if not parent_path.exists():
         raise ScenarioError(str(path), "extends", f"file {parent!r} not found (looked in {base_dir})")
     base, chain = _load_chain(parent_path, stack)
-    return _merge(base, data), chain
+    return _merge(_drop_replaced(base, whole, path), data), chain
+
+
+def _drop_replaced(base: dict[str, Any], whole: Any, path: Path) -> dict[str, Any]:
+    """``replace = ["fleet", "financing"]``: the named tables (dotted names) of the file extended are
+    dropped, so the extending file's own tables are the whole of them (its cohorts are the whole fleet)."""
+    if whole is None:
+        return base
+    if not isinstance(whole, list) or not all(isinstance(x, str) and x for x in whole):
+        raise ScenarioError(str(path), "replace", 'must be a list of table names, e.g. replace = ["fleet", "financing"]')
+    import copy
+
+    out = copy.deepcopy(base)
+    for name in whole:
+        top = name.split(".")[0]
+        if top not in S.Scenario.model_fields:
+            near = closest_name(top, S.Scenario.model_fields)
+            raise ScenarioError(str(path), "replace", f"{name!r} is not a scenario table" + (f"; did you mean {near!r}?" if near else "")
+                                + f" (tables: {', '.join(S.Scenario.model_fields)})")
+        *outer, last = name.split(".")
+        node: Any = out
+        for part in outer:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
 
 
 def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unconverged: bool = False,
