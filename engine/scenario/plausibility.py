@@ -27,13 +27,15 @@ from engine.scenario.dists import Fixed, Posterior
 
 @dataclass(frozen=True)
 class Range:
-    """``field``: a dotted pattern (``*`` = any generation or cohort name); [lo, hi] in ``unit``."""
+    """``field``: a dotted pattern (``*`` = any generation or cohort name); [lo, hi] in ``unit``.
+    ``zero_ok``: exactly 0 switches the item off (no failures, no power cost) and is not warned about."""
 
     field: str
     lo: float
     hi: float
     unit: str
     source: str
+    zero_ok: bool = False
 
 
 RANGES: tuple[Range, ...] = (
@@ -61,14 +63,14 @@ RANGES: tuple[Range, ...] = (
     Range("demand.utilization_frac", 0.2, 1.0, "fraction of hours sold",
           "priors/observations/utilization.csv: booking rates 0.61-1.0, enterprise cluster utilization 0.2-0.8"),
     Range("failures.annual_failure_rate_frac.*", 0.005, 0.25, "per GPU-year",
-          "priors/observations/failures.csv: permanent H100 failures 2.5-6 % a year (Llama 3 and Crusoe counts); interruptions are more frequent but not permanent"),
+          "priors/observations/failures.csv: permanent H100 failures 2.5-6 % a year (Llama 3 and Crusoe counts); interruptions are more frequent but not permanent", zero_ok=True),
     Range("costs.electricity_usd_per_kwh", 0.02, 0.40, "USD per kWh",
           "HW:180 Introl: $2M a year saved on 2.32 MW = $0.098/kWh (seed/worked_examples.csv: consistent); "
-          "industrial tariffs span about 1/5 to 4x that (a $/MWh figure is 1,000x)"),
-    Range("costs.pue", 1.03, 2.0, "ratio",
+          "industrial tariffs span about 1/5 to 4x that (a $/MWh figure is 1,000x)", zero_ok=True),
+    Range("costs.pue", 1.0, 2.0, "ratio",
           "HW:189 Google Finland PUE 1.09; HW:184 Uptime industry average 1.59; HW:185-188 colocation 1.5-1.6, hyperscalers < 1.4, AI data centres < 1.3"),
     Range("costs.power_draw_frac", 0.4, 1.0, "fraction of rated power",
-          "HW:423 and priors/observations/utilization.csv: H100 DGX average draw <= 76 % of TDP under MLPerf (Brookhaven)"),
+          "HW:423 and priors/observations/utilization.csv: H100 DGX average draw <= 76 % of TDP under MLPerf (Brookhaven)", zero_ok=True),
     Range("costs.colocation_usd_per_kw_month", 0.0, 600.0, "USD per kW-month",
           "DOMAIN 1.5: colocation $150-250 per kW-month (scenarios/baseline.toml)"),
     Range("next_gen.launch.*.undercut_frac.*", 0.0, 0.6, "fraction of the older generation's price",
@@ -144,7 +146,7 @@ def plausibility_warnings(s: S.Scenario, *, include_acknowledged: bool = False) 
         if t is None:
             continue
         value, what = t
-        if r.lo <= value <= r.hi:
+        if r.lo <= value <= r.hi or (r.zero_ok and value == 0.0):
             continue
         if not include_acknowledged and any(fnmatch.fnmatchcase(field, a) for a in acks):
             continue

@@ -121,7 +121,7 @@ level_annual_frac = { dist = "truncnormal", mean = 0.040, sd = 0.0075, low = 0.0
 
 [[financing.facility]]
 name = "GPU_term_loan"
-principal_usd = 263480000     # 70 % of the cohorts' capex: 0.70 x (4,000 x 45,700 + 4,000 x 48,300); DOMAIN 1.4: GPU loans at 50-80 % loan-to-value
+principal_usd = 263200000     # 70 % of the cohorts' capex: 0.70 x (4,000 x 45,700 + 4,000 x 48,300); DOMAIN 1.4: GPU loans at 50-80 % loan-to-value
 first_draw_month = "2025-03"  # "YYYY-MM" of the single draw (or give [[financing.facility.draw]] tables: month, amount_usd)
 tenor_months = 48             # months from the first draw to the last payment (NF: ~4-year contracts); or maturity_month = "YYYY-MM"
 amortization = "level_payment" # straight_line, level_payment (annuity) or contracted (follows contracted revenue)
