@@ -315,3 +315,14 @@ def test_no_band_distributions_import_circle():
     band, dists = REPO / "engine" / "inputs" / "band.py", REPO / "engine" / "inputs" / "distributions.py"
     assert "engine.inputs.distributions" in _imports(band)
     assert "engine.inputs.band" not in _imports(dists)
+
+
+def test_set_on_a_capex_plan_applies_to_the_implied_scenario(tmp_path):
+    """capex-check --set: the override lands in the scenario the plan implies, as if the base file had been edited."""
+    from engine.capex.plan import load_plan
+
+    plan = _plan(tmp_path, "p.toml", "2026Q1", "units = 100\ncapex_usd_per_gpu = 28032")
+    over = load_plan(plan, overrides={"costs.electricity_usd_per_kwh": 0.1})
+    write_scenario(tmp_path, name="base.toml", horizon=24, life=24)
+    (tmp_path / "base.toml").write_text((tmp_path / "base.toml").read_text().replace("electricity_usd_per_kwh = 0.0", "electricity_usd_per_kwh = 0.1"))
+    assert over.sha256 == load_plan(plan).sha256 and over.scenario.scenario.costs.electricity_usd_per_kwh.value == 0.1

@@ -28,6 +28,7 @@ import hashlib
 import math
 import os
 import re
+import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,19 @@ def read_xlsx(path: Path, sheet: str | None) -> Table | None:
         wb.close()
 
 
+def _is_xlsx(path: Path) -> bool:
+    return path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def read_table(path: Path, sheet: str | None) -> Table | None:
+    """A CSV file, or the sheet ``sheet`` (None: the first) of an xlsx workbook (None when it has no such sheet)."""
+    if path.suffix.lower() == ".csv":
+        return read_csv(path)
+    if _is_xlsx(path):
+        return read_xlsx(path, sheet)
+    raise ScenarioError(str(path), "", f"unknown table format {path.suffix or '(none)'!r}; allowed: .csv, .xlsx")
+
+
 def _table(file: str, lines: list[list[Any]]) -> Table:
     while lines and all(_blank(c) for c in lines[0]):
         lines = lines[1:]  # leading empty rows (row numbers then count from the header)
@@ -128,7 +142,7 @@ def _blank(c: Any) -> bool:
 def _unwrap(ann: Any) -> tuple[Any, bool]:
     """``X | None`` -> (X, True); else (ann, False)."""
     args = typing.get_args(ann)
-    if typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and type(None) in args:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType) and type(None) in args:
         rest = [a for a in args if a is not type(None)]
         return rest[0], True
     return ann, False
@@ -417,19 +431,14 @@ def import_fleet(table: str | Path, *, out: str | Path | None = None, extends: s
     from engine.scenario.load import load_scenario_text
 
     table = Path(table)
-    suffix = table.suffix.lower()
     problems: list[str] = []
-    if suffix == ".csv":
-        t = read_csv(table)
-        ft = read_csv(Path(facilities)) if facilities else None
-    elif suffix in (".xlsx", ".xlsm"):
-        t = read_xlsx(table, None)
-        ft = read_csv(Path(facilities)) if facilities and Path(facilities).suffix.lower() == ".csv" else (
-            read_xlsx(Path(facilities) if facilities else table, "facilities"))
-        if facilities and ft is None:
-            raise ScenarioError(str(facilities), "", "no sheet named 'facilities'")
-    else:
-        raise ScenarioError(str(table), "", f"unknown table format {suffix or '(none)'!r}; allowed: .csv, .xlsx")
+    t = read_table(table, None)
+    if facilities:
+        ft = read_table(Path(facilities), "facilities")
+        if ft is None:
+            raise ScenarioError(str(facilities), "", "no sheet named 'facilities' in the workbook")
+    else:  # a workbook may carry its facilities on a second sheet
+        ft = read_xlsx(table, "facilities") if _is_xlsx(table) else None
     cohorts, markets = parse_cohorts(t, problems)
     facs = parse_facilities(ft, problems) if ft is not None else []
     if problems:
