@@ -287,7 +287,7 @@ def _run_target_se(args, out: Path) -> int:
         result, conv = run_to_target_se(
             args.scenario, metric=args.se_metric, target_se=args.target_se, max_paths=args.max_paths, start_paths=args.paths, seed=args.seed,
             out=out, force=args.force, chunk_paths=args.chunk_paths, store=args.store, allow_unconverged=args.allow_unconverged,
-            overrides=overrides_of(args),
+            overrides=overrides_of(args), warnings_to=sys.stderr,
         )
     except ScenarioError as exc:
         return _error(exc.render())

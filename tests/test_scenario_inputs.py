@@ -78,6 +78,18 @@ def test_run_with_set_equals_run_of_edited_file(tmp_path):
     assert sa == sb
 
 
+def test_run_prints_plausibility_warnings_and_goes_ahead(tmp_path, capsys):
+    """Before: `rackrisk run` said nothing about capex $40 a GPU. Now one warning line on stderr, before the run,
+    which still completes (a warning is not an error). 16 paths: only the exit status and the message matter."""
+    base = write_scenario(tmp_path, name="base.toml", horizon=12, life=24, dtype="float32")  # a 24-month life: the shortest in the data
+    out = tmp_path / "out"
+    assert main(["run", str(base), "--paths", "16", "--out", str(out), "--quiet", "--policy-range-paths", "0",
+                 "--set", "fleet.cohort.c1.capex_usd_per_gpu=40"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("rackrisk: warning:") == 1 and "field 'fleet.cohort.c1.capex_usd_per_gpu': 40 is outside the plausible range" in err, err
+    assert (out / "summary.json").exists()
+
+
 # ------------------------------------------------------------------------------------------ path counts
 @pytest.mark.parametrize(("text", "n"), [("1e5", 100_000), ("100_000", 100_000), ("100k", 100_000), ("2.5e5", 250_000), ("1M", 1_000_000), ("64", 64)])
 def test_path_counts_in_any_exact_spelling(text, n):

@@ -42,6 +42,14 @@ def _provenance(extra: dict) -> dict:
             "jax_version": jax.__version__, "python_version": platform.python_version(), **extra}
 
 
+def _overrides_record(args) -> dict:
+    """``--set`` as a provenance entry ({} when none; the scenario sha256s record them too)."""
+    from engine.app import _plain_overrides
+
+    ov = overrides_of(args)
+    return {"overrides": _plain_overrides(ov)} if ov else {}
+
+
 def _fmt(x, prob: bool) -> str:
     if x is None or x != x:
         return "-"
@@ -108,6 +116,7 @@ def cmd_stress(args) -> int:
             "scenarios": {Path(f).stem: {"file": str(f), "scenario_sha256": r.loaded.sha256} for f, r in zip(args.scenarios, cmp.stresses)},
             "seed": base.summary["run"]["seed"], "paths": base.run.n_paths, "dtype": base.summary["run"]["dtype"],
             "method": "common random numbers: same seed and path indices; SE of the paired difference (docs/stress.md)",
+            **_overrides_record(args),
         }),
         "rows": cmp.rows,
         "convergence": convergence,
@@ -208,7 +217,8 @@ def cmd_reverse_stress(args) -> int:
     from engine.jsontext import json_text
 
     doc = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": cfg.seed, "paths": cfg.paths,
-                                      "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)"}),
+                                      "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)",
+                                      **_overrides_record(args)}),
            "metric_label": label, **asdict(res)}
     csv_text = "x,value,se\n" + "".join(f"{r['x']!r},{r['value']!r},{r['se']!r}\n" for r in res.grid)
 
@@ -286,7 +296,7 @@ def cmd_sensitivity(args) -> int:
     if args.metric not in metrics:
         metrics[args.metric] = resolve(model, args.metric)[1]
     doc: dict = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": seed, "dtype": cfg.dtype,
-                                             "metric": args.metric})}
+                                             "metric": args.metric, **_overrides_record(args)})}
     files: dict = {}
     if "tornado" in methods:
         from engine.sensitivity.tornado import tornado
