@@ -68,16 +68,30 @@ def run_scenario(
     progress: Callable[[int, int], None] | None = None,
     write: bool = True,
     policy_range_paths: int = 0,
+    overrides: dict | None = None,
+    warnings_to=None,
 ) -> RunResult:
-    """Run one scenario (a file, or one already loaded); write ``out`` (when ``write``) and return the statistics."""
+    """Run one scenario (a file, or one already loaded); write ``out`` (when ``write``) and return the statistics.
+
+    ``overrides``: dotted key -> value set on the scenario before it is validated (``--set``,
+    engine/scenario/overrides.py); they enter the resolved scenario and its sha256, and are listed in
+    summary.json's provenance (``overrides``). ``warnings_to``: a text stream (stderr) that gets the scenario's
+    plausibility warnings, one line each, before anything is computed (engine/scenario/plausibility.py)."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
     phases: dict[str, float] = {}
     lap = _stopwatch(phases)
-    loaded = path if isinstance(path, LoadedScenario) else load_scenario(path, allow_unconverged=allow_unconverged)
+    if isinstance(path, LoadedScenario):
+        loaded = path.with_overrides(overrides, allow_unconverged=allow_unconverged) if overrides else path
+    else:
+        loaded = load_scenario(path, allow_unconverged=allow_unconverged, overrides=overrides)
     loaded = loaded.with_run_overrides(paths=paths, seed=seed, store=store)
     cfg = loaded.scenario.run
     n_paths, seed_, store_ = cfg.paths, cfg.seed, cfg.store
+    if warnings_to is not None:
+        from engine.scenario.plausibility import print_warnings
+
+        print_warnings(loaded, warnings_to)
     if chunk_paths is not None:
         loaded.checked_run(chunk_paths=chunk_paths)  # the file's rule for chunk_paths (not recorded: no number depends on it)
     if write and out is not None:
@@ -104,7 +118,8 @@ def run_scenario(
         stats = summarize(model, run, standards=model.standards)
     summary = {
         # what makes the numbers (not when, nor the chunk size, which changes no number)
-        "provenance": {k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
+        "provenance": {**{k: v for k, v in prov.items() if k not in ("created_utc", "chunk_paths")},
+                       **({"overrides": _plain_overrides(overrides)} if overrides else {})},
         "run": {
             "start_month": cfg.start_month, "horizon_months": cfg.horizon_months, "paths": n_paths, "seed": seed_,
             "dtype": cfg.dtype, "standards": list(model.standards), "year_ends": list(model.year_end_labels),
@@ -153,3 +168,15 @@ def _stopwatch(phases: dict[str, float]) -> Callable[[str], None]:
         last[0] = now
 
     return lap
+
+
+def _plain_overrides(overrides: dict) -> dict:
+    """``--set`` values as JSON-able data (TOML dates and times as their text)."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+
+    return {str(k): plain(v) for k, v in overrides.items()}

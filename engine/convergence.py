@@ -18,8 +18,8 @@ from pathlib import Path
 
 def run_to_target_se(path, *, metric: str, target_se: float, max_paths: int, start_paths: int | None = None, seed: int | None = None,
                      out: Path | None = None, force: bool = False, chunk_paths: int | None = None, store: str | None = None,
-                     allow_unconverged: bool = False, progress=None):
-    """Run ``path`` with growing path counts; returns (RunResult, convergence dict)."""
+                     allow_unconverged: bool = False, progress=None, overrides: dict | None = None, warnings_to=None):
+    """Run ``path`` (with ``overrides`` and ``warnings_to``, as ``run_scenario``'s) with growing path counts; returns (RunResult, convergence dict)."""
     import numpy as np
 
     from engine.app import run_scenario
@@ -30,13 +30,19 @@ def run_to_target_se(path, *, metric: str, target_se: float, max_paths: int, sta
     from engine.scenario.load import load_scenario
 
     try:  # a bad metric name fails before anything runs
-        resolve(compile_model(load_scenario(path, allow_unconverged=allow_unconverged), allow_unconverged=allow_unconverged), metric)
+        first = load_scenario(path, allow_unconverged=allow_unconverged, overrides=overrides)
+        if warnings_to is not None:
+            from engine.scenario.plausibility import print_warnings
+
+            print_warnings(first, warnings_to)
+        resolve(compile_model(first, allow_unconverged=allow_unconverged), metric)
     except KeyError as exc:
         raise ScenarioError("", "--se-metric", exc.args[0]) from None
     n = int(min(max_paths, start_paths or 4096))
     steps = []
     while True:
-        res = run_scenario(path, paths=n, seed=seed, write=False, chunk_paths=chunk_paths, store=store, allow_unconverged=allow_unconverged, progress=progress)
+        res = run_scenario(path, paths=n, seed=seed, write=False, chunk_paths=chunk_paths, store=store, allow_unconverged=allow_unconverged, progress=progress,
+                           overrides=overrides)
         label, fn = resolve(res.model, metric)
         v = fn(res.run)
         v = v[np.isfinite(v)]

@@ -70,7 +70,7 @@ def ebit_by_year(model, run) -> tuple[np.ndarray, list[str]]:
     return out[:, :, s_idx], labels
 
 
-def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = None, reference: int | None = None, progress=None) -> dict:
+def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = None, reference: int | None = None, progress=None, overrides: dict | None = None) -> dict:
     from engine.compile import compile_model
     from engine.runner import simulate_paths
     from engine.scenario.load import load_scenario
@@ -78,7 +78,11 @@ def compare_lives(path, lives, *, paths: int | None = None, seed: int | None = N
 
     from engine.scenario.load import LoadedScenario
 
-    base = (path if isinstance(path, LoadedScenario) else load_scenario(path)).with_run_overrides(paths=paths, seed=seed)
+    if isinstance(path, LoadedScenario):
+        base = path.with_overrides(overrides) if overrides else path
+    else:
+        base = load_scenario(path, overrides=overrides)
+    base = base.with_run_overrides(paths=paths, seed=seed)
     cfg = base.scenario.run
     lives = [int(x) for x in lives]
     ref = reference if reference is not None else lives[len(lives) // 2]

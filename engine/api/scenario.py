@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,7 @@ class Scenario:
         """A new scenario with dotted keys set (``{"market.H100.decline_rate_per_month": 0.03,
         "fleet.cohort.H100_2023.units": 2000, "run.paths": 20000}``; engine/scenario/overrides.py has
         the key syntax), validated by the same rules as a file. This scenario is unchanged."""
-        base = self.loaded.data
-        if base is None:  # pragma: no cover - every constructor keeps the data
-            raise ValueError("this scenario has no input data to override")
-        new = load_scenario_data(base, name=str(self.loaded.path), base_dir=Path(str(self.loaded.path)).parent,
-                                 allow_unconverged=allow_unconverged, overrides=dict(overrides))
-        return Scenario(replace(new, path=self.loaded.path, files=self.loaded.files))
+        return Scenario(self.loaded.with_overrides(dict(overrides), allow_unconverged=allow_unconverged))
 
     @property
     def name(self) -> str:

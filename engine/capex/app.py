@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def run_capex_check(plan_path, *, paths: int | None = None, seed: int | None = None, out=None, force: bool = False, write: bool = True, progress=None):
-    """Returns (report dict, LoadedPlan, Model, raw breakevens). Raises ScenarioError on bad input before any work."""
+def run_capex_check(plan_path, *, paths: int | None = None, seed: int | None = None, out=None, force: bool = False, write: bool = True, progress=None,
+                    overrides: dict | None = None):
+    """Returns (report dict, LoadedPlan, Model, raw breakevens). Raises ScenarioError on bad input before any work.
+    ``overrides``: ``--set`` on the scenario the plan implies (``load_plan``)."""
     from engine.capex.breakeven import breakevens
     from engine.capex.plan import load_plan
     from engine.capex.report import build_report, write_report
     from engine.compile import compile_model
     from engine.runner import _configure_jax
 
-    lp = load_plan(plan_path, paths=paths, seed=seed)
+    lp = load_plan(plan_path, paths=paths, seed=seed, overrides=overrides)
     if write and out is not None and Path(out).exists() and not force:
         raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
     model = compile_model(lp.scenario)

@@ -9,7 +9,6 @@ plan file, the field and what is allowed.
 from __future__ import annotations
 
 import hashlib
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +20,16 @@ from engine.errors import ScenarioError
 from engine.generations import GENERATIONS
 from engine.scenario import schema as S
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-
-
 def quarter_first_month(text: str) -> str:
-    """'2026Q2' -> '2026-04' (the tranche's GPUs are bought and placed in service in the quarter's first month)."""
-    m = _QUARTER.match(text)
-    if not m:
-        raise ValueError(f"expected a quarter as \"YYYYQn\", got {text!r}")
-    return f"{int(m.group(1)):04d}-{3 * (int(m.group(2)) - 1) + 1:02d}"
+    """'2026Q2' or '2026-Q2' -> '2026-04' (the tranche's GPUs are bought and placed in service in the
+    quarter's first month); the quarter rule is the scenario schema's (``S.parse_quarter``)."""
+    return S.month_label(S.quarter_first_month(text))
+
+
+def _compact_quarter(text: str) -> str:
+    """'2026-Q2' or '2026Q2' -> '2026Q2': the spelling in the tranche's cohort name (names unchanged by the spelling)."""
+    y, q = S.parse_quarter(text)
+    return f"{y:04d}Q{q}"
 
 
 class _Plan(BaseModel):
@@ -37,18 +37,47 @@ class _Plan(BaseModel):
 
 
 class Tranche(_Plan):
-    quarter: str = Field(description="Quarter the GPUs are bought and placed in service, YYYYQn (first month of the quarter).")
+    """One purchase. Numbers of GPUs and their cost take the scenario cohort's names (``units``,
+    ``capex_usd_per_gpu``) or the plan's own (``gpus``; ``capex_usd`` = the tranche's total): one of each pair."""
+
+    quarter: str = Field(description="Quarter the GPUs are bought and placed in service, YYYYQn or YYYY-Qn (first month of the quarter).")
     generation: str = Field(description="GPU generation; one of " + ", ".join(GENERATIONS) + "; the base scenario must have its [market.<generation>].")
-    gpus: int = Field(gt=0, description="GPUs bought.")
-    capex_usd: float = Field(gt=0, description="Dollars spent on the tranche (all-in: GPUs, servers, network, installation).")
+    units: int | None = Field(default=None, gt=0, description="GPUs bought (as a scenario cohort's units); or gpus.")
+    gpus: int | None = Field(default=None, gt=0, description="GPUs bought (the plan's older name for units).")
+    capex_usd_per_gpu: float | None = Field(default=None, gt=0, description="All-in capital cost per GPU (as a scenario cohort's); or capex_usd.")
+    capex_usd: float | None = Field(default=None, gt=0, description="Dollars spent on the tranche in total (all-in: GPUs, servers, network, installation); or capex_usd_per_gpu.")
     kw_per_gpu: float = Field(gt=0, le=5, description="Rated power per GPU including its server share, kW.")
     useful_life_months: int = Field(gt=0, le=240, description="Depreciable life.")
     salvage_frac: float = Field(default=0.0, ge=0, lt=1, description="Salvage value as a share of capex.")
 
+    @model_validator(mode="after")
+    def _pairs(self) -> Tranche:
+        for new, old in (("units", "gpus"), ("capex_usd_per_gpu", "capex_usd")):
+            given = [k for k in (new, old) if getattr(self, k) is not None]
+            if len(given) != 1:
+                what = "both given" if given else "missing"
+                raise ValueError(f"{new} or {old}: give exactly one ({what})")
+        return self
+
+    @property
+    def n_units(self) -> int:
+        """GPUs bought (units or gpus)."""
+        return int(self.units if self.units is not None else self.gpus)  # type: ignore[arg-type]
+
+    @property
+    def per_gpu_usd(self) -> float:
+        """Capex per GPU: capex_usd_per_gpu, or capex_usd / GPUs."""
+        return self.capex_usd_per_gpu if self.capex_usd_per_gpu is not None else self.capex_usd / self.n_units  # type: ignore[operator]
+
+    @property
+    def total_usd(self) -> float:
+        """The tranche's capex: capex_usd, or GPUs x capex_usd_per_gpu."""
+        return self.capex_usd if self.capex_usd is not None else self.n_units * self.capex_usd_per_gpu  # type: ignore[operator]
+
     @field_validator("quarter")
     @classmethod
     def _quarter(cls, v: str) -> str:
-        quarter_first_month(v)
+        S.parse_quarter(v)
         return v
 
     @field_validator("generation")
@@ -133,8 +162,9 @@ def _err(path: Path, exc: ValidationError) -> ScenarioError:
     return ScenarioError(str(path), field, msg)
 
 
-def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = None) -> LoadedPlan:
-    """Read and validate a plan file and build (and validate) the scenario it implies."""
+def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = None, overrides: dict | None = None) -> LoadedPlan:
+    """Read and validate a plan file and build (and validate) the scenario it implies; ``overrides`` (dotted
+    key -> value, ``--set``) are set on that scenario's data before it is validated (engine/scenario/overrides.py)."""
     from engine.scenario.load import LoadedScenario, _check_posterior_files, _cross_check, _load_chain, _plain, _to_scenario_error
     from engine.scenario.toml_write import dumps
 
@@ -165,18 +195,18 @@ def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = 
         month = quarter_first_month(tr.quarter)
         if not start <= S.month_index(month) < start + horizon:
             raise ScenarioError(str(path), f"{where}.quarter", f"{tr.quarter} is outside the run ({S.month_label(start)} to {S.month_label(start + horizon - 1)})")
-        name = f"{tr.generation}_{tr.quarter}"
+        name = f"{tr.generation}_{_compact_quarter(tr.quarter)}"
         if name in names:
             name = f"{name}_{i}"
         names.append(name)
         cohorts.append(dict(
-            name=name, generation=tr.generation, purchase_month=month, units=tr.gpus, capex_usd_per_gpu=tr.capex_usd / tr.gpus,
+            name=name, generation=tr.generation, purchase_month=month, units=tr.n_units, capex_usd_per_gpu=tr.per_gpu_usd,
             useful_life_months=tr.useful_life_months, salvage_frac=tr.salvage_frac, kw_per_gpu=tr.kw_per_gpu, fixed_opex_usd_per_month=0.0,
         ))
         f = plan.funding
         if f.debt_frac > 0:
             fac = dict(
-                name=f"debt_{name}", principal_usd=f.debt_frac * tr.capex_usd, first_draw_month=month, tenor_months=f.tenor_months,
+                name=f"debt_{name}", principal_usd=f.debt_frac * tr.total_usd, first_draw_month=month, tenor_months=f.tenor_months,
                 amortization=f.amortization, interest_only_months=f.interest_only_months, rate_type=f.rate_type,
                 fixed_rate_annual_frac=f.fixed_rate_annual_frac, spread_annual_frac=f.spread_annual_frac,
                 sofr_floor_annual_frac=f.sofr_floor_annual_frac, collateral_cohorts=[name], reserve_months=f.reserve_months,
@@ -199,6 +229,9 @@ def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = 
     data.pop("financing", None)
     if facilities:
         data["financing"] = {"sofr": _plain(plan.funding.sofr), "facility": facilities}
+    from engine.scenario.overrides import apply_overrides
+
+    data = apply_overrides(data, overrides, file=str(path))
     try:
         scenario = S.Scenario.model_validate(data)
     except ValidationError as exc:

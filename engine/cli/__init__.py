@@ -13,6 +13,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from engine.argtypes import add_set_flag, overrides_of, path_count
+
 EXIT_BAD_INPUT = 2
 BACKTEST_MAX_HORIZON_MONTHS = 240  # as a scenario's run.horizon_months (engine/scenario/schema.py)
 # fit/backtest seeds: the samplers derive further seeds by adding small offsets (origin index, +1, +2,
@@ -26,22 +28,24 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate a scenario file and write results.nc and summary.json")
     r.add_argument("scenario", help="scenario TOML file, e.g. scenarios/baseline.toml")
-    r.add_argument("--paths", type=int, help="number of Monte Carlo paths (default: the file's run.paths)")
+    r.add_argument("--paths", type=path_count, help="number of Monte Carlo paths (default: the file's run.paths)")
     r.add_argument("--seed", type=int, help="root seed (default: the file's run.seed)")
     r.add_argument("--out", help="output directory (default: outputs/<scenario>-<timestamp>)")
     r.add_argument("--force", action="store_true", help="replace an existing output directory")
-    r.add_argument("--chunk-paths", type=int, help="paths per compiled chunk (memory; results do not depend on it)")
+    r.add_argument("--chunk-paths", type=path_count, help="paths per compiled chunk (memory; results do not depend on it)")
     r.add_argument("--store", choices=["summary", "paths", "full"], help="what results.nc holds (default: the file's run.store)")
     r.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
     r.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     r.add_argument("--target-se", type=float, help="add paths until the standard error of --se-metric is at most this (or --max-paths is reached)")
     r.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360; e.g. expected_impairment_loss_usd_ias36)")
-    r.add_argument("--max-paths", type=int, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
+    r.add_argument("--max-paths", type=path_count, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
     r.add_argument("--report", action="store_true", help="also write the analyst's report into the output folder (report.html, report/; as `rackrisk report`)")
-    r.add_argument("--policy-range-paths", type=int, default=2000, help="value the first N paths under each alternative accounting policy too (summary.json policy_range; docs/methodology.md §0); 0 = off (default 2,000)")
+    add_set_flag(r)
+    r.add_argument("--policy-range-paths", type=path_count, default=2000, help="value the first N paths under each alternative accounting policy too (summary.json policy_range; docs/methodology.md §0); 0 = off (default 2,000)")
 
     v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
+    add_set_flag(v, "each scenario (for a capex plan: the scenario it implies)")
 
     f = sub.add_parser("fit", help="fit the PyMC priors and write priors/fitted/<model>.nc (imports pymc)")
     f.add_argument("models", nargs="*", help="models to fit (default: all): price_dynamics, failures, utilization, elasticity, residual_value")
@@ -66,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     ib.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="preset files named <company>_like.toml (default: the CoreWeave, Nebius and Lambda presets)")
     ib.add_argument("--as-of", action="append", required=True, help="valuation date YYYY-MM (repeat), e.g. --as-of 2023-12 --as-of 2024-12")
     ib.add_argument("--out", required=True, help="output directory (company_years.csv, scores.json, provenance.json, ...)")
-    ib.add_argument("--paths", type=int, default=4000, help="Monte Carlo paths per company-year (default 4000)")
+    ib.add_argument("--paths", type=path_count, default=4000, help="Monte Carlo paths per company-year (default 4000)")
     ib.add_argument("--seed", type=int, default=20261126, help="root seed of every run (default 20261126)")
     ib.add_argument("--force", action="store_true", help="replace an existing output directory")
     ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; minutes)")
@@ -77,21 +81,23 @@ def _parser() -> argparse.ArgumentParser:
 
     cc = sub.add_parser("capex-check", help="breakeven rental price and utilization of a capex plan (impairment, DSCR, NPV); docs/credit.md")
     cc.add_argument("plan", help="plan TOML file, e.g. scenarios/plans/neocloud_2026.toml")
-    cc.add_argument("--paths", type=int, help="Monte Carlo paths (default: the plan's paths)")
+    cc.add_argument("--paths", type=path_count, help="Monte Carlo paths (default: the plan's paths)")
     cc.add_argument("--seed", type=int, help="root seed (default: the plan's seed)")
     cc.add_argument("--out", help="output directory (default: outputs/<plan>-capex-<timestamp>)")
     cc.add_argument("--force", action="store_true", help="replace an existing output directory")
     cc.add_argument("--quiet", action="store_true", help="no table")
+    add_set_flag(cc, "the scenario the plan implies (its base scenario with the plan's fleet and financing)")
 
     lc = sub.add_parser("compare-lives", help="the same fleet under several useful lives: impairment and earnings by year, paired by path")
     lc.add_argument("scenario", help="scenario TOML file")
     lc.add_argument("--lives", type=int, nargs="+", default=[48, 60, 72], help="useful lives in months (default 48 60 72)")
     lc.add_argument("--reference", type=int, help="life the differences are taken against (default: the middle one)")
-    lc.add_argument("--paths", type=int, help="paths (default: the file's; every month of every path is kept, so use thousands)")
+    lc.add_argument("--paths", type=path_count, help="paths (default: the file's; every month of every path is kept, so use thousands)")
     lc.add_argument("--seed", type=int, help="root seed (default: the file's)")
     lc.add_argument("--out", help="output directory (default: outputs/<scenario>-lives-<timestamp>)")
     lc.add_argument("--force", action="store_true", help="replace an existing output directory")
     lc.add_argument("--quiet", action="store_true", help="no table")
+    add_set_flag(lc)
 
     w = sub.add_parser("sweep", help="run a grid of scenario overrides x seeds on Dask and combine the results")
     w.add_argument("grid", help="grid TOML file (base scenario, seeds, [[axis]] tables; see docs/performance.md)")
@@ -99,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--workers", type=int, help="local cluster worker processes (default: the CPU count)")
     w.add_argument("--out", help="output directory (default: outputs/<grid>-<timestamp>)")
     w.add_argument("--format", choices=["auto", "zarr", "netcdf"], default="auto", help="sweep file format (auto: netCDF up to 64 MiB, else zarr)")
-    w.add_argument("--chunk-paths", type=int, help="paths per compiled chunk (results do not depend on it)")
+    w.add_argument("--chunk-paths", type=path_count, help="paths per compiled chunk (results do not depend on it)")
     w.add_argument("--force", action="store_true", help="replace an existing output directory")
 
     rp = sub.add_parser("report", help="write DIR/report.html: one self-contained page (headline figures with SEs, charts, assumptions, provenance) for a run folder; docs/report.md")
@@ -110,6 +116,20 @@ def _parser() -> argparse.ArgumentParser:
     rc = sub.add_parser("reconcile", help="a scenario's past periods (revenue, PP&E, debt, capex, power) modelled deterministically against the company's filings; docs/reconcile.md")
     rc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/coreweave_like.toml")
     rc.add_argument("--entity", help="company in priors/observations/neocloud_financials.csv (default: the file's [reconcile] entity)")
+    add_set_flag(rc)
+
+    imf = sub.add_parser("import-fleet", help="write a scenario from a fleet table (CSV or xlsx, one row a cohort; docs/scenarios.md)")
+    imf.add_argument("table", help="FLEET.csv or FLEET.xlsx; columns = [[fleet.cohort]] field names, e.g. scenarios/examples/fleet_example.csv")
+    imf.add_argument("--out", help="scenario file to write (default: print it)")
+    imf.add_argument("--extends", help="base scenario for market, launches, demand, costs and accounting (default: the shipped scenarios/baseline.toml)")
+    imf.add_argument("--facilities", help="facilities table (CSV; default for an xlsx: its sheet named 'facilities' when there is one)")
+    imf.add_argument("--title", help="the scenario's title line")
+    imf.add_argument("--force", action="store_true", help="replace an existing --out file")
+
+    nw = sub.add_parser("new", help="write a commented starting scenario that validates (docs/scenarios.md)")
+    nw.add_argument("--template", required=True, choices=["neocloud", "lender", "buyer"], help="neocloud: an operator's fleet; lender: a fleet with a GPU-backed loan; buyer: one purchase, own or rent")
+    nw.add_argument("--out", help="file to write (default: print it)")
+    nw.add_argument("--force", action="store_true", help="replace an existing --out file")
 
     d = sub.add_parser("schema-docs", help="write the scenario reference (docs/scenarios.md) generated from the schema")
     d.add_argument("--out", default="docs/scenarios.md", help="file to write (default: docs/scenarios.md)")
@@ -131,6 +151,7 @@ def _positive(name: str, value: int | None) -> str | None:
 def cmd_validate(args) -> int:
     from engine.errors import ScenarioError
     from engine.scenario.load import load_scenario
+    from engine.scenario.plausibility import print_warnings
 
     status = 0
     for f in args.files:
@@ -138,23 +159,29 @@ def cmd_validate(args) -> int:
             from engine.capex.plan import load_plan
 
             try:
-                lp = load_plan(f)
+                lp = load_plan(f, overrides=overrides_of(args))
             except ScenarioError as exc:
                 print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
                 status = EXIT_BAD_INPUT
                 continue
-            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]})")
+            n_warn = print_warnings(lp.scenario)
+            print(f"{f}: ok (capex plan: {len(lp.tranche_names)} tranches on {lp.plan.base_scenario}, sha256 {lp.sha256[:12]}{_warned(n_warn)})")
             continue
         try:
-            ls = load_scenario(f)
+            ls = load_scenario(f, overrides=overrides_of(args))
         except ScenarioError as exc:
             print(f"rackrisk: error: {exc.render()}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
         s = ls.scenario
         n = len(s.fleet.cohort)
-        print(f"{f}: ok ({n} cohort{'' if n == 1 else 's'}, {s.run.horizon_months} months, sha256 {ls.sha256[:12]})")
+        n_warn = print_warnings(ls)
+        print(f"{f}: ok ({n} cohort{'' if n == 1 else 's'}, {s.run.horizon_months} months, sha256 {ls.sha256[:12]}{_warned(n_warn)})")
     return status
+
+
+def _warned(n: int) -> str:
+    return f"; {n} plausibility warning{'' if n == 1 else 's'} on stderr" if n else ""
 
 
 def _is_capex_plan(path: str) -> bool:
@@ -194,6 +221,7 @@ def cmd_run(args) -> int:
         result = run_scenario(
             args.scenario, paths=args.paths, seed=args.seed, out=out, force=args.force, chunk_paths=args.chunk_paths,
             store=args.store, allow_unconverged=args.allow_unconverged, progress=progress, policy_range_paths=args.policy_range_paths,
+            overrides=overrides_of(args), warnings_to=sys.stderr,
         )
     except ScenarioError as exc:
         finish()
@@ -259,6 +287,7 @@ def _run_target_se(args, out: Path) -> int:
         result, conv = run_to_target_se(
             args.scenario, metric=args.se_metric, target_se=args.target_se, max_paths=args.max_paths, start_paths=args.paths, seed=args.seed,
             out=out, force=args.force, chunk_paths=args.chunk_paths, store=args.store, allow_unconverged=args.allow_unconverged,
+            overrides=overrides_of(args), warnings_to=sys.stderr,
         )
     except ScenarioError as exc:
         return _error(exc.render())
@@ -495,7 +524,7 @@ def cmd_capex_check(args) -> int:
     from engine.capex.app import run_capex_check
 
     try:
-        report, *_ = run_capex_check(args.plan, paths=args.paths, seed=args.seed, out=out, force=args.force)
+        report, *_ = run_capex_check(args.plan, paths=args.paths, seed=args.seed, out=out, force=args.force, overrides=overrides_of(args))
     except ScenarioError as exc:
         return _error(exc.render())
     except FileExistsError as exc:
@@ -523,13 +552,81 @@ def cmd_compare_lives(args) -> int:
     from engine.life_comparison import compare_lives, print_comparison, write_comparison
 
     try:
-        report = compare_lives(args.scenario, args.lives, paths=args.paths, seed=args.seed, reference=args.reference)
+        report = compare_lives(args.scenario, args.lives, paths=args.paths, seed=args.seed, reference=args.reference, overrides=overrides_of(args))
     except ScenarioError as exc:
         return _error(exc.render())
     write_comparison(out, report, force=args.force)
     if not args.quiet:
         print_comparison(report)
     print(f"comparison written to {out}/life_comparison.json")
+    return 0
+
+
+def _write_new_file(text: str, out: str | None, force: bool) -> str | None:
+    """Write ``text`` to ``out`` atomically (a temporary file renamed into place); an error message or None."""
+    import os
+    import tempfile
+
+    path = Path(out)
+    if path.exists() and not force:
+        return f"{path} exists; pass --force to replace it"
+    if not path.parent.exists():
+        return f"folder {path.parent} does not exist"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return None
+
+
+def cmd_import_fleet(args) -> int:
+    """``rackrisk import-fleet``: engine/scenario/fleet_table.py; every bad cell on its own line, exit 2, nothing written."""
+    from engine.errors import ScenarioError
+    from engine.scenario.fleet_table import import_fleet
+
+    if args.out and Path(args.out).exists() and not args.force:
+        return _error(f"{args.out} exists; pass --force to replace it")
+    try:
+        text, loaded = import_fleet(args.table, out=args.out, extends=args.extends, facilities=args.facilities, title=args.title)
+    except ScenarioError as exc:
+        for line in exc.render().splitlines():
+            _error(line)
+        return EXIT_BAD_INPUT
+    from engine.scenario.plausibility import print_warnings
+
+    n = len(loaded.scenario.fleet.cohort)
+    if not args.out:
+        print(text, end="")
+        print_warnings(loaded)
+        return 0
+    msg = _write_new_file(text, args.out, args.force)
+    if msg:
+        return _error(msg)
+    n_warn = print_warnings(loaded)
+    print(f"wrote {args.out}: {n} cohort{'' if n == 1 else 's'}, validated (sha256 {loaded.sha256[:12]}{_warned(n_warn)}); next: rackrisk run {args.out}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    """``rackrisk new --template``: engine/scenario/templates/; the text is validated before it is written."""
+    from engine.errors import ScenarioError
+    from engine.scenario.templates import template_text
+
+    try:
+        text, loaded = template_text(args.template, out=args.out)
+    except ScenarioError as exc:  # a shipped template that does not validate is a bug: say so plainly
+        return _error(f"template {args.template}: {exc.render()}")
+    if not args.out:
+        print(text, end="")
+        return 0
+    msg = _write_new_file(text, args.out, args.force)
+    if msg:
+        return _error(msg)
+    print(f"wrote {args.out} ({args.template} template, validated, sha256 {loaded.sha256[:12]}); edit it, then rackrisk validate {args.out}")
     return 0
 
 
@@ -540,7 +637,7 @@ def cmd_reconcile(args) -> int:
     from engine.reconcile.table import render
 
     try:
-        rec = reconcile(args.scenario, entity=args.entity)
+        rec = reconcile(args.scenario, entity=args.entity, overrides=overrides_of(args))
     except ScenarioError as exc:
         return _error(exc.render())
     print(render(rec.scenario, rec.entity, rec.filings, rec.comparisons), end="")
@@ -550,7 +647,8 @@ def cmd_reconcile(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
-    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile}
+    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile,
+                "import-fleet": cmd_import_fleet, "new": cmd_new}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.cli import stress as commands
 

@@ -6,6 +6,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.argtypes import overrides_of
+
 EXIT_BAD_INPUT = 2
 
 
@@ -40,6 +42,14 @@ def _provenance(extra: dict) -> dict:
             "jax_version": jax.__version__, "python_version": platform.python_version(), **extra}
 
 
+def _overrides_record(args) -> dict:
+    """``--set`` as a provenance entry ({} when none; the scenario sha256s record them too)."""
+    from engine.app import _plain_overrides
+
+    ov = overrides_of(args)
+    return {"overrides": _plain_overrides(ov)} if ov else {}
+
+
 def _fmt(x, prob: bool) -> str:
     if x is None or x != x:
         return "-"
@@ -58,7 +68,7 @@ def cmd_stress(args) -> int:
 
     try:  # every file is checked before anything runs
         for f in [args.against, *args.scenarios]:
-            load_scenario(f, allow_unconverged=args.allow_unconverged)
+            load_scenario(f, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args))
     except ScenarioError as exc:
         return _error(exc.render())
     from engine.stress.compare import run_comparison, to_csv
@@ -77,14 +87,14 @@ def cmd_stress(args) -> int:
         from engine.compile import compile_model
         from engine.stress.metrics import metric_table
 
-        names = metric_table(compile_model(load_scenario(args.against, allow_unconverged=args.allow_unconverged), allow_unconverged=args.allow_unconverged))
+        names = metric_table(compile_model(load_scenario(args.against, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args)), allow_unconverged=args.allow_unconverged))
         if args.se_metric not in names:
             return _error(f"--se-metric: unknown metric {args.se_metric!r}; allowed: {', '.join(names)}")
     try:
         n = args.paths
         steps = []
         while True:
-            cmp = run_comparison(args.against, args.scenarios, paths=n, seed=args.seed, allow_unconverged=args.allow_unconverged,
+            cmp = run_comparison(args.against, args.scenarios, paths=n, seed=args.seed, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args),
                                  progress=lambda m: print(m, file=sys.stderr))
             if args.target_se is None:
                 break
@@ -106,6 +116,7 @@ def cmd_stress(args) -> int:
             "scenarios": {Path(f).stem: {"file": str(f), "scenario_sha256": r.loaded.sha256} for f, r in zip(args.scenarios, cmp.stresses)},
             "seed": base.summary["run"]["seed"], "paths": base.run.n_paths, "dtype": base.summary["run"]["dtype"],
             "method": "common random numbers: same seed and path indices; SE of the paired difference (docs/stress.md)",
+            **_overrides_record(args),
         }),
         "rows": cmp.rows,
         "convergence": convergence,
@@ -148,7 +159,7 @@ def _load_model(args):
     from engine.compile import compile_model
     from engine.scenario.load import load_scenario
 
-    loaded = load_scenario(args.scenario, allow_unconverged=args.allow_unconverged).with_run_overrides(paths=args.paths, seed=args.seed)
+    loaded = load_scenario(args.scenario, allow_unconverged=args.allow_unconverged, overrides=overrides_of(args)).with_run_overrides(paths=args.paths, seed=args.seed)
     return loaded, compile_model(loaded, allow_unconverged=args.allow_unconverged)
 
 
@@ -206,7 +217,8 @@ def cmd_reverse_stress(args) -> int:
     from engine.jsontext import json_text
 
     doc = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": cfg.seed, "paths": cfg.paths,
-                                      "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)"}),
+                                      "dtype": cfg.dtype, "method": "bisection on the common-random-number estimate; CI by test inversion (docs/stress.md)",
+                                      **_overrides_record(args)}),
            "metric_label": label, **asdict(res)}
     csv_text = "x,value,se\n" + "".join(f"{r['x']!r},{r['value']!r},{r['se']!r}\n" for r in res.grid)
 
@@ -284,7 +296,7 @@ def cmd_sensitivity(args) -> int:
     if args.metric not in metrics:
         metrics[args.metric] = resolve(model, args.metric)[1]
     doc: dict = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": seed, "dtype": cfg.dtype,
-                                             "metric": args.metric})}
+                                             "metric": args.metric, **_overrides_record(args)})}
     files: dict = {}
     if "tornado" in methods:
         from engine.sensitivity.tornado import tornado

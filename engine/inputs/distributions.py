@@ -11,6 +11,7 @@ a grid of 4097 normal scores in [-8, 8] and linearly interpolated (interpolation
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import jax.numpy as jnp
@@ -20,6 +21,26 @@ from jax.scipy.special import log_ndtr, ndtr, ndtri
 from engine.scenario import dists as D
 
 Z_GRID = np.linspace(-8.0, 8.0, 4097)
+
+
+@dataclass(frozen=True)
+class Banded:
+    """``base`` restricted to its percentiles [p, q] (fractions): a percentile-band stress, built by
+    engine.inputs.band.banded. ``mean_value``: its mean (host)."""
+
+    base: D.Dist
+    p: float
+    q: float
+    mean_value: float
+
+    def mean(self) -> float:
+        return self.mean_value
+
+
+def band_score(z, p: float, q: float):
+    """z' = Phi^-1(p + (q - p) Phi(z)) (any shape): the score of the same rank inside the band [p, q]."""
+    u = p + (q - p) * ndtr(z)
+    return ndtri(jnp.clip(u, 1e-12, 1.0 - 1e-7))
 
 
 @lru_cache(maxsize=256)
@@ -37,8 +58,6 @@ def _beta_table(a: float, b: float) -> np.ndarray:
 
 def quantile(d: D.Dist, z: jnp.ndarray) -> jnp.ndarray:
     """x = Q_d(Phi(z)) elementwise. ``z``: any shape, standard-normal scores."""
-    from engine.inputs.band import Banded, band_score
-
     if isinstance(d, Banded):  # a percentile-band stress (engine/inputs/band.py)
         return quantile(d.base, band_score(z, d.p, d.q))
     if isinstance(d, D.Fixed):

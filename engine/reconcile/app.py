@@ -43,9 +43,9 @@ def _entity_rows(rows: list[Reported], entity: str | None, scenario_file: str, f
     return entity, mine
 
 
-def reconcile(path: str | Path, entity: str | None = None, filings: Path = FILINGS_CSV) -> Reconciliation:
-    """Reconcile the scenario file ``path`` against the filings of ``entity`` (default: its [reconcile] entity)."""
-    loaded = load_scenario(path)
+def reconcile(path: str | Path, entity: str | None = None, filings: Path = FILINGS_CSV, overrides: dict | None = None) -> Reconciliation:
+    """Reconcile the scenario file ``path`` (``overrides``: ``--set``) against the filings of ``entity`` (default: its [reconcile] entity)."""
+    loaded = load_scenario(path, overrides=overrides)
     s = loaded.scenario
     rows = read_filings(filings)
     name, mine = _entity_rows(rows, entity or (s.reconcile.entity if s.reconcile else None), str(loaded.path), filings)

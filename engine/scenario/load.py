@@ -60,6 +60,15 @@ class LoadedScenario:
         resolved = dumps(_plain(scenario))
         return replace(self, scenario=scenario, resolved_toml=resolved, sha256=hashlib.sha256(resolved.encode()).hexdigest())
 
+    def with_overrides(self, overrides: dict[str, Any], *, allow_unconverged: bool = False) -> LoadedScenario:
+        """The same scenario with dotted keys set (engine/scenario/overrides.py), validated again from its
+        merged input data; the file name and the files read stay this scenario's."""
+        if self.data is None:
+            raise ValueError("this scenario keeps no input data to override")
+        new = load_scenario_data(self.data, name=str(self.path), base_dir=Path(str(self.path)).parent,
+                                 allow_unconverged=allow_unconverged, overrides=dict(overrides))
+        return replace(new, path=self.path, files=self.files)
+
     def checked_run(self, **changes) -> S.RunSection:
         """The ``[run]`` section with command-line values applied, under the same rules as the file's
         (e.g. paths within 32-bit path indices, chunk size); ``ScenarioError`` naming the flag otherwise."""
@@ -148,7 +157,10 @@ def _resolve_extends(data: dict[str, Any], path: Path, base_dir: Path, stack: tu
     data = _absolutize_posteriors(data, base_dir)
     data = absolutize_path_table(data, base_dir)
     parent = data.pop("extends", None)
+    whole = data.pop("replace", None)
     if parent is None:
+        if whole is not None:
+            raise ScenarioError(str(path), "replace", "names tables taken whole instead of merged with the file this one extends: it needs extends")
         return data, stack
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string), relative to this file")
@@ -156,7 +168,32 @@ def _resolve_extends(data: dict[str, Any], path: Path, base_dir: Path, stack: tu
     if not parent_path.exists():
         raise ScenarioError(str(path), "extends", f"file {parent!r} not found (looked in {base_dir})")
     base, chain = _load_chain(parent_path, stack)
-    return _merge(base, data), chain
+    return _merge(_drop_replaced(base, whole, path), data), chain
+
+
+def _drop_replaced(base: dict[str, Any], whole: Any, path: Path) -> dict[str, Any]:
+    """``replace = ["fleet", "financing"]``: the named tables (dotted names) of the file extended are
+    dropped, so the extending file's own tables are the whole of them (its cohorts are the whole fleet)."""
+    if whole is None:
+        return base
+    if not isinstance(whole, list) or not all(isinstance(x, str) and x for x in whole):
+        raise ScenarioError(str(path), "replace", 'must be a list of table names, e.g. replace = ["fleet", "financing"]')
+    import copy
+
+    out = copy.deepcopy(base)
+    for name in whole:
+        top = name.split(".")[0]
+        if top not in S.Scenario.model_fields:
+            near = closest_name(top, S.Scenario.model_fields)
+            raise ScenarioError(str(path), "replace", f"{name!r} is not a scenario table" + (f"; did you mean {near!r}?" if near else "")
+                                + f" (tables: {', '.join(S.Scenario.model_fields)})")
+        *outer, last = name.split(".")
+        node: Any = out
+        for part in outer:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
 
 
 def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unconverged: bool = False,
@@ -278,8 +315,18 @@ def _field_named_by(loc: tuple, msg: str) -> str:
     return _loc_to_path((*loc, *first.split(".")))
 
 
+def closest_name(name: str, allowed) -> str | None:
+    """The allowed name closest to ``name`` (difflib ratio at least 0.6), or None: the "did you mean"."""
+    import difflib
+
+    hits = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
 def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
-    errors = exc.errors()
+    """One ``ScenarioError`` for pydantic's list of problems: an unknown key first (a misspelt key is
+    usually also the cause of a "required field is missing" beside it), with the closest allowed name."""
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # stable: otherwise pydantic's order
     err = errors[0]
     loc = tuple(err["loc"])
     field = _loc_to_path(loc)
@@ -287,7 +334,8 @@ def _to_scenario_error(exc: ValidationError, path: Path) -> ScenarioError:
     if kind == "extra_forbidden":
         model = _model_at(loc)
         allowed = ", ".join(model.model_fields) if model else "see docs/scenarios.md"
-        msg = f"unknown key; allowed keys here: {allowed}"
+        near = closest_name(loc[-1], model.model_fields) if model else None
+        msg = (f"unknown key; did you mean '{near}'? " if near else "unknown key; ") + f"allowed keys here: {allowed}"
     elif kind == "missing":
         msg = "required field is missing (see docs/scenarios.md)"
     else:

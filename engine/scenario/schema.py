@@ -94,6 +94,10 @@ class RunSection(_Section):
     )
     chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for scenarios taking the fast step, else 1,048,576.")
     fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
+    acknowledge_warnings: list[str] | None = Field(
+        default=None,
+        description="Plausibility warnings the scenario means (engine/scenario/plausibility.py): field names as the warning prints them, or fnmatch patterns such as \"market.*.decline_rate_per_month\"; `validate` and `run` stay silent about them. Omitted = none.",
+    )
 
 
 # --------------------------------------------------------------------------------------- [fleet]
@@ -333,20 +337,31 @@ class CorrelationsSection(_Section):
 
 
 # --------------------------------------------------------------------------------------- [stress]
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
+
+
+def parse_quarter(text: str) -> tuple[int, int]:
+    """The one quarter parser: ``"2026-Q2"`` or ``"2026Q2"`` -> ``(2026, 2)``; ValueError otherwise."""
+    m = _QUARTER.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(f"expected a quarter as \"YYYY-Qn\" or \"YYYYQn\" (n = 1..4), e.g. \"2026-Q2\", got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def quarter_label(text: str) -> str:
+    """A quarter in either spelling -> its canonical label ``"YYYY-Qn"``."""
+    y, q = parse_quarter(text)
+    return f"{y:04d}-Q{q}"
 
 
 def quarter_first_month(text: str) -> int:
-    """'YYYY-Qn' -> the absolute month index of the quarter's first month."""
-    m = _QUARTER.match(text)
-    if not m:
-        raise ValueError(f"expected a quarter as \"YYYY-Qn\" (n = 1..4), got {text!r}")
-    return int(m.group(1)) * 12 + (int(m.group(2)) - 1) * 3
+    """'YYYY-Qn' (or 'YYYYQn') -> the absolute month index of the quarter's first month."""
+    y, q = parse_quarter(text)
+    return y * 12 + (q - 1) * 3
 
 
 def _check_quarter(text: str) -> str:
-    quarter_first_month(text)
-    return text
+    return quarter_label(text)  # one spelling in the resolved scenario (and its sha256)
 
 
 Quarter = Annotated[str, AfterValidator(_check_quarter)]
@@ -369,7 +384,7 @@ class Shock(_Section):
         description="price_drop: market price of the generations x (1 - drop_frac) from the month on; launch: the next generation `generation` ships in that month (fixed) and cuts the price of `generations` (default every older one) by undercut_frac; utilization_hold: utilization held at utilization_frac; failure_spike: monthly failure hazard x afr_mult; power_spike: electricity price x electricity_mult; sofr: SOFR + sofr_shock_annual_frac (needs a [financing] section)."
     )
     month: Month | None = Field(default=None, description="First shocked month (YYYY-MM); give month or quarter.")
-    quarter: Quarter | None = Field(default=None, description="First shocked quarter (YYYY-Qn): the shock starts in its first month.")
+    quarter: Quarter | None = Field(default=None, description="First shocked quarter (YYYY-Qn, or YYYYQn): the shock starts in its first month.")
     duration_months: int = Field(default=0, ge=0, le=240, description="Months the shock lasts; 0 = to the end of the horizon (launch: always permanent).")
     generations: list[str] = Field(default_factory=list, description="Generations shocked (price_drop, utilization_hold, failure_spike) or undercut (launch); empty = all (launch: all older).")
     drop_frac: float | None = Field(default=None, gt=0, lt=1, description="price_drop: fall of the market price level.")

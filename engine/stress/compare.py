@@ -124,17 +124,18 @@ def compare_runs(base, stresses: list, names: list[str]) -> Comparison:
 
 
 def run_comparison(base_file, stress_files: list, *, paths: int | None, seed: int | None,
-                   allow_unconverged: bool = False, progress: Callable[[str], None] | None = None) -> Comparison:
-    """Run the baseline and each stress scenario (files, or ``LoadedScenario``) with the same seed and paths; compare."""
+                   allow_unconverged: bool = False, progress: Callable[[str], None] | None = None, overrides: dict | None = None) -> Comparison:
+    """Run the baseline and each stress scenario (files, or ``LoadedScenario``) with the same seed and paths
+    (and the same ``overrides``, ``--set``); compare."""
     from engine.app import run_scenario
 
-    base = run_scenario(base_file, paths=paths, seed=seed, write=False, allow_unconverged=allow_unconverged)
+    base = run_scenario(base_file, paths=paths, seed=seed, write=False, allow_unconverged=allow_unconverged, overrides=overrides)
     seed_, n = base.summary["run"]["seed"], base.run.n_paths
     if progress:
         progress(f"baseline {base_file}: {n} paths in {base.run.seconds:.1f} s")
     runs, names = [], []
     for f in stress_files:
-        r = run_scenario(f, paths=n, seed=seed_, write=False, allow_unconverged=allow_unconverged)
+        r = run_scenario(f, paths=n, seed=seed_, write=False, allow_unconverged=allow_unconverged, overrides=overrides)
         if progress:
             progress(f"{f}: {n} paths in {r.run.seconds:.1f} s")
         runs.append(r)
