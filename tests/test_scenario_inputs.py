@@ -94,14 +94,14 @@ def test_run_prints_plausibility_warnings_and_goes_ahead(tmp_path, capsys):
 @pytest.mark.parametrize(("text", "n"), [("1e5", 100_000), ("100_000", 100_000), ("100k", 100_000), ("2.5e5", 250_000), ("1M", 1_000_000), ("64", 64)])
 def test_path_counts_in_any_exact_spelling(text, n):
     """Before: argparse type=int refused "1e5" and "100k" (it accepted "100_000", as int() does)."""
-    from engine.argtypes import parse_path_count
+    from engine.cli.argtypes import parse_path_count
 
     assert parse_path_count(text) == n
 
 
 @pytest.mark.parametrize("text", ["1.5e0", "2.5", "0.0001k", "abc", "nan", "inf"])
 def test_path_count_that_is_not_whole_is_refused(text):
-    from engine.argtypes import parse_path_count
+    from engine.cli.argtypes import parse_path_count
 
     with pytest.raises(ValueError, match="whole number"):
         parse_path_count(text)

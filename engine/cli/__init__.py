@@ -13,7 +13,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from engine.argtypes import add_set_flag, overrides_of, path_count
+from engine.cli.argtypes import add_set_flag, overrides_of, path_count
 
 EXIT_BAD_INPUT = 2
 BACKTEST_MAX_HORIZON_MONTHS = 240  # as a scenario's run.horizon_months (engine/scenario/schema.py)

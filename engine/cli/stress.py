@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.argtypes import overrides_of
+from engine.cli.argtypes import overrides_of
 
 EXIT_BAD_INPUT = 2
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.argtypes import add_set_flag, path_count
+from engine.cli.argtypes import add_set_flag, path_count
 
 
 def add_parsers(sub) -> None:
