@@ -330,7 +330,18 @@ def _check_sampler_seed(seed: int) -> str | None:
     return None
 
 
+def _need_extra(extra: str, command: str) -> int | None:
+    """Exit status 2 with one line naming the extra to install when ``extra`` (engine/extras.py) is missing."""
+    from engine.extras import missing_extra
+
+    msg = missing_extra(extra, command)
+    return _error(msg) if msg else None
+
+
 def cmd_fit(args) -> int:
+    missing = _need_extra("fit", "rackrisk fit")
+    if missing is not None:
+        return missing
     _parallel_chains()
     from priors.models import MODELS
 
@@ -389,6 +400,9 @@ def cmd_fit(args) -> int:
 
 
 def cmd_backtest(args) -> int:
+    missing = _need_extra("fit", "rackrisk backtest")
+    if missing is not None:
+        return missing
     for origin in args.as_of:
         msg = _check_month(origin)
         if msg:
@@ -430,6 +444,8 @@ def cmd_impairment_backtest(args) -> int:
         return _error(msg)
     if not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    if args.fit_missing and (missing := _need_extra("fit", "rackrisk impairment-backtest --fit-missing")) is not None:
+        return missing
     from engine.malloc_tuning import limit_malloc_arenas
 
     limit_malloc_arenas()  # as `rackrisk run`: before JAX starts its threads
@@ -463,6 +479,9 @@ def cmd_sweep(args) -> int:
         msg = _positive(name.replace("_", "-"), getattr(args, name))
         if msg:
             return _error(msg)
+    missing = _need_extra("cluster", "rackrisk sweep")
+    if missing is not None:
+        return missing
     from engine.sweep.grid import load_grid
 
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.grid).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
