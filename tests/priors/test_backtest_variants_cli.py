@@ -2,7 +2,7 @@
 
 import pytest
 
-from priors.experiments import backtest_variants as bv
+from research import backtest_variants as bv
 
 
 def test_default_origins_are_the_earlier_three():

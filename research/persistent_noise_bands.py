@@ -9,7 +9,7 @@ narrow the bands). Prints, per origin and scored generation, the 80 % band of th
 over the last median before the cutoff at h = 1 and 6 (and the band of the random walk alone, with
 the posterior median volatility), and pooled and per-origin coverage and CRPS for each.
 
-Run: ``python -m priors.experiments.persistent_noise_bands`` (about 4-6 minutes on 2 cores); the
+Run: ``python -m research.persistent_noise_bands`` (about 4-6 minutes on 2 cores); the
 output of 2026-11-26 is results/backtest_persistent_noise/bands.json.
 """
 import json

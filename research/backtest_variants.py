@@ -42,7 +42,7 @@ settings for every origin; nothing is chosen from the months after a cutoff. Wri
 backtest files into OUT/<origin>/ and OUT/rolling_summary.*, and prints the pooled scores with each
 origin's single-provider dof, volatility trend and gate.
 
-Run: ``.venv/bin/python -m priors.experiments.backtest_variants NAME [OUT] [--origins YYYY-MM,...]``
+Run: ``.venv/bin/python -m research.backtest_variants NAME [OUT] [--origins YYYY-MM,...]``
 (default OUT /tmp/rackrisk_<NAME>; default origins ``ORIGINS``, the three of the earlier results;
 about 2 minutes an origin on 2 cores). ``rolling`` seeds origin i of the list with SEED + i, so an
 origin's seed depends on its place in the list. The monthly origins of docs/priors.md, "Monthly

@@ -3,7 +3,7 @@
 Fits price_dynamics with the experimental age slope (``build_model(obs, age_slope=True)``:
 r[g,t] = r[g] + b_age (age[g,t] - 2 years)) on all data and prints the posterior of b_age against
 its prior N(0, 0.01), the age span each generation's data cover, and how the generation decline
-rates move when the slope is added. Run: ``.venv/bin/python -m priors.experiments.age_since_launch``
+rates move when the slope is added. Run: ``.venv/bin/python -m research.age_since_launch``
 (about a minute on 2 cores). The result is in docs/priors.md ("Age since launch").
 """
 
