@@ -60,7 +60,7 @@ def test_ar1_model_builds_and_its_walk_is_the_integrated_mvnormal(panel):
                                           point_fn=False)(**pt0)
     assert np.allclose(r, mu)  # the engine's decline is the pooled mean in every generation
     tau, phi = 0.02, 1.0 / (1.0 + np.exp(-1.2))
-    active, _, _ = pdr.active_mask(obs, panel)
+    active, _, _ = pdata.active_mask(obs, panel)
     S = obs.ramp[:, :T]
     dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
     want = 0.0
@@ -103,7 +103,7 @@ def _ar1_idata(S, obs, u_recent, mu, tau, phi):
     -(mu + u_recent) (a run of cuts), walk sd 1e-4 (so the increments pin u_last = u_recent), no
     undercut, no median noise."""
     G, T = len(pdata.GENERATIONS), obs.T
-    active, _, _ = pdr.active_mask(obs, False)
+    active, _, _ = pdata.active_mask(obs, False)
     inc = np.where(active > 0, -(mu + u_recent), 0.0)
     post = forecast_posterior(
         S, decline=mu, volatility=1e-4, obs_sd=1e-12, dof=30.0,

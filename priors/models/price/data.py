@@ -257,3 +257,16 @@ def panel_segments(obs: PriceObs, provider_panel: bool) -> dict[int, tuple[int, 
             t0, t1 = seg.get(int(g), (int(v.t.min()), int(v.t.max())))
             seg[int(g)] = (min(t0, int(v.t.min())), max(t1, int(v.t.max())))
     return seg
+
+
+def active_mask(obs, provider_panel: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(active (G, T) float, t0 (G,), t1 (G,)) the random walk's active months: month t has an
+    increment from t-1 when t0[g] < t <= t1[g] (the generation's data span, widened to the panel's
+    months with the panel)."""
+    G, T = len(GENERATIONS), obs.T
+    seg = panel_segments(obs, provider_panel)
+    t0 = np.array([seg.get(g, (T - 1, T - 1))[0] for g in range(G)])
+    t1 = np.array([seg.get(g, (T - 1, T - 1))[1] for g in range(G)])
+    tg = np.arange(T)[None, :]
+    active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)
+    return active, t0, t1

@@ -20,25 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from priors.models.price.data import GENERATIONS, panel_segments
+from priors.models.price.data import active_mask
 from priors.models.price.draws import posterior_draws
 
 PERSISTENCE_PRIOR = (4.0, 2.0)  # phi ~ Beta(4, 2): mean 0.67, 90 % 0.34-0.92 (half-life 0.65-8.7 months)
 PERSISTENCE_VAR = "decline_persistence"
 DRIFT_SEED_KEY = 1  # the forecast's drift draws come from SeedSequence([seed, DRIFT_SEED_KEY])
-
-
-def active_mask(obs, provider_panel: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(active (G, T) float, t0 (G,), t1 (G,)) exactly as ``build_model`` builds them: month t has an
-    increment from t-1 when t0[g] < t <= t1[g] (the generation's data span, widened to the panel's
-    months with the panel)."""
-    G, T = len(GENERATIONS), obs.T
-    seg = panel_segments(obs, provider_panel)
-    t0 = np.array([seg.get(g, (T - 1, T - 1))[0] for g in range(G)])
-    t1 = np.array([seg.get(g, (T - 1, T - 1))[1] for g in range(G)])
-    tg = np.arange(T)[None, :]
-    active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)
-    return active, t0, t1
 
 
 def ar1_cov_np(phi, tau, n: int) -> np.ndarray:

@@ -44,7 +44,7 @@ from priors.models._likelihoods import normal_logcdf
 from priors.models.price import drift as pdr
 from priors.models.price import panel as ppn
 from priors.models.price.config import SHIPPED, PriceModelConfig
-from priors.models.price.data import BASES, CLASSES, GENERATIONS, KINDS, NU_GROUPS, PriceObs, launch_age_years, panel_segments
+from priors.models.price.data import BASES, CLASSES, GENERATIONS, KINDS, NU_GROUPS, PriceObs, active_mask, launch_age_years
 from priors.models.price.noise import median_tail_order
 
 # obs_sd[median_on_demand] ~ Gamma(2, 40), mean 0.05: the floor the on-demand median's noise tends to
@@ -100,11 +100,7 @@ def build_model(obs: PriceObs, config: PriceModelConfig = SHIPPED):
         f = pm.Beta("undercut_frac", 2.0, 8.0)
         # Random walk on each generation's own data span [t0, t1] (months outside it carry no shock;
         # the level at the cutoff carries the walk on from t1). Vectorised over the (G, T) grid.
-        seg = panel_segments(obs, provider_panel)
-        t0 = np.array([seg.get(g, (T - 1, T - 1))[0] for g in range(G)])
-        t1 = np.array([seg.get(g, (T - 1, T - 1))[1] for g in range(G)])
-        tg = np.arange(T)[None, :]
-        active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)  # month t has an increment from t-1
+        active, t0, t1 = active_mask(obs, provider_panel)  # month t has an increment from t-1 where active
         dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
         logf = pt.log1p(-f)
         if age_slope:
