@@ -318,10 +318,9 @@ def _check_month(text: str | None) -> str | None:
 def _parallel_chains() -> None:
     """numpyro runs its 4 chains in parallel only on as many XLA host devices: ask for them before
     jax is imported (fit and backtest only; `rackrisk run` keeps the default single device)."""
-    import os
+    from priors.inference import request_parallel_chains
 
-    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    request_parallel_chains()
 
 
 def _check_sampler_seed(seed: int) -> str | None:

@@ -52,10 +52,9 @@ from priors.observations_io import read_table
 QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
 LEVELS = [0.5, 0.8, 0.95]
 TARGET_80 = (0.70, 0.90)
-# The shipped model's backtest sampler settings (the fit's SAMPLE): 4 x 2000 draws after 2000 tuning
-# steps, target_accept 0.98. Each origin's summary records whether its fit passed the gate
-# (``diagnostics.gate_passed``).
-BACKTEST_SAMPLE = dict(draws=2000, tune=2000, chains=4, target_accept=0.98)
+# The backtest samples with the fit's settings (4 x 2000 draws after 2000 tuning steps, target_accept
+# 0.98). Each origin's summary records whether its fit passed the gate (``diagnostics.gate_passed``).
+BACKTEST_SAMPLE = dict(pdm.SAMPLE)
 RW_MIN_CHANGES = 3
 # How the target month's median noise relates to the noise of the last median at the cutoff:
 # "independent": independent draws (what the fit assumes); "persistent": drawn jointly with the
