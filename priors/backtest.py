@@ -36,26 +36,25 @@ intervals cover 70-90 % of the later observations and whether its CRPS beats the
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from priors.models import price_dynamics as pdm  # sets the XLA host device count before jax loads
-from priors.models import price_panel as ppn
+from priors.inference import draw_posterior, gate_summary
+from priors.models import price_dynamics as pdm  # asks for the XLA host devices before jax loads
+from priors.models.price import panel as ppn
+from priors.models.price.config import SHIPPED, PriceModelConfig
+from priors.models.price.data import GENERATIONS, cutoff_providers
+from priors.models.price.forecast import forecast_log_ratio
 from priors.observations_io import read_table
 
 QUANTILES = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975]
 LEVELS = [0.5, 0.8, 0.95]
 TARGET_80 = (0.70, 0.90)
-# The shipped model's backtest settings (the fifth attempt's, declared before its scores: docs/priors.md):
-# 4 x 2000 draws after 2000 tuning steps, target_accept 0.98; its fits passed the gate (R-hat <= 1.01,
-# bulk ESS >= 400, no divergence) at every origin 2024-06 ... 2024-12, 67-195 s an origin on 2 cores.
-# Each origin's summary records whether its fit passed the gate (``diagnostics.gate_passed``). (The
-# model shipped before session 7 used 4 x 1500 draws, 1000 tuning steps, target_accept 0.95:
-# ``priors.experiments.backtest_variants.PRE_S7_SAMPLE``.)
-BACKTEST_SAMPLE = dict(draws=2000, tune=2000, chains=4, target_accept=0.98)
+# The backtest samples with the fit's settings (4 x 2000 draws after 2000 tuning steps, target_accept
+# 0.98). Each origin's summary records whether its fit passed the gate (``diagnostics.gate_passed``).
+BACKTEST_SAMPLE = dict(pdm.SAMPLE)
 RW_MIN_CHANGES = 3
 # How the target month's median noise relates to the noise of the last median at the cutoff:
 # "independent": independent draws (what the fit assumes); "persistent": drawn jointly with the
@@ -84,7 +83,7 @@ def crps_samples(x: np.ndarray, y: float) -> float:
 def market_series(df: pd.DataFrame) -> pd.DataFrame:
     """The on-demand market median per generation and month from a tidy rental_prices table."""
     m = df[(df["series"] == "market_median") & (df["basis"] == "on_demand") & df["dated"]
-           & df["generation"].isin(pdm.GENERATIONS)].copy()
+           & df["generation"].isin(GENERATIONS)].copy()
     m["price"] = pd.to_numeric(m["value_low"], errors="coerce")
     m["month"] = m["when"].dt.strftime("%Y-%m")
     m["n_providers"] = pd.to_numeric(m["n_providers"], errors="coerce") if "n_providers" in m else np.nan
@@ -103,32 +102,16 @@ def rw_volatility(pre: pd.DataFrame) -> dict[str, float]:
     pooled = np.concatenate([v for v in changes.values()]) if changes else np.array([])
     pooled_sd = float(np.std(pooled, ddof=1)) if pooled.size >= 2 else 0.1
     return {g: (float(np.std(changes[g], ddof=1)) if g in changes and changes[g].size >= RW_MIN_CHANGES else pooled_sd)
-            for g in pdm.GENERATIONS}
+            for g in GENERATIONS}
 
 
-def _sample(obs, seed: int, sample_kw: dict | None, model_kw: dict | None = None):
-    import pymc as pm
-
-    kw = dict(BACKTEST_SAMPLE)
-    kw.update(sample_kw or {})
-    model = pdm.build_model(obs, **(model_kw or {}))
-    t0 = time.perf_counter()
-    with model:
-        idata = pm.sample(nuts_sampler="numpyro", random_seed=seed, progressbar=False, **kw)
+def fit_as_of(obs, seed: int, sample_kw: dict | None = None, config: PriceModelConfig = SHIPPED):
+    """The price model of ``config`` sampled on ``obs`` (``inference.draw_posterior`` with BACKTEST_SAMPLE
+    updated by ``sample_kw``), its options recorded for the forecast. Returns (idata, seconds, model)."""
+    model = pdm.build_model(obs, config)
+    idata, seconds = draw_posterior(model, seed=seed, sample_kw={**BACKTEST_SAMPLE, **(sample_kw or {})})
     pdm.record_options(idata, model)  # forecast_log_ratio follows the fit's options
-    return idata, time.perf_counter() - t0
-
-
-def _diagnostics(idata) -> dict:
-    import arviz as az
-
-    from priors.gate import ESS_BULK_MIN, RHAT_MAX
-
-    summ = az.summary(idata, var_names=pdm.gate_vars(idata), kind="diagnostics", round_to="none")
-    out = {"divergences": int(idata.sample_stats["diverging"].values.sum()),
-           "max_r_hat": float(summ["r_hat"].max()), "min_ess_bulk": float(summ["ess_bulk"].min())}
-    out["gate_passed"] = bool(out["divergences"] == 0 and out["max_r_hat"] <= RHAT_MAX and out["min_ess_bulk"] >= ESS_BULK_MIN)
-    return out
+    return idata, seconds, model
 
 
 def _coverage(rows: pd.DataFrame, who: str) -> dict[str, float]:
@@ -180,41 +163,40 @@ def noise_persistence(obs, as_of: str, horizon: int):
     from priors.models.provider_spread import composition_persistence
 
     gap = max((obs.T - 1 - obs.months.index(m) for m in obs.market.groupby("generation")["month"].max()), default=0)
-    return composition_persistence(read_table("rental_prices", as_of=as_of), pdm.GENERATIONS, as_of, horizon + gap)
+    return composition_persistence(read_table("rental_prices", as_of=as_of), GENERATIONS, as_of, horizon + gap)
 
 
-def check_median_noise(median_noise: str | None, model_kw: dict | None = None) -> str:
+def check_median_noise(median_noise: str | None, config: PriceModelConfig = SHIPPED) -> str:
     """The median-noise option resolved (None -> MEDIAN_NOISE), or ValueError with the allowed values.
-    "persistent" (the "Third attempt") is defined for the price model without the provider panel only:
-    a panel fit draws the target month's median from the panel itself."""
+    "persistent" is defined for the price model without the provider panel only: a panel fit draws
+    the target month's median from the panel itself."""
     median_noise = MEDIAN_NOISE if median_noise is None else median_noise
     if median_noise not in MEDIAN_NOISES:
         raise ValueError(f"median_noise must be one of {MEDIAN_NOISES}, got {median_noise!r}")
-    panel = (model_kw or {}).get("provider_panel")
-    if median_noise == "persistent" and (pdm.PROVIDER_PANEL if panel is None else bool(panel)):
-        raise ValueError("--median-noise persistent applies to the price model without the provider panel only (the "
-                         "model shipped before session 7; docs/priors.md, \"Third attempt\"); the shipped model draws "
-                         "the target month's median from the provider panel: use --median-noise independent (the default)")
+    if median_noise == "persistent" and config.provider_panel:
+        raise ValueError("--median-noise persistent applies to the price model without the provider panel only "
+                         "(docs/priors.md, appendix \"Third attempt\"); the shipped model draws the target month's "
+                         "median from the provider panel: use --median-noise independent (the default)")
     return median_noise
 
 
 def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: dict | None = None,
-             max_samples: int = 4000, model_kw: dict | None = None, median_noise: str | None = None) -> dict:
+             max_samples: int = 4000, config: PriceModelConfig = SHIPPED, median_noise: str | None = None) -> dict:
     """Fit as of ``as_of`` (YYYY-MM), forecast 1..``horizon`` months, score, and write the files.
-    ``model_kw`` goes to ``price_dynamics.build_model`` (experiments: e.g. median_tail=...; the same
-    for every origin); the summary records it. ``median_noise`` (default MEDIAN_NOISE): "independent"
+    ``config``: the price model's options (default the shipped model; the same for every origin); the
+    summary records the config built (``model_options``). ``median_noise`` (default MEDIAN_NOISE): "independent"
     or "persistent" (the target median's noise drawn jointly with the cutoff median's, rho_h from the
     provider panel as of the cutoff; the issued and the scored forecast both, with the same draws)."""
-    median_noise = check_median_noise(median_noise, model_kw)
+    median_noise = check_median_noise(median_noise, config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     obs = pdm.load_observations(as_of)
     pers = noise_persistence(obs, as_of, horizon) if median_noise == "persistent" else None
     rho = None if pers is None else pers.rho
-    idata, seconds = _sample(obs, seed, sample_kw, model_kw)
-    diag = _diagnostics(idata)
+    idata, seconds, model = fit_as_of(obs, seed, sample_kw, config)
+    diag = gate_summary(idata, pdm.gate_vars(idata))
     # the issued forecast: the noise of a median with as many providers as the last one at the cutoff
-    lr, level = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
+    lr, level = forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
                                        noise_persistence=rho)
     ratio = np.exp(lr)  # (S, G, H)
     cut = _mi(as_of)
@@ -223,21 +205,21 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     full["mi"] = full["month"].map(_mi)
     # the scored predictive: the same draws (same seed) with the noise of the providers actually behind
     # each later median (the count is part of the published observation's description, not a price)
-    n_issue = pdm.cutoff_providers(obs)
+    n_issue = cutoff_providers(obs)
     n_target = np.repeat(n_issue[:, None], horizon, axis=1)
-    for g, gen in enumerate(pdm.GENERATIONS):
+    for g, gen in enumerate(GENERATIONS):
         for h in range(horizon):
             hit = full[(full["generation"] == gen) & (full["mi"] == cut + h + 1)]["n_providers"].dropna()
             if len(hit):
                 n_target[g, h] = float(hit.iloc[0])
-    lr_score, _ = pdm.forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
+    lr_score, _ = forecast_log_ratio(idata, obs, horizon, seed=seed, max_samples=max_samples, return_level=True,
                                          n_providers=n_target, noise_persistence=rho)
 
     # forecast quantiles: price over the latent level at the cutoff
     qv = np.quantile(ratio, QUANTILES, axis=0)  # (Q, G, H)
     fq = pd.DataFrame([
         {"generation": gen, "target_month": months[h], "q": q, "price_ratio": float(qv[i, g, h])}
-        for g, gen in enumerate(pdm.GENERATIONS) for h in range(horizon) for i, q in enumerate(QUANTILES)
+        for g, gen in enumerate(GENERATIONS) for h in range(horizon) for i, q in enumerate(QUANTILES)
     ])
     fq.to_csv(out_dir / "forecast_quantiles.csv", index=False, float_format="%.6g")
 
@@ -247,7 +229,7 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     vol = rw_volatility(pre)
     rng = np.random.default_rng(seed + 17)
     rows = []
-    for g, gen in enumerate(pdm.GENERATIONS):
+    for g, gen in enumerate(GENERATIONS):
         p_g, q_g = pre[pre["generation"] == gen], post[post["generation"] == gen]
         if p_g.empty or q_g.empty:
             continue
@@ -273,17 +255,17 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
     scores.to_csv(out_dir / "scores.csv", index=False, float_format="%.6g")
 
     summ = {"as_of": as_of, "horizon": horizon, "seed": seed, "sampling_seconds": round(seconds, 1),
-            "model_options": {"median_tail": idata.posterior.attrs["median_tail"], **{k: v for k, v in (model_kw or {}).items() if k != "median_tail"}},
+            "model_options": model.price_config.as_dict(),
             "grid": f"{obs.months[0]}..{obs.months[-1]}", "n_model_points": int(len(obs.point)),
-            "forecast_quantiles_noise": {"providers_assumed": dict(zip(pdm.GENERATIONS, n_issue.tolist())),
+            "forecast_quantiles_noise": {"providers_assumed": dict(zip(GENERATIONS, n_issue.tolist())),
                                          "rule": "median noise of the provider count of each generation's last on-demand median at the cutoff; "
                                                  "scores use the count published with each later median"},
             "median_noise": {"mode": median_noise, **({"persistence": pers.to_dict()} if pers is not None else {})},
             "n_model_intervals": int(len(obs.interval)), "diagnostics": diag, **_summary(scores),
             "by_generation": {gen: _summary(scores[scores["generation"] == gen]) for gen in sorted(scores["generation"].unique())} if len(scores) else {},
             "posterior_means": {
-                "decline_rate_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
-                "volatility_per_month": dict(zip(pdm.GENERATIONS, idata.posterior["volatility_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
+                "decline_rate_per_month": dict(zip(GENERATIONS, idata.posterior["decline_rate_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
+                "volatility_per_month": dict(zip(GENERATIONS, idata.posterior["volatility_per_month"].mean(("chain", "draw")).values.round(4).tolist())),
                 "undercut_frac": round(float(idata.posterior["undercut_frac"].mean()), 4),
                 "median_floor_sd": round(float(idata.posterior["obs_sd"].sel(kind="median_on_demand").mean()), 4),
                 "composition_sd": round(float(idata.posterior["composition_sd"].mean()), 4),
@@ -292,9 +274,9 @@ def backtest(as_of: str, horizon: int, out_dir: Path, seed: int, *, sample_kw: d
                 **({"volatility_trend_per_year": round(float(idata.posterior["volatility_trend_per_year"].mean()), 3)}
                    if "volatility_trend_per_year" in idata.posterior else {}),
                 **({v: round(float(idata.posterior[v].mean()), 4) for v in ("decline_rate_mean", "decline_rate_sd", "decline_persistence")}
-                   if "decline_persistence" in idata.posterior else {}),  # drift="ar1" (docs/priors.md, "Sixth attempt")
+                   if "decline_persistence" in idata.posterior else {}),  # drift="ar1"
                 **_panel_means(idata)},
-            **({"panel_composition": _panel_composition_summary(obs)} if ppn.is_provider_panel(idata) else {})}
+            **({"panel_composition": _panel_composition_summary(obs)} if model.price_config.provider_panel else {})}
     (out_dir / "summary.json").write_text(json.dumps(summ, indent=2))
     _flat_summary([summ]).to_csv(out_dir / "summary.csv", index=False, float_format="%.4g")
     _fan_chart(out_dir / "fan_chart.png", as_of, months, full, level, lr, vol)
@@ -308,16 +290,16 @@ def _panel_means(idata) -> dict:
     if "provider_offset_sd" not in post:
         return {}
     out = {v: round(float(post[v].mean()), 4) for v in ("provider_offset_sd", "provider_noise_sd", "provider_noise_persistence")}
-    out["median_mix_offset"] = dict(zip(pdm.GENERATIONS, post["median_mix_offset"].mean(("chain", "draw")).values.round(4).tolist()))
+    out["median_mix_offset"] = dict(zip(GENERATIONS, post["median_mix_offset"].mean(("chain", "draw")).values.round(4).tolist()))
     return out
 
 
 def _panel_composition_summary(obs) -> dict:
     """What the composition draw of a provider-panel forecast reads from the panel as of the cutoff."""
     c = ppn.panel_composition(obs)
-    return {"entry_rate_per_provider_month": round(c.entry_rate, 4), "lag_months": dict(zip(pdm.GENERATIONS, c.lag.tolist())),
+    return {"entry_rate_per_provider_month": round(c.entry_rate, 4), "lag_months": dict(zip(GENERATIONS, c.lag.tolist())),
             "pool": {gen: {obs.panel_pairs[k].split("/", 1)[1]: float(w) for k, w in zip(c.pools[g], c.weights[g])}
-                     for g, gen in enumerate(pdm.GENERATIONS)},
+                     for g, gen in enumerate(GENERATIONS)},
             "n_panel_rows": int(len(obs.panel))}
 
 
@@ -341,8 +323,8 @@ def _fan_chart(path: Path, as_of: str, months: list[str], full: pd.DataFrame, le
 
     cut = _mi(as_of)
     H = len(months)
-    fig, axes = plt.subplots(1, len(pdm.GENERATIONS), figsize=(15, 3.8))
-    for g, (gen, ax) in enumerate(zip(pdm.GENERATIONS, axes)):
+    fig, axes = plt.subplots(1, len(GENERATIONS), figsize=(15, 3.8))
+    for g, (gen, ax) in enumerate(zip(GENERATIONS, axes)):
         hist = full[(full["generation"] == gen) & (full["mi"] > cut - 18) & (full["mi"] <= cut)]
         later = full[(full["generation"] == gen) & (full["mi"] > cut) & (full["mi"] <= cut + H)]
         xh = np.arange(1, H + 1)

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from priors.gate import Diagnostics, diagnose
-from priors.models import MODELS
+from priors.inference import draw_posterior, sampler_name
+from priors.models import MODELS, PriorModel
 from priors.observations_io import file_hashes
 
 FITTED = Path(__file__).resolve().parent / "fitted"
@@ -47,26 +48,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def sampler_name() -> str:
-    try:
-        import numpyro  # noqa: F401
-
-        return "numpyro"
-    except ImportError:  # pragma: no cover
-        return "pymc"
-
-
-def sample(model_module, *, as_of: str | None, seed: int, sample_kw: dict | None = None):
-    """Build and sample one model; returns (idata, obs). PyMC is imported here and only here."""
+def sample(model_module: PriorModel, *, as_of: str | None, seed: int, sample_kw: dict | None = None):
+    """Build and sample one model (``inference.draw_posterior`` with the module's SAMPLE updated by
+    ``sample_kw``), add the posterior predictive of its observed variables and the module's
+    ``finalize``; returns (idata, obs)."""
     import pymc as pm
 
     obs = model_module.load_observations(as_of)
     model = model_module.build_model(obs)
-    kw = dict(draws=1000, tune=1000, chains=4, target_accept=0.9)
-    kw.update(getattr(model_module, "SAMPLE", {}))
-    kw.update(sample_kw or {})
+    idata, _ = draw_posterior(model, seed=seed, sample_kw={**model_module.SAMPLE, **(sample_kw or {})})
     with model:
-        idata = pm.sample(nuts_sampler=sampler_name(), random_seed=seed, progressbar=False, **kw)
         observed = [rv.name for rv in model.observed_RVs]
         if observed:  # predictive draws of the observed variables, for the posterior predictive check
             pm.sample_posterior_predictive(idata, var_names=observed, extend_inferencedata=True, random_seed=seed, progressbar=False)
@@ -110,7 +101,7 @@ def fit(name: str, *, as_of: str | None = None, seed: int = 0, allow_unconverged
 
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; models: {', '.join(MODELS)}")
-    mod = importlib.import_module(MODELS[name])
+    mod: PriorModel = importlib.import_module(MODELS[name])
     t0 = time.perf_counter()
     idata, obs = sample(mod, as_of=as_of, seed=seed, sample_kw=sample_kw)
     # a model's optional parameters (price_dynamics: volatility trend, provider panel) are gated too when present

@@ -347,10 +347,9 @@ def _check_month(text: str | None) -> str | None:
 def _parallel_chains() -> None:
     """numpyro runs its 4 chains in parallel only on as many XLA host devices: ask for them before
     jax is imported (fit and backtest only; `rackrisk run` keeps the default single device)."""
-    import os
+    from priors.inference import request_parallel_chains
 
-    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    request_parallel_chains()
 
 
 def _check_sampler_seed(seed: int) -> str | None:
@@ -359,7 +358,18 @@ def _check_sampler_seed(seed: int) -> str | None:
     return None
 
 
+def _need_extra(extra: str, command: str) -> int | None:
+    """Exit status 2 with one line naming the extra to install when ``extra`` (engine/extras.py) is missing."""
+    from engine.extras import missing_extra
+
+    msg = missing_extra(extra, command)
+    return _error(msg) if msg else None
+
+
 def cmd_fit(args) -> int:
+    missing = _need_extra("fit", "rackrisk fit")
+    if missing is not None:
+        return missing
     _parallel_chains()
     from priors.models import MODELS
 
@@ -418,6 +428,9 @@ def cmd_fit(args) -> int:
 
 
 def cmd_backtest(args) -> int:
+    missing = _need_extra("fit", "rackrisk backtest")
+    if missing is not None:
+        return missing
     for origin in args.as_of:
         msg = _check_month(origin)
         if msg:
@@ -459,6 +472,8 @@ def cmd_impairment_backtest(args) -> int:
         return _error(msg)
     if not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
+    if args.fit_missing and (missing := _need_extra("fit", "rackrisk impairment-backtest --fit-missing")) is not None:
+        return missing
     from engine.malloc_tuning import limit_malloc_arenas
 
     limit_malloc_arenas()  # as `rackrisk run`: before JAX starts its threads
@@ -492,6 +507,9 @@ def cmd_sweep(args) -> int:
         msg = _positive(name.replace("_", "-"), getattr(args, name))
         if msg:
             return _error(msg)
+    missing = _need_extra("cluster", "rackrisk sweep")
+    if missing is not None:
+        return missing
     from engine.sweep.grid import load_grid
 
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.grid).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"

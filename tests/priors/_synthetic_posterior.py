@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from priors.models import price_dynamics as pdm
+from priors.models.price import data as pdata
+from priors.models.price.forecast import forecast_log_ratio
 
 
 def forecast_posterior(S: int, *, volatility, obs_sd, dof, decline=0.0, undercut=0.0, composition_sd=0.0, level=0.0, **extra):
@@ -18,7 +20,7 @@ def forecast_posterior(S: int, *, volatility, obs_sd, dof, decline=0.0, undercut
     entries given as (dims, array) like any Dataset variable."""
     import xarray as xr
 
-    G = len(pdm.GENERATIONS)
+    G = len(pdata.GENERATIONS)
 
     def full(v, shape):
         return np.broadcast_to(np.asarray(v, float), shape).copy()
@@ -28,7 +30,7 @@ def forecast_posterior(S: int, *, volatility, obs_sd, dof, decline=0.0, undercut
         "decline_rate_per_month": (gen, full(decline, (1, S, G))),
         "volatility_per_month": (gen, full(volatility, (1, S, G))),
         "undercut_frac": (one, full(undercut, (1, S))),
-        "obs_sd": (("chain", "draw", "kind"), full(obs_sd, (1, S, len(pdm.KINDS)))),
+        "obs_sd": (("chain", "draw", "kind"), full(obs_sd, (1, S, len(pdata.KINDS)))),
         "composition_sd": (one, full(composition_sd, (1, S))),
         "composition_exponent": (one, full(2.0, (1, S))),
         "log_level_end": (gen, full(level, (1, S, G))),

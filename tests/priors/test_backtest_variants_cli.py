@@ -2,7 +2,7 @@
 
 import pytest
 
-from priors.experiments import backtest_variants as bv
+from research import backtest_variants as bv
 
 
 def test_default_origins_are_the_earlier_three():
@@ -26,20 +26,19 @@ def test_bad_arguments_exit(argv):
 
 
 def test_every_variant_states_its_model_and_sampler_in_full():
-    # Session 7 changed the defaults (price_dynamics.PROVIDER_PANEL, MIX_NOISE, backtest.BACKTEST_SAMPLE)
-    # to the fifth attempt's; each recorded variant must still mean the run docs/priors.md reports under
-    # its name, so none may lean on a default.
+    # each recorded variant must keep meaning the run docs/priors.md reports under its name, whatever the
+    # shipped defaults become: its options are compared here with every field spelled out
     from priors import backtest as bt
+    from priors.models.price.config import SHIPPED, PriceModelConfig
 
     assert set(bv.VARIANTS) == set(bv.BACKTEST_KW)
-    for name, kw in bv.VARIANTS.items():
-        assert "provider_panel" in kw, name
-        if kw["provider_panel"]:
-            assert kw.get("mix_noise") in ("student_t", "normal"), name
+    for name, config in bv.VARIANTS.items():
+        assert isinstance(config, PriceModelConfig), name
         assert set(bv.BACKTEST_KW[name]["sample_kw"]) == {"draws", "tune", "chains", "target_accept"}, name
-    assert bv.VARIANTS["constant"] == {"provider_panel": False}
+    full = dict(mix_noise="student_t", median_tail="constant", vol_trend=False, drift="constant", age_slope=False, rw_param="centred")
+    assert bv.VARIANTS["constant"].as_dict() == {"provider_panel": False, **full}
     assert bv.BACKTEST_KW["constant"]["sample_kw"] == {"draws": 1500, "tune": 1000, "chains": 4, "target_accept": 0.95}
-    # the adopted model: the fifth attempt (with its declared sampling fix) is what the backtest now runs
+    # the adopted model (the fifth attempt with its declared sampling fix) is what the backtest runs
     assert bv.BACKTEST_KW["provider_panel_normal_mix_fix"]["sample_kw"] == bt.BACKTEST_SAMPLE
-    assert bv.VARIANTS["provider_panel_normal_mix_fix"] == {"provider_panel": True, "mix_noise": "normal"}
-
+    assert bv.VARIANTS["provider_panel_normal_mix_fix"].as_dict() == {"provider_panel": True, **full, "mix_noise": "normal"}
+    assert bv.VARIANTS["provider_panel_normal_mix_fix"] == SHIPPED

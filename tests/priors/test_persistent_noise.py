@@ -15,6 +15,9 @@ import pandas as pd
 import pytest
 
 from priors.models import price_dynamics as pdm
+from priors.models.price import data as pdata
+from priors.models.price import noise as pnoise
+from priors.models.price.forecast import forecast_log_ratio
 from priors.models.provider_spread import composition_persistence
 
 GENS = ["A100", "H100", "H200", "B200"]
@@ -96,12 +99,12 @@ def test_conditional_noise_gaussian_closed_form():
     # e_c = 0.1, s_c = 0.2, s_t = 0.15, rho = 0.6: mean 0.6 * 0.75 * 0.1 = 0.045, sd 0.15 * 0.8 = 0.12.
     # SE of the mean 0.12 / sqrt(N) = 2.7e-4; of the variance 0.0144 sqrt(2 / (N - 1)) = 4.6e-5; 5 SE each.
     xi = np.random.default_rng(11).standard_normal(N)
-    e = pdm.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 0.6, xi)
+    e = pnoise.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 0.6, xi)
     assert abs(e.mean() - 0.045) < 5 * 0.12 / np.sqrt(N)
     assert abs(e.var(ddof=1) - 0.0144) < 5 * 0.0144 * np.sqrt(2 / (N - 1))
     # rho = 0: the independent noise, exactly s_t xi; rho = 1: e_t = (s_t / s_c) e_c, no new noise
-    assert np.allclose(pdm.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 0.0, xi[:100]), 0.15 * xi[:100], atol=1e-12)
-    assert np.allclose(pdm.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 1.0, xi[:100]), 0.075, atol=1e-12)
+    assert np.allclose(pnoise.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 0.0, xi[:100]), 0.15 * xi[:100], atol=1e-12)
+    assert np.allclose(pnoise.persistent_median_noise(0.1, 0.2, np.inf, 0.15, np.inf, 1.0, xi[:100]), 0.075, atol=1e-12)
 
 
 def test_conditional_noise_keeps_the_t_marginal_and_the_copula_correlation():
@@ -112,7 +115,7 @@ def test_conditional_noise_keeps_the_t_marginal_and_the_copula_correlation():
     rng = np.random.default_rng(12)
     e_c = 0.2 * rng.standard_t(5, N)
     xi = rng.standard_normal(N)
-    e_t = pdm.persistent_median_noise(e_c, 0.2, 5.0, 0.1, 8.0, 0.7, xi)
+    e_t = pnoise.persistent_median_noise(e_c, 0.2, 5.0, 0.1, 8.0, 0.7, xi)
     var = 0.01 * 8 / 6
     assert abs(e_t.var(ddof=1) - var) < 5 * var * np.sqrt(3.5 / N)
     from scipy.stats import norm, t
@@ -132,12 +135,12 @@ def _fake(S=50_000, gap=1):
     post = xr.Dataset({
         "decline_rate_per_month": (("chain", "draw", "generation"), z), "volatility_per_month": (("chain", "draw", "generation"), z + 1e-9),
         "undercut_frac": (("chain", "draw"), np.zeros((1, S))),
-        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdm.KINDS)), 0.03)),
+        "obs_sd": (("chain", "draw", "kind"), np.full((1, S, len(pdata.KINDS)), 0.03)),
         "composition_sd": (("chain", "draw"), np.full((1, S), 0.4)), "composition_exponent": (("chain", "draw"), np.full((1, S), 2.0)),
         "log_level_end": (("chain", "draw", "generation"), z + 1.0),
         "noise_dof": (("chain", "draw", "noise_group"), np.full((1, S, 2), 1e6)),
         "log_market_price": (("chain", "draw", "generation", "month"), np.zeros((1, S, G, T)) + 1.0),
-    }, coords={**c, "kind": pdm.KINDS, "noise_group": pdm.NU_GROUPS, "month": ["2024-01", "2024-02", "2024-03"]})
+    }, coords={**c, "kind": pdata.KINDS, "noise_group": pdata.NU_GROUPS, "month": ["2024-01", "2024-02", "2024-03"]})
     months = ["2024-01", "2024-02", "2024-03"]
     market = pd.DataFrame({"generation": ["A100"], "price": [np.exp(1.1)], "n_providers": [4.0], "month": [months[T - 1 - gap]]})
     obs = types.SimpleNamespace(months=months, T=T, market=market, ramp=np.zeros((G, T + 12)))
@@ -151,7 +154,7 @@ def test_forecast_uses_the_lag_from_the_last_median():
     # lag 3, beyond the array: rho 0, mean 0, sd s. SE of the mean sd / sqrt(S); 5 SE.
     idata, obs = _fake()
     S = idata.posterior.sizes["draw"]
-    lr = pdm.forecast_log_ratio(idata, obs, 2, seed=3, n_providers=np.full(len(GENS), 4.0), noise_persistence=[0.9, 0.5])
+    lr = forecast_log_ratio(idata, obs, 2, seed=3, n_providers=np.full(len(GENS), 4.0), noise_persistence=[0.9, 0.5])
     s = np.sqrt(0.0009 + 0.01)
     a = lr[:, GENS.index("A100")]
     assert abs(a[:, 0].mean() - 0.05) < 5 * s * np.sqrt(0.75) / np.sqrt(S)
@@ -164,10 +167,10 @@ def test_issued_and_scored_forecasts_share_their_draws():
     # the same seed: the scored forecast (other provider counts) moves only the noise's scale, so with
     # the same counts both are identical, and the walk part never changes
     idata, obs = _fake(S=2000)
-    a = pdm.forecast_log_ratio(idata, obs, 2, seed=5, noise_persistence=[0.9, 0.5])
-    b = pdm.forecast_log_ratio(idata, obs, 2, seed=5, n_providers=pdm.cutoff_providers(obs), noise_persistence=[0.9, 0.5])
+    a = forecast_log_ratio(idata, obs, 2, seed=5, noise_persistence=[0.9, 0.5])
+    b = forecast_log_ratio(idata, obs, 2, seed=5, n_providers=pdata.cutoff_providers(obs), noise_persistence=[0.9, 0.5])
     assert np.array_equal(a, b)
-    c = pdm.forecast_log_ratio(idata, obs, 2, seed=5, n_providers=np.full(len(GENS), 9.0), noise_persistence=[0.9, 0.5])
+    c = forecast_log_ratio(idata, obs, 2, seed=5, n_providers=np.full(len(GENS), 9.0), noise_persistence=[0.9, 0.5])
     assert not np.array_equal(a, c) and np.array_equal(np.sign(a[:, 1:, 1]), np.sign(c[:, 1:, 1]))
 
 
@@ -175,4 +178,4 @@ def test_persistence_needs_the_latent_path():
     idata, obs = _fake(S=10)
     idata.posterior = idata.posterior.drop_vars("log_market_price")
     with pytest.raises(ValueError, match="log_market_price"):
-        pdm.forecast_log_ratio(idata, obs, 2, noise_persistence=[0.5])
+        forecast_log_ratio(idata, obs, 2, noise_persistence=[0.5])

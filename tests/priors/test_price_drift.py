@@ -16,22 +16,25 @@ import pytest
 
 pytest.importorskip("pymc")
 
-from priors.models import price_drift as pdr  # noqa: E402
+from priors.models.price import drift as pdr  # noqa: E402
 from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
+from priors.models.price import data as pdata  # noqa: E402
+from priors.models.price.config import SHIPPED, PriceModelConfig  # noqa: E402
+from priors.models.price.forecast import forecast_log_ratio  # noqa: E402
 from tests.priors._synthetic_posterior import forecast_posterior  # noqa: E402
 from tests.priors.test_provider_panel import _tiny_panel_obs  # noqa: E402
 
 
 def test_drift_option_is_off_by_default():
-    assert pdm.DRIFT == "constant"
+    assert SHIPPED.drift == "constant"
     obs = _tiny_panel_obs()
     model = pdm.build_model(obs)
-    assert model.drift == "constant"
+    assert model.price_config.drift == "constant"
     assert "decline_rate_z" in model.named_vars and pdr.PERSISTENCE_VAR not in model.named_vars
     with pytest.raises(ValueError, match="drift"):
-        pdm.build_model(obs, drift="local_linear")
+        pdm.build_model(obs, PriceModelConfig(drift="local_linear"))
     with pytest.raises(ValueError, match="vol_trend"):
-        pdm.build_model(obs, drift="ar1", vol_trend=True)
+        pdm.build_model(obs, PriceModelConfig(drift="ar1", vol_trend=True))
 
 
 @pytest.mark.parametrize("panel", [False, True])
@@ -40,12 +43,12 @@ def test_ar1_model_builds_and_its_walk_is_the_integrated_mvnormal(panel):
 
     obs = _tiny_panel_obs()
     kw = {"provider_panel": True, "mix_noise": "normal"} if panel else {"provider_panel": False}
-    model = pdm.build_model(obs, drift="ar1", **kw)
-    assert model.drift == "ar1"
+    model = pdm.build_model(obs, PriceModelConfig(drift="ar1", **kw))
+    assert model.price_config.drift == "ar1"
     assert pdr.PERSISTENCE_VAR in model.named_vars and "decline_rate_z" not in model.named_vars
     assert pdr.PERSISTENCE_VAR in pdm.OPTIONAL_GATE_VARS
     pt0 = model.initial_point()
-    G, T = len(pdm.GENERATIONS), obs.T
+    G, T = len(pdata.GENERATIONS), obs.T
     rng = np.random.default_rng(5)
     pt0["rw_increment"] = rng.normal(-0.01, 0.05, (G, T))
     pt0[f"{pdr.PERSISTENCE_VAR}_logodds__"] = np.array(1.2)
@@ -57,7 +60,7 @@ def test_ar1_model_builds_and_its_walk_is_the_integrated_mvnormal(panel):
                                           point_fn=False)(**pt0)
     assert np.allclose(r, mu)  # the engine's decline is the pooled mean in every generation
     tau, phi = 0.02, 1.0 / (1.0 + np.exp(-1.2))
-    active, _, _ = pdr.active_mask(obs, panel)
+    active, _, _ = pdata.active_mask(obs, panel)
     S = obs.ramp[:, :T]
     dS = np.diff(S, axis=1, prepend=S[:, :1]) * active
     want = 0.0
@@ -99,8 +102,8 @@ def _ar1_idata(S, obs, u_recent, mu, tau, phi):
     """A fake drift="ar1" posterior (no panel): pooled decline mu, every active increment of A100
     -(mu + u_recent) (a run of cuts), walk sd 1e-4 (so the increments pin u_last = u_recent), no
     undercut, no median noise."""
-    G, T = len(pdm.GENERATIONS), obs.T
-    active, _, _ = pdr.active_mask(obs, False)
+    G, T = len(pdata.GENERATIONS), obs.T
+    active, _, _ = pdata.active_mask(obs, False)
     inc = np.where(active > 0, -(mu + u_recent), 0.0)
     post = forecast_posterior(
         S, decline=mu, volatility=1e-4, obs_sd=1e-12, dof=30.0,
@@ -124,7 +127,7 @@ def test_forecast_decline_reverts_to_the_pooled_mean():
     # The constant-drift model would give -0.025 h.
     obs = pdm.load_observations("2024-06")
     S, mu, u, tau, phi, H = 4000, 0.005, 0.02, 0.01, 0.6, 12
-    lr = pdm.forecast_log_ratio(_ar1_idata(S, obs, u, mu, tau, phi), obs, H, seed=4)[:, 0, :]
+    lr = forecast_log_ratio(_ar1_idata(S, obs, u, mu, tau, phi), obs, H, seed=4)[:, 0, :]
     h = np.arange(1, H + 1)
     want = -(mu * h + u * np.cumsum(phi**h))
     se = lr.std(axis=0, ddof=1) / np.sqrt(S)
@@ -133,5 +136,5 @@ def test_forecast_decline_reverts_to_the_pooled_mean():
     assert decline[0] == pytest.approx(mu + phi * u) and decline[-1] == pytest.approx(mu, abs=1e-4)
     assert np.all(np.diff(decline) < 0)  # forgets monotonely towards the pooled mean
     # the same seed gives the same draws; the drift's draws leave the base's random numbers alone
-    again = pdm.forecast_log_ratio(_ar1_idata(S, obs, u, mu, tau, phi), obs, H, seed=4)[:, 0, :]
+    again = forecast_log_ratio(_ar1_idata(S, obs, u, mu, tau, phi), obs, H, seed=4)[:, 0, :]
     assert np.array_equal(lr, again)

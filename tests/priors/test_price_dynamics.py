@@ -12,6 +12,8 @@ import pytest
 pytest.importorskip("pymc")
 
 from priors.models import price_dynamics as pdm  # noqa: E402  (sets the XLA device count first)
+from priors.models.price import data as pdata  # noqa: E402
+from priors.models.price.forecast import forecast_log_ratio  # noqa: E402
 from priors.observations_io import month_end, read_table  # noqa: E402
 from tests.priors._synthetic_posterior import forecast_posterior  # noqa: E402
 
@@ -61,7 +63,7 @@ def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_q
     mi0 = y0 * 12 + m0 - 1
     labels = [f"{(mi0 + t) // 12:04d}-{(mi0 + t) % 12 + 1:02d}" for t in range(months)]
     launches = _launches([("H100", labels[11]), ("H200", labels[23])])
-    S = pdm.build_ramp(launches, mi0, months)
+    S = pdata.build_ramp(launches, mi0, months)
     rows = []
     a = np.asarray(PANEL_OFFSETS)
     for g, gen in enumerate(["A100", "H100"]):
@@ -97,7 +99,7 @@ def test_builds_and_samples_on_a_tiny_data_set():
               "value_low": 1.29, "value_high": 1.29},
              {"date": "2024-04", "generation": "H100", "basis": "on_demand", "series": "quote", "entity": "aws",
               "provider_class": "hyperscaler", "value_low": 7.0, "value_high": np.nan}]  # one-sided bound
-    obs = pdm.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
+    obs = pdata.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
     assert len(obs.interval) == 1 and obs.months[-1] == "2024-06" and len(obs.panel) == 12
     idata = _sample(obs, draws=100, tune=150, seed=1)
     post = idata.posterior
@@ -120,7 +122,7 @@ def test_recovers_decline_volatility_and_undercut():
     truth_vol = {"A100": 0.04, "H100": 0.04}
     truth_cut = 0.20
     prices, launches = _simulate(truth_decline, truth_vol, truth_cut, seed=3, panel=True)
-    obs = pdm.prepare(prices, launches, None)
+    obs = pdata.prepare(prices, launches, None)
     assert len(obs.panel) == 2 * 36 * 4 and np.isfinite(obs.point["panel_med"]).all()
     # 2 x 400 draws: enough for stable 95 % interval ends (ESS of a few hundred each)
     idata = _sample(obs, draws=400, tune=500, seed=5, target_accept=0.95)
@@ -165,7 +167,7 @@ def test_as_of_excludes_later_and_undated_rows():
     assert obs.market["month"].max() <= "2024-06"
     # the B200 launch (2024-12) is not known as of 2024-06: no H200 undercut ramp yet
     assert set(obs.launches["generation"]) >= {"H100", "H200"} and "B200" not in set(obs.launches["generation"])
-    assert obs.ramp[pdm.GENERATIONS.index("H200")].max() == 0.0
+    assert obs.ramp[pdata.GENERATIONS.index("H200")].max() == 0.0
     # trust D never enters
     assert (read_table("rental_prices", keep_suspect=True)["trust"] == "D").any()
     assert not (full["trust"] == "D").any()
@@ -178,7 +180,7 @@ def test_forecast_quantiles_file(tmp_path):
     res = bt.backtest("2025-03", 3, tmp_path / "a", seed=2, sample_kw=dict(draws=150, tune=200, chains=2))
     fq = pd.read_csv(tmp_path / "a" / "forecast_quantiles.csv", dtype={"target_month": str})
     assert list(fq.columns) == ["generation", "target_month", "q", "price_ratio"]
-    assert set(fq["generation"]) == set(pdm.GENERATIONS)
+    assert set(fq["generation"]) == set(pdata.GENERATIONS)
     assert sorted(fq["target_month"].unique()) == ["2025-04", "2025-05", "2025-06"]
     for _, grp in fq.groupby(["generation", "target_month"]):
         assert np.allclose(sorted(grp["q"]), QS)
@@ -205,15 +207,15 @@ def test_rescoring_with_other_provider_counts_keeps_the_draws():
     # posterior, no sampling)
     obs = pdm.load_observations("2024-06")
     rng = np.random.default_rng(0)
-    S, G = 400, len(pdm.GENERATIONS)
+    S, G = 400, len(pdata.GENERATIONS)
     post = forecast_posterior(S, decline=0.01, volatility=0.05, undercut=0.1, obs_sd=0.02, composition_sd=0.6,
                               level=rng.normal(1.0, 0.01, (1, S, G)), dof=1e6)
 
     class _Idata:
         posterior = post
 
-    few = pdm.forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full(G, 2.0))
-    many = pdm.forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full((G, 3), 8.0))
+    few = forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full(G, 2.0))
+    many = forecast_log_ratio(_Idata, obs, 3, seed=4, n_providers=np.full((G, 3), 8.0))
     # noise sd sqrt(0.02^2 + 0.6^2 / n^2): 0.300 at n = 2, 0.078 at n = 8 -> the spread shrinks
     assert np.std(many[:, 0, 0]) < np.std(few[:, 0, 0])
     # same draws (walk shock 0.05 and the same t draw scaled by 0.300 or 0.078, nu ~ inf): the
@@ -243,20 +245,20 @@ def test_derive_market_recreates_the_tables(tmp_path):
 
 def test_launch_age_is_months_since_volume_launch_in_years():
     obs = pdm.load_observations("2024-06")
-    age = pdm.launch_age_years(obs) + pdm.AGE_REF_YEARS
+    age = pdata.launch_age_years(obs) + pdata.AGE_REF_YEARS
     t = obs.months.index("2024-06")
     # H100 volume shipments 2023-06 (launches.csv): 12 months later = 1.0 year; A100 launched 2020-05: 49 months
-    assert age[pdm.GENERATIONS.index("H100"), t] == pytest.approx(1.0)
-    assert age[pdm.GENERATIONS.index("A100"), t] == pytest.approx(49 / 12)
+    assert age[pdata.GENERATIONS.index("H100"), t] == pytest.approx(1.0)
+    assert age[pdata.GENERATIONS.index("A100"), t] == pytest.approx(49 / 12)
     # B200 (volume 2024-12) is not known as of 2024-06: no age, 0 after centring
-    assert (pdm.launch_age_years(obs)[pdm.GENERATIONS.index("B200")] == 0).all()
+    assert (pdata.launch_age_years(obs)[pdata.GENERATIONS.index("B200")] == 0).all()
 
 
 def test_composition_noise_counts_providers_not_quotes():
     # the A100 median of 2023-01 rests on 18 quotes from 2 providers (rental_prices.csv): precision of 2
     obs = pdm.load_observations("2023-03")
     P = obs.point
-    row = P[(P.g == pdm.GENERATIONS.index("A100")) & (P.kind == pdm.KINDS.index("median_on_demand"))
+    row = P[(P.g == pdata.GENERATIONS.index("A100")) & (P.kind == pdata.KINDS.index("median_on_demand"))
             & (P.t == obs.months.index("2023-01"))]
     assert len(row) == 1 and row.inv_n.iloc[0] == pytest.approx(1 / 2)
 

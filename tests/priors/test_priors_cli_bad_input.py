@@ -15,9 +15,10 @@ def test_backtest_cli_refuses_persistent_noise_for_the_panel_model(tmp_path, cap
     assert rc == 2 and not out.exists()
     assert err.count("rackrisk: error:") == 1 and "--median-noise" in err and "independent" in err
     from priors import backtest as bt
+    from priors.models.price.config import PriceModelConfig
 
     assert bt.check_median_noise(None) == "independent"
-    assert bt.check_median_noise("persistent", {"provider_panel": False}) == "persistent"
+    assert bt.check_median_noise("persistent", PriceModelConfig(provider_panel=False)) == "persistent"
     with pytest.raises(ValueError, match="median_noise must be one of"):
         bt.check_median_noise("sticky")
 

@@ -16,7 +16,10 @@ import pandas as pd
 import pytest
 
 from priors.models import price_dynamics as pdm
-from priors.models import price_panel as ppn
+from priors.models.price import data as pdata
+from priors.models.price.config import SHIPPED, PriceModelConfig
+from priors.models.price.forecast import forecast_log_ratio
+from priors.models.price import panel as ppn
 from tests.priors._synthetic_posterior import forecast_posterior
 
 
@@ -39,7 +42,7 @@ def test_panel_rows_keep_the_grid_and_drop_undated_and_later_rows():
     rows = _rows([("2024-01", "A100", "a", 2.0), ("2024-01", "A100", "a", 8.0),  # duplicate: log mean = log 4
                   ("2024-02", "A100", "b", 1.0), ("2024-03", "A100", "a", 3.0),  # after the end month
                   ("", "A100", "c", 5.0), ("2024-02", "MI300X", "d", 1.0)])       # undated; not a generation
-    panel, pairs = ppn.provider_panel_rows(rows, _mi("2023-12"), _mi("2024-02"))
+    panel, pairs = pdata.provider_panel_rows(rows, _mi("2023-12"), _mi("2024-02"))
     assert pairs == ["A100/a", "A100/b"]
     assert panel[["g", "t", "pair"]].values.tolist() == [[0, 1, 0], [0, 2, 1]]
     assert panel["y"].tolist() == pytest.approx([np.log(4.0), 0.0])
@@ -48,9 +51,9 @@ def test_panel_rows_keep_the_grid_and_drop_undated_and_later_rows():
 def test_panel_median_of_a_month_is_the_median_of_its_log_prices():
     panel = pd.DataFrame({"g": [0, 0, 0, 1, 1], "t": [3, 3, 3, 3, 3], "pair": [0, 1, 2, 3, 4],
                           "y": [0.1, 0.5, 0.3, 1.0, 2.0]})
-    od, res = pdm.KINDS.index("median_on_demand"), pdm.KINDS.index("median_reserved")
+    od, res = pdata.KINDS.index("median_on_demand"), pdata.KINDS.index("median_reserved")
     point = pd.DataFrame({"g": [0, 1, 0, 0], "t": [3, 3, 3, 4], "kind": [od, od, res, od]})
-    got = ppn.panel_median_of_cells(panel, point)
+    got = pdata.panel_median_of_cells(panel, point)
     # A100: median of (0.1, 0.5, 0.3) = 0.3; H100: the mean of two = 1.5; reserved and a month without
     # panel rows: nan
     assert got[:2].tolist() == pytest.approx([0.3, 1.5])
@@ -67,7 +70,7 @@ def test_previous_row_and_lag_of_each_provider():
 
 
 def test_sum_to_zero_offsets_have_unit_sd_and_sum_to_zero():
-    obs = pdm.PriceObs(months=["2024-01"], gen_has_data=np.ones(4, bool), ramp=np.zeros((4, 1)), entities=[],
+    obs = pdata.PriceObs(months=["2024-01"], gen_has_data=np.ones(4, bool), ramp=np.zeros((4, 1)), entities=[],
                        point=pd.DataFrame(), interval=pd.DataFrame(), market=pd.DataFrame(), as_of=None,
                        panel_pairs=["A100/a", "A100/b", "A100/c", "H100/a"])
     C = ppn.sum_to_zero_matrix(obs)
@@ -83,9 +86,9 @@ def _obs_with_panel(panel_rows, months):
     """A PriceObs whose only content is a panel: rows (month label, generation, provider, log price)."""
     start = _mi(months[0])
     pairs = sorted({f"{g}/{k}" for _, g, k, _ in panel_rows})
-    panel = pd.DataFrame([{"g": pdm.GENERATIONS.index(g), "t": _mi(m) - start, "pair": pairs.index(f"{g}/{k}"), "y": y}
+    panel = pd.DataFrame([{"g": pdata.GENERATIONS.index(g), "t": _mi(m) - start, "pair": pairs.index(f"{g}/{k}"), "y": y}
                           for m, g, k, y in panel_rows]).sort_values(["pair", "t"]).reset_index(drop=True)
-    return pdm.PriceObs(months=months, gen_has_data=np.ones(4, bool), ramp=np.zeros((4, len(months) + 12)),
+    return pdata.PriceObs(months=months, gen_has_data=np.ones(4, bool), ramp=np.zeros((4, len(months) + 12)),
                         entities=[], point=pd.DataFrame(), interval=pd.DataFrame(), market=pd.DataFrame(),
                         as_of=months[-1], panel=panel, panel_pairs=pairs)
 
@@ -168,18 +171,18 @@ def test_the_median_does_not_count_the_panel_twice():
     rows += [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "provider_restated",
               "entity": k, "value_low": v * f, "value_high": v * f}
              for m, v in zip(range(1, 5), [3.6, 3.6, 3.5, 3.5]) for k, f in (("p", 1.0), ("q", 1.2))]
-    obs = pdm.prepare(_tidy(rows), _launches([]), "2024-04")
+    obs = pdata.prepare(_tidy(rows), _launches([]), "2024-04")
     assert len(obs.panel) == 8 and np.isfinite(obs.point["panel_med"]).all()
     for panel, should_move in ((True, False), (False, True)):
         # the fourth attempt's Student-t medians (the Normal ones: test_normal_mix_likelihood_...)
-        model = pdm.build_model(obs, provider_panel=panel, mix_noise="student_t")
+        model = pdm.build_model(obs, PriceModelConfig(provider_panel=panel, mix_noise="student_t"))
         logp_y = model.compile_logp(vars=[model["y"]])
         pt0 = model.initial_point()
         pt1 = dict(pt0)
         pt1["log_level_start"] = pt0["log_level_start"] + 0.3
         moved = not np.isclose(logp_y(pt0), logp_y(pt1))
         assert moved == should_move, panel
-    assert {"panel_loglik", "provider_deviation_last"} <= set(pdm.build_model(obs, provider_panel=True).named_vars)
+    assert {"panel_loglik", "provider_deviation_last"} <= set(pdm.build_model(obs, PriceModelConfig(provider_panel=True)).named_vars)
 
 
 def test_forecast_of_a_panel_fit_is_level_path_plus_composition_plus_mix():
@@ -188,7 +191,7 @@ def test_forecast_of_a_panel_fit_is_level_path_plus_composition_plus_mix():
     # term with mean mu_x = -0.05 and scale ~1e-12: the log ratio must be 0.1 - 0.05 = 0.05 in every draw.
     rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
     obs = _obs_with_panel(rows, MONTHS)
-    S, G = 40, len(pdm.GENERATIONS)
+    S, G = 40, len(pdata.GENERATIONS)
     dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
     post = forecast_posterior(
         S, volatility=1e-12, obs_sd=1e-12, dof=30.0,
@@ -200,10 +203,10 @@ def test_forecast_of_a_panel_fit_is_level_path_plus_composition_plus_mix():
     class _Idata:
         posterior = post
 
-    lr = pdm.forecast_log_ratio(_Idata, obs, 2, seed=1, n_providers=np.full(G, 3.0))
+    lr = forecast_log_ratio(_Idata, obs, 2, seed=1, n_providers=np.full(G, 3.0))
     assert lr[:, 0, :] == pytest.approx(np.full((S, 2), 0.05), abs=1e-9)
     with pytest.raises(ValueError, match="provider-panel"):
-        pdm.forecast_log_ratio(_Idata, obs, 2, seed=1, n_providers=np.full(G, 3.0), noise_persistence=[0.5])
+        forecast_log_ratio(_Idata, obs, 2, seed=1, n_providers=np.full(G, 3.0), noise_persistence=[0.5])
 
 
 # ---- "Fifth attempt": a Normal product-mix noise on the panel path (mix_noise="normal") ----
@@ -218,23 +221,23 @@ def _tiny_panel_obs(extra_rows=()):
     rows += [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "provider_restated",
               "entity": k, "value_low": v * f, "value_high": v * f}
              for m, v in zip(range(1, 5), [3.6, 3.6, 3.5, 3.5]) for k, f in (("p", 1.0), ("q", 1.2))]
-    return pdm.prepare(_tidy(rows + list(extra_rows)), _launches([]), "2024-04")
+    return pdata.prepare(_tidy(rows + list(extra_rows)), _launches([]), "2024-04")
 
 
 def test_normal_mix_panel_model_is_the_default_and_the_mix_option_is_panel_only():
     # session 7 (docs/priors.md, "Adopted: the fifth attempt"): the shipped model is the panel model
     # with a Normal product-mix noise; without the panel the medians stay Student-t (the model before)
-    assert pdm.MIX_NOISE == "normal" and pdm.PROVIDER_PANEL is True
+    assert SHIPPED.mix_noise == "normal" and SHIPPED.provider_panel is True
     obs = _tiny_panel_obs()
     default = pdm.build_model(obs)
-    assert default.provider_panel and default.mix_noise == "normal" and "y_mix" in default.named_vars
-    before = pdm.build_model(obs, provider_panel=False)
-    assert not before.provider_panel and before.mix_noise == "student_t" and "y" in before.named_vars
+    assert default.price_config.provider_panel and default.price_config.mix_noise == "normal" and "y_mix" in default.named_vars
+    before = pdm.build_model(obs, PriceModelConfig(provider_panel=False))
+    assert not before.price_config.provider_panel and before.price_config.mix_noise == "student_t" and "y" in before.named_vars
     assert "panel_loglik" not in before.named_vars
     with pytest.raises(ValueError, match="provider-panel"):
-        pdm.build_model(obs, provider_panel=False, mix_noise="normal")
+        pdm.build_model(obs, PriceModelConfig(provider_panel=False, mix_noise="normal"))
     with pytest.raises(ValueError, match="mix_noise"):
-        pdm.build_model(obs, provider_panel=True, mix_noise="laplace")
+        pdm.build_model(obs, PriceModelConfig(provider_panel=True, mix_noise="laplace"))
 
 
 def test_normal_mix_likelihood_is_normal_and_still_conditional_on_the_panel():
@@ -245,17 +248,17 @@ def test_normal_mix_likelihood_is_normal_and_still_conditional_on_the_panel():
     res = [{"date": "2024-03", "generation": "H100", "basis": "reserved", "series": "market_median",
             "value_low": 2.4, "value_high": 2.4, "n_providers": 2}]
     obs = _tiny_panel_obs(res)
-    model = pdm.build_model(obs, provider_panel=True, mix_noise="normal")
+    model = pdm.build_model(obs, PriceModelConfig(provider_panel=True, mix_noise="normal"))
     assert type(model["y_mix"].owner.op).__name__ == "NormalRV"
     assert type(model["y_t"].owner.op).__name__ == "StudentTRV"
     assert "y" not in model.named_vars
-    od = obs.point.kind.values == pdm.KINDS.index("median_on_demand")
+    od = obs.point.kind.values == pdata.KINDS.index("median_on_demand")
     assert len(model.coords["obs_mix"]) == od.sum() == 4 and len(model.coords["obs_t"]) == 1
     # the Normal's log density at the initial point, by hand: residual log M - panel median - mu_x,
     # scale sqrt(floor^2 + s_comp^2 n^-kappa) with n = 2 (the rows' provider count)
     pt0 = model.initial_point()
     logp_mix = model.compile_logp(vars=[model["y_mix"]])
-    floor = np.exp(pt0["obs_sd_log__"])[pdm.KINDS.index("median_on_demand")]
+    floor = np.exp(pt0["obs_sd_log__"])[pdata.KINDS.index("median_on_demand")]
     s_comp, kappa = np.exp(pt0["composition_sd_log__"]), np.exp(pt0["composition_exponent_log__"])
     sd = np.sqrt(floor**2 + s_comp**2 * 2.0 ** (-kappa))
     P = obs.point[od]
@@ -273,7 +276,7 @@ def _fake_panel_idata(S, nu, mix_noise=None):
     the on-demand floor 0.1 and no composition term (so the mix noise's scale is 0.1)."""
     rows = [(m, "A100", k, 0.0) for m in MONTHS for k in ("a", "b", "c")]
     obs = _obs_with_panel(rows, MONTHS)
-    G = len(pdm.GENERATIONS)
+    G = len(pdata.GENERATIONS)
     dr = _draws(S, 3, np.array([0.0, 0.1, -0.1]), np.array([0.4, 0.1, -0.5]), 0.0, 1e-12, 0.5)
     post = forecast_posterior(
         S, volatility=1e-12, obs_sd=0.1, dof=nu,
@@ -301,8 +304,8 @@ def test_forecast_mix_noise_is_normal_whatever_the_median_dof():
     #   10 % and 90 % quantiles (-/+1.2816): SE sqrt(p (1 - p) / S) / phi(1.2816) = 0.0121, tol. 5 SE = 0.060
     S = 20000
     idata, obs = _fake_panel_idata(S, nu=1.5, mix_noise="normal")
-    G = len(pdm.GENERATIONS)
-    lr = pdm.forecast_log_ratio(idata, obs, 2, seed=3, n_providers=np.full(G, 3.0))
+    G = len(pdata.GENERATIONS)
+    lr = forecast_log_ratio(idata, obs, 2, seed=3, n_providers=np.full(G, 3.0))
     z = (lr[:, 0, 0] - 0.1 + 0.05) / 0.1
     assert z.mean() == pytest.approx(0.0, abs=5 / np.sqrt(S))
     assert z.std() == pytest.approx(1.0, abs=5 / np.sqrt(2 * S))
@@ -313,7 +316,7 @@ def test_forecast_mix_noise_is_normal_whatever_the_median_dof():
     # price_dynamics.LEGACY_MIX_NOISE, the fourth attempt's Student-t, here with nu = 1.5): the same seed
     # gives draws whose largest |z| is far beyond any normal sample of this size (P(|z| > 10) ~ 1e-23)
     idata_t, _ = _fake_panel_idata(S, nu=1.5)
-    z_t = (pdm.forecast_log_ratio(idata_t, obs, 2, seed=3, n_providers=np.full(G, 3.0))[:, 0, 0] - 0.05) / 0.1
+    z_t = (forecast_log_ratio(idata_t, obs, 2, seed=3, n_providers=np.full(G, 3.0))[:, 0, 0] - 0.05) / 0.1
     assert np.abs(z_t).max() > 10 and np.abs(z).max() < 6
 
 
@@ -326,10 +329,10 @@ def test_no_panel_rows_at_the_cutoff_falls_back_to_the_model_without_the_panel()
 
     rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": "on_demand", "series": "market_median",
              "value_low": v, "value_high": v, "n_providers": 2} for m, v in zip(range(1, 5), [3.5, 3.4, 3.4, 3.3])]
-    obs = pdm.prepare(_tidy(rows), _launches([]), "2024-04")
+    obs = pdata.prepare(_tidy(rows), _launches([]), "2024-04")
     assert len(obs.panel) == 0
     model = pdm.build_model(obs)
-    assert model.provider_panel is False and model.provider_panel_fallback is True and model.mix_noise == "student_t"
+    assert model.price_config.provider_panel is False and model.provider_panel_fallback is True and model.price_config.mix_noise == "student_t"
     assert "y" in model.named_vars and "panel_loglik" not in model.named_vars and "y_mix" not in model.named_vars
     with_panel = pdm.build_model(_tiny_panel_obs())
-    assert with_panel.provider_panel and not with_panel.provider_panel_fallback
+    assert with_panel.price_config.provider_panel and not with_panel.provider_panel_fallback

@@ -1,4 +1,4 @@
-"""priors/experiments/rule_size.py: the simulation that sizes the backtest's adoption rules.
+"""research/rule_size.py: the simulation that sizes the backtest's adoption rules.
 
 Fast (numpy, < 2 s). The forecaster there is calibrated by construction, so its pooled 80 % coverage
 must average 0.80; the structure must reproduce the backtest's observation counts (docs/priors.md,
@@ -9,7 +9,7 @@ at the quarterly origins).
 import numpy as np
 import pytest
 
-from priors.experiments import rule_size as rs
+from research import rule_size as rs
 
 
 def test_structure_gives_the_backtests_counts():

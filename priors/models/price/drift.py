@@ -1,7 +1,6 @@
-"""A decline that forgets: the ``drift="ar1"`` option of the price model (docs/priors.md, "Sixth attempt").
+"""A decline that forgets: ``PriceModelConfig(drift="ar1")`` (an experiment; the shipped model has drift="constant").
 
-Used only by ``price_dynamics.build_model(obs, drift="ar1")`` and by the forecast of a fit made with
-it; the shipped model (``DRIFT = "constant"``) does not touch this module.
+Used by ``graph.build_model`` and ``forecast.forecast_log_ratio`` for a config / fit with drift="ar1".
 
 The constant per-generation decline r[g] = mu_r + tau_r zr[g] is replaced by a monthly decline
 that wanders around the pooled mean and reverts to it (monthly natural-log scale):
@@ -21,26 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-DRIFTS = ("constant", "ar1")
+from priors.models.price.data import active_mask
+from priors.models.price.draws import posterior_draws
+
 PERSISTENCE_PRIOR = (4.0, 2.0)  # phi ~ Beta(4, 2): mean 0.67, 90 % 0.34-0.92 (half-life 0.65-8.7 months)
 PERSISTENCE_VAR = "decline_persistence"
 DRIFT_SEED_KEY = 1  # the forecast's drift draws come from SeedSequence([seed, DRIFT_SEED_KEY])
-
-
-def active_mask(obs, provider_panel: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(active (G, T) float, t0 (G,), t1 (G,)) exactly as ``build_model`` builds them: month t has an
-    increment from t-1 when t0[g] < t <= t1[g] (the generation's data span, widened to the panel's
-    months with the panel)."""
-    from priors.models import price_dynamics as pdm
-    from priors.models import price_panel as ppn
-
-    G, T = len(pdm.GENERATIONS), obs.T
-    seg = ppn.panel_segments(obs, provider_panel)
-    t0 = np.array([seg.get(g, (T - 1, T - 1))[0] for g in range(G)])
-    t1 = np.array([seg.get(g, (T - 1, T - 1))[1] for g in range(G)])
-    tg = np.arange(T)[None, :]
-    active = ((tg > t0[:, None]) & (tg <= t1[:, None])).astype(float)
-    return active, t0, t1
 
 
 def ar1_cov_np(phi, tau, n: int) -> np.ndarray:
@@ -109,9 +94,7 @@ def forecast_deviation(idata, obs, idx, horizon: int, seed: int, provider_panel:
     samples used), generation and month after the cutoff: (S, G, H). The forecast's log ratio gets
     -cumsum(u, axis=-1) on top of the base's -mu_r h (``decline_rate_per_month`` = mu_r here).
     Draws from SeedSequence([seed, DRIFT_SEED_KEY]) with fixed shapes (S, G) and (S, G, max_gap + H)."""
-    from priors.models import price_dynamics as pdm
-
-    post = lambda v: pdm._post(idata, v)[idx]  # noqa: E731
+    post = lambda v: posterior_draws(idata, v)[idx]  # noqa: E731
     inc = post("rw_increment")  # (S, G, T)
     mu_r, tau, phi = post("decline_rate_mean"), post("decline_rate_sd"), post(PERSISTENCE_VAR)
     sig = post("volatility_per_month")  # (S, G)
@@ -134,8 +117,3 @@ def forecast_deviation(idata, obs, idx, horizon: int, seed: int, provider_panel:
         u_last = m_u + s_u * z0[:, g]
         out[:, g] = drift_path(u_last, phi, tau, int(gaps[g]), horizon, xi[:, g, : int(gaps[g]) + horizon])
     return out
-
-
-def drift_of(idata) -> str:
-    """The decline model of a fit: "ar1" when its posterior has the persistence, else "constant"."""
-    return "ar1" if PERSISTENCE_VAR in idata.posterior else "constant"

@@ -1,10 +1,8 @@
-"""The provider-panel option of the price model (docs/priors.md, "Fourth attempt", "Fifth attempt").
+"""The provider panel in the price model's likelihood and forecast (``PriceModelConfig.provider_panel``,
+on in the shipped model).
 
-Used by ``price_dynamics.build_model(obs, provider_panel=True)`` (the default since session 7:
-docs/priors.md, "Adopted: the fifth attempt") and by the forecast of a fit made with it.
-
-Data. ``obs.panel`` (``provider_panel_rows``): one row per provider x generation x month on the
-model's monthly grid, columns g (index into ``price_dynamics.GENERATIONS``), t (month index from the
+Data. ``obs.panel`` (``data.provider_panel_rows``): one row per provider x generation x month on the
+model's monthly grid, columns g (index into ``data.GENERATIONS``), t (month index from the
 grid start), pair (index into ``obs.panel_pairs``, labels "GEN/provider") and y, the log restated
 on-demand list price in $/GPU-hour (8 x SXM benchmark; ``provider_restated`` rows dated at or before
 the as-of month). Everything below is on the monthly natural-log scale.
@@ -12,7 +10,7 @@ the as-of month). Everything below is on the monthly natural-log scale.
 Likelihood (``panel_terms``, inside the pm.Model): y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t], m (G, T)
 the latent log on-demand level, a (pairs,) sum-to-zero offsets, w a per-pair AR(1) in months; the
 medians' product-mix mean mu_x (G,). The on-demand medians' product-mix part x = log M - median_k y
-is scored in ``build_model`` (Student-t or, with ``mix_noise="normal"``, Normal).
+is scored in ``graph.build_model`` (Student-t or, with ``mix_noise="normal"``, Normal).
 
 Forecast (``panel_median_noise``, the two parts returned separately): per posterior draw (S draws), generation (G) and horizon (H), the
 median over the target month's n providers of (a + w) (``panel_composition_noise``, who the providers
@@ -26,10 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from priors.models import price_dynamics as pdm  # circular on purpose: names are read at call time
+from priors.models.price.config import PriceModelConfig
+from priors.models.price.data import GENERATIONS, NU_GROUPS, PriceObs
+from priors.models.price.draws import posterior_draws
 
-# The provider panel in the likelihood (docs/priors.md, "Fourth attempt"; off unless it passed the
-# backtest): ``build_model(obs, provider_panel=True)``. Priors of its parameters (log scale, monthly):
+# Priors of the panel's parameters (log scale, monthly):
 # provider offsets a[k,g] ~ N(0, tau_a), tau_a ~ HalfNormal(0.5) (the providers' cross-sectional sd is
 # 0.26-0.32, docs "What the provider-level quotes say"); a provider's deviation w is a stationary
 # AR(1) across months with innovation sd s_w ~ Gamma(2, 40) (mean 0.05, zero-avoiding: a provider's own
@@ -39,58 +38,6 @@ from priors.models import price_dynamics as pdm  # circular on purpose: names ar
 PANEL_OFFSET_SD_PRIOR = 0.5
 PANEL_NOISE_RATE = 40.0
 MIX_PRIOR_SD = 0.2
-PANEL_SERIES = "provider_restated"
-
-
-def provider_panel_rows(prices: pd.DataFrame, start_mi: int, end_mi: int) -> tuple[pd.DataFrame, list[str]]:
-    """The provider panel on the grid: dated ``provider_restated`` point rows (value_low == value_high
-    > 0) of pdm.GENERATIONS with month index in [start_mi, end_mi] (so the as-of cutoff holds here too:
-    later rows are dropped, and undated rows never enter). One row per provider x generation x month
-    (the log mean of duplicates). Returns (DataFrame g, t, pair, y (log $/GPU-hour), sorted by pair
-    then t; pair labels "GEN/provider", sorted)."""
-    cols = ["g", "t", "pair", "y"]
-    if "series" not in prices:
-        return pd.DataFrame(columns=cols), []
-    d = prices[(prices["series"] == PANEL_SERIES) & prices["dated"] & prices["generation"].isin(pdm.GENERATIONS)].copy()
-    lo = pd.to_numeric(d["value_low"], errors="coerce")
-    hi = pd.to_numeric(d["value_high"], errors="coerce")
-    d = d[(lo > 0) & (lo == hi)]
-    d["mi"] = pdm._month_index(d["when"].dt)
-    d = d[(d["mi"] >= start_mi) & (d["mi"] <= end_mi)]
-    if d.empty:
-        return pd.DataFrame(columns=cols), []
-    d["label"] = d["generation"] + "/" + d["entity"].astype(str)
-    d["y"] = np.log(pd.to_numeric(d["value_low"]))
-    d = d.groupby(["label", "generation", "mi"], as_index=False)["y"].mean()
-    pairs = sorted(d["label"].unique())
-    out = pd.DataFrame({"g": d["generation"].map(pdm.GENERATIONS.index).astype(int), "t": (d["mi"] - start_mi).astype(int),
-                        "pair": d["label"].map(pairs.index).astype(int), "y": d["y"].astype(float)})
-    return out.sort_values(["pair", "t"]).reset_index(drop=True)[cols], pairs
-
-
-def panel_median_of_cells(panel: pd.DataFrame, point: pd.DataFrame) -> np.ndarray:
-    """For each point observation that is an on-demand median, the median of the panel's log prices in
-    its generation and month (np.median: the mean of the middle two for an even count); nan for other
-    rows and for medians without panel rows. Shape (len(point),), log $/GPU-hour."""
-    out = np.full(len(point), np.nan)
-    if not len(panel) or not len(point):
-        return out
-    med = panel.groupby(["g", "t"])["y"].median()
-    is_od = (point["kind"] == pdm.KINDS.index("median_on_demand")).to_numpy()
-    for i, (g, t) in enumerate(zip(point["g"].to_numpy(), point["t"].to_numpy())):
-        if is_od[i] and (g, t) in med.index:
-            out[i] = float(med.loc[(g, t)])
-    return out
-
-
-def panel_segments(obs: pdm.PriceObs, provider_panel: bool) -> dict[int, tuple[int, int]]:
-    """obs.segments(), widened to the panel's months when the panel is in the likelihood."""
-    seg = obs.segments()
-    if provider_panel and len(obs.panel):
-        for g, v in obs.panel.groupby("g"):
-            t0, t1 = seg.get(int(g), (int(v.t.min()), int(v.t.max())))
-            seg[int(g)] = (min(t0, int(v.t.min())), max(t1, int(v.t.max())))
-    return seg
 
 
 def panel_previous(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +53,7 @@ def panel_previous(panel: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return prev, lag
 
 
-def sum_to_zero_matrix(obs: pdm.PriceObs) -> np.ndarray:
+def sum_to_zero_matrix(obs: PriceObs) -> np.ndarray:
     """(pairs, pairs) C with a = C z: within each generation's K pairs, a_j = sqrt(K / (K - 1)) (z_j -
     mean z), so sum a = 0 and Var(a_j) = 1 for z ~ N(0, I); a generation with one pair gets a = 0."""
     P = len(obs.panel_pairs)
@@ -120,7 +67,7 @@ def sum_to_zero_matrix(obs: pdm.PriceObs) -> np.ndarray:
     return C
 
 
-def panel_terms(obs: pdm.PriceObs, m):
+def panel_terms(obs: PriceObs, m):
     """Inside a pm.Model: the provider panel's likelihood and the on-demand medians' product-mix mean.
 
         y[p] = m[g_p, t_p] + a[pair_p] + w[p]                    (p: panel rows, ``obs.panel``)
@@ -142,7 +89,7 @@ def panel_terms(obs: pdm.PriceObs, m):
     (what the forecast carries on).
 
     Why w is persistent and normal. The panel's list prices are sticky (77-82 % of a provider's
-    monthly changes are exactly 0) and a provider's position persists (docs, "Third attempt": phi_h
+    monthly changes are exactly 0) and a provider's position persists (lag-h persistence phi_h
     0.8-0.96). Fitted as of 2024-06 before any scoring (4 x 200 draws), an iid Student-t w degenerates
     (s_w -> 0, dof -> 0.25, sigma 0.012: a walk on its drift plus a heavy tail that takes every list
     change as an outlier fits the ties exactly), and an iid normal w gives s_w 0.11, the size of the
@@ -177,17 +124,6 @@ def panel_terms(obs: pdm.PriceObs, m):
         dev = pt.set_subtensor(dev[k[last]], (Q.y.to_numpy(float) - m[g, t])[np.flatnonzero(last)])
         pm.Deterministic("provider_deviation_last", dev, dims="provider_pair")
     return mix_mu
-
-
-def is_provider_panel(idata) -> bool:
-    """Whether a fit was made with the provider panel in the likelihood (posterior attribute)."""
-    return bool(int(getattr(idata.posterior, "attrs", {}).get("provider_panel", 0)))
-
-
-def mix_noise_of(idata) -> str:
-    """The panel path's product-mix noise of a fit: the file's "mix_noise" attribute, or "student_t"
-    (``price_dynamics.LEGACY_MIX_NOISE``) for a file written before the attribute was always recorded."""
-    return str(getattr(idata.posterior, "attrs", {}).get("mix_noise", pdm.LEGACY_MIX_NOISE))
 
 
 PANEL_WINDOW_MONTHS = 12  # the pool and the entry rate are read from the panel's last 12 months
@@ -235,10 +171,10 @@ class PanelComposition:
         return np.where(has, p, 1.0)
 
 
-def panel_composition(obs: pdm.PriceObs, max_lag: int = 24) -> PanelComposition:
+def panel_composition(obs: PriceObs, max_lag: int = 24) -> PanelComposition:
     """The composition model's inputs from ``obs.panel`` (already cut at the as-of); retention for
     lags 1..max_lag."""
-    Q, T, G = obs.panel, obs.T, len(pdm.GENERATIONS)
+    Q, T, G = obs.panel, obs.T, len(GENERATIONS)
     lo = T - PANEL_WINDOW_MONTHS
     win = Q[Q["t"] >= lo]
     pools, weights, current, lag = [], [], [], np.zeros(G, int)
@@ -281,7 +217,7 @@ def _continue_ar1(a_k, d_k, L, phi, sd_stat, xi):
     return a_k + phi_l * (d_k - a_k) + sd_stat.reshape(shape) * np.sqrt(1.0 - phi_l**2) * xi
 
 
-def panel_composition_noise(obs: pdm.PriceObs, draws: dict, n_prov, rng) -> np.ndarray:
+def panel_composition_noise(obs: PriceObs, draws: dict, n_prov, rng) -> np.ndarray:
     """The composition part of a future on-demand median under the provider-panel model:
     median over its n providers of (a[k] + w[k]) (their log deviations from m), per posterior draw,
     generation and horizon.
@@ -363,25 +299,25 @@ def panel_composition_noise(obs: pdm.PriceObs, draws: dict, n_prov, rng) -> np.n
     return out
 
 
-def comp_lag_max(obs: pdm.PriceObs) -> int:
+def comp_lag_max(obs: PriceObs) -> int:
     """The longest gap from a generation's last panel month to the cutoff (0 without a panel)."""
     if not len(obs.panel):
         return 0
     return int(max(obs.T - 1 - int(v["t"].max()) for _, v in obs.panel.groupby("g")))
 
 
-def panel_median_noise(idata, obs: pdm.PriceObs, idx, sd_od, n_prov, rng) -> tuple[np.ndarray, np.ndarray]:
+def panel_median_noise(idata, obs: PriceObs, idx, sd_od, n_prov, rng) -> tuple[np.ndarray, np.ndarray]:
     """The target median's deviation from m under a panel fit: composition (median over its n providers
     of a + w, ``panel_composition_noise``) plus the product-mix part x = mu_x[g] + noise with scale
     sd_od (Student-t with the median dof, or Normal for a ``mix_noise="normal"`` fit). ``idx``: the
     posterior samples used (slice or index array); sd_od (S, G, H); n_prov (G, H). Returns the two
     parts (composition, product mix), each (S, G, H), log; their sum is the deviation."""
-    mix_mu = pdm._post(idata, "median_mix_offset")[idx]  # (samples, G)
-    draws = {v: pdm._post(idata, v)[idx] for v in PANEL_FORECAST_VARS}
+    mix_mu = posterior_draws(idata, "median_mix_offset")[idx]  # (samples, G)
+    draws = {v: posterior_draws(idata, v)[idx] for v in PANEL_FORECAST_VARS}
     comp_t = panel_composition_noise(obs, draws, n_prov, rng)  # (samples, G, H)
-    if mix_noise_of(idata) == "normal":  # docs/priors.md, "Fifth attempt"
+    if PriceModelConfig.of_posterior(idata).mix_noise == "normal":
         mix_t = mix_mu[:, :, None] + sd_od * rng.standard_normal(sd_od.shape)
     else:
-        nu_med = pdm._post(idata, "noise_dof")[idx][:, pdm.NU_GROUPS.index("median")]
+        nu_med = posterior_draws(idata, "noise_dof")[idx][:, NU_GROUPS.index("median")]
         mix_t = mix_mu[:, :, None] + sd_od * rng.standard_t(nu_med[:, None, None], sd_od.shape)
     return comp_t, mix_t

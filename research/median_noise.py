@@ -1,6 +1,6 @@
 """What the provider-level quotes say about the noise of the on-demand median (docs/priors.md, "Backtest").
 
-No sampling; seconds. Run: ``python -m priors.experiments.median_noise [--as-of YYYY-MM]``.
+No sampling; seconds. Run: ``python -m research.median_noise [--as-of YYYY-MM]``.
 Uses the ``provider_restated`` rows of rental_prices.csv (one value per provider, generation and
 month: the GIX per-provider series behind the raw medians; the provider counts agree with the
 medians' ``n_providers`` in every month) and the raw on-demand medians, cut at ``--as-of``.

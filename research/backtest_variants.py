@@ -1,7 +1,7 @@
 """Rolling backtest of the price-model variants tried for calibration (docs/priors.md, "Backtest").
 
 Runs the rolling backtest (origins 2024-06, 2024-09, 2024-12, horizon 6, seed 20261126) with
-``price_dynamics.build_model(obs, **VARIANTS[name])`` and the sampler settings of ``BACKTEST_KW[name]``.
+``price_dynamics.build_model(obs, VARIANTS[name])`` (a ``PriceModelConfig``) and the sampler settings of ``BACKTEST_KW[name]``.
 Every variant states its model options and sampler settings in full (``PRE_S7`` and ``PRE_S7_SAMPLE``:
 the shipped model and backtest settings before session 7, when the defaults changed to the fifth
 attempt), so each name keeps meaning the run recorded under it in docs/priors.md:
@@ -19,7 +19,7 @@ attempt), so each name keeps meaning the run recorded under it in docs/priors.md
 * ``provider_panel``: the provider panel (``provider_restated`` as of each cutoff) in the likelihood,
   y[k,g,t] = m[g,t] + a[k,g] + w[k,g,t] with w a per-provider AR(1), the on-demand medians scored on
   their product-mix part only, and the target median's noise the median over its providers
-  (``build_model(obs, provider_panel=True)``; docs/priors.md, "Fourth attempt").
+  (``PriceModelConfig(provider_panel=True)``; docs/priors.md, "Fourth attempt").
 * ``provider_panel_tuned``: the same model with the sampler's fix for the gate (2000 tuning steps,
   target_accept 0.98 instead of ``BACKTEST_SAMPLE``'s 1000 and 0.95), every origin.
 * ``provider_panel_normal_mix``: ``provider_panel_tuned`` with a Normal product-mix noise of the
@@ -35,14 +35,14 @@ attempt), so each name keeps meaning the run recorded under it in docs/priors.md
   else; every origin; reported as a separate, labelled run.
 * ``provider_panel_normal_mix_ar1_drift``: ``provider_panel_normal_mix_fix`` (same sampler settings)
   with the decline an AR(1) around the pooled mean, integrated out in the fit and forgotten
-  geometrically in the forecast (``drift="ar1"``, ``price_drift.py``; docs/priors.md, "Sixth attempt").
+  geometrically in the forecast (``drift="ar1"``, ``priors/models/price/drift.py``; docs/priors.md, "Sixth attempt").
 
 Every parameter is estimated from the data before each cutoff, with the same code, priors and
 settings for every origin; nothing is chosen from the months after a cutoff. Writes the usual
 backtest files into OUT/<origin>/ and OUT/rolling_summary.*, and prints the pooled scores with each
 origin's single-provider dof, volatility trend and gate.
 
-Run: ``.venv/bin/python -m priors.experiments.backtest_variants NAME [OUT] [--origins YYYY-MM,...]``
+Run: ``.venv/bin/python -m research.backtest_variants NAME [OUT] [--origins YYYY-MM,...]``
 (default OUT /tmp/rackrisk_<NAME>; default origins ``ORIGINS``, the three of the earlier results;
 about 2 minutes an origin on 2 cores). ``rolling`` seeds origin i of the list with SEED + i, so an
 origin's seed depends on its place in the list. The monthly origins of docs/priors.md, "Monthly
@@ -56,28 +56,29 @@ import sys
 from pathlib import Path
 
 from priors import backtest as bt
+from priors.models.price.config import PriceModelConfig
 
 ORIGINS = ["2024-06", "2024-09", "2024-12"]
 MONTHLY_ORIGINS = [f"2024-{m:02d}" for m in range(6, 13)]  # session 6: rule fixed before scoring
 HORIZON = 6
 SEED = 20261126
 # The shipped model and backtest sampler settings before session 7 (priors.backtest.BACKTEST_SAMPLE then)
-PRE_S7 = {"provider_panel": False}
+PRE_S7 = PriceModelConfig(provider_panel=False)
 PRE_S7_SAMPLE = {"draws": 1500, "tune": 1000, "chains": 4, "target_accept": 0.95}
 VARIANTS = {
-    "constant": dict(PRE_S7),  # the model shipped before session 7 (its rolling_summary then)
-    "order_statistic": {**PRE_S7, "median_tail": "order_statistic"},
-    "vol_trend": {**PRE_S7, "vol_trend": True},
-    "both": {**PRE_S7, "median_tail": "order_statistic", "vol_trend": True},
-    "persistent_noise": dict(PRE_S7),
-    "provider_panel": {"provider_panel": True, "mix_noise": "student_t"},
-    "provider_panel_tuned": {"provider_panel": True, "mix_noise": "student_t"},
-    "provider_panel_normal_mix": {"provider_panel": True, "mix_noise": "normal"},
+    "constant": PRE_S7,  # the model shipped before session 7 (its rolling_summary then)
+    "order_statistic": PriceModelConfig(provider_panel=False, median_tail="order_statistic"),
+    "vol_trend": PriceModelConfig(provider_panel=False, vol_trend=True),
+    "both": PriceModelConfig(provider_panel=False, median_tail="order_statistic", vol_trend=True),
+    "persistent_noise": PRE_S7,
+    "provider_panel": PriceModelConfig(provider_panel=True, mix_noise="student_t"),
+    "provider_panel_tuned": PriceModelConfig(provider_panel=True, mix_noise="student_t"),
+    "provider_panel_normal_mix": PriceModelConfig(provider_panel=True, mix_noise="normal"),
     # the shipped model since session 7 (docs/priors.md, "Adopted: the fifth attempt")
-    "provider_panel_normal_mix_fix": {"provider_panel": True, "mix_noise": "normal"},
-    "constant_draws2000": dict(PRE_S7),  # the model shipped before; session 6's declared sampling fix (below)
+    "provider_panel_normal_mix_fix": PriceModelConfig(provider_panel=True, mix_noise="normal"),
+    "constant_draws2000": PRE_S7,  # the model shipped before; session 6's declared sampling fix (below)
     # docs/priors.md, "Sixth attempt": provider_panel_normal_mix_fix with the decline an AR(1) around the pooled mean
-    "provider_panel_normal_mix_ar1_drift": {"provider_panel": True, "mix_noise": "normal", "drift": "ar1"},
+    "provider_panel_normal_mix_ar1_drift": PriceModelConfig(provider_panel=True, mix_noise="normal", drift="ar1"),
 }
 BACKTEST_KW = {"constant": {"sample_kw": dict(PRE_S7_SAMPLE)},
                "order_statistic": {"sample_kw": dict(PRE_S7_SAMPLE)},
@@ -104,15 +105,15 @@ BACKTEST_KW = {"constant": {"sample_kw": dict(PRE_S7_SAMPLE)},
 
 def main(name: str, out: Path, origins: list[str] | None = None) -> dict:
     origins = list(ORIGINS if origins is None else origins)
-    model_kw = VARIANTS[name]
-    res = bt.rolling(origins, HORIZON, out, SEED, model_kw=model_kw, **BACKTEST_KW.get(name, {}))
+    config = VARIANTS[name]
+    res = bt.rolling(origins, HORIZON, out, SEED, config=config, **BACKTEST_KW.get(name, {}))
     per = {}
     for origin in origins:
         s = json.loads((out / origin / "summary.json").read_text())
         per[origin] = {"coverage_model": s["coverage_model"], "crps_model": s["crps_model"], "crps_rw": s["crps_rw"],
                        "posterior_means": s["posterior_means"], "diagnostics": s["diagnostics"],
                        "sampling_seconds": s["sampling_seconds"], "median_noise": s.get("median_noise")}
-    return {"variant": name, "origins": origins, "model_kw": model_kw, "backtest_kw": BACKTEST_KW.get(name, {}), "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
+    return {"variant": name, "origins": origins, "model_options": config.as_dict(), "backtest_kw": BACKTEST_KW.get(name, {}), "pooled": res["pooled"], "calibrated_80": res["calibrated_80"],
             "crps_model_not_worse_than_rw": res["crps_model_not_worse_than_rw"], "per_origin": per}
 
 

@@ -30,9 +30,9 @@ pooled coverage at least as high as a given one (the model shipped before sessio
 and of at least k origins whose 80 % bands cover every later median (k = 4: the fifth and sixth
 attempts at the monthly origins; k = 6: the model shipped before).
 
-Run: ``python -m priors.experiments.rule_size [--sims N] [--seed S]`` (numpy only, ~2 s at the
+Run: ``python -m research.rule_size [--sims N] [--seed S]`` (numpy only, ~2 s at the
 default 4,000 simulations per setting); prints a JSON table (the docs' figures:
-``priors/experiments/results/rule_size/rule_size.json``).
+``research/results/rule_size/rule_size.json``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ narrow the bands). Prints, per origin and scored generation, the 80 % band of th
 over the last median before the cutoff at h = 1 and 6 (and the band of the random walk alone, with
 the posterior median volatility), and pooled and per-origin coverage and CRPS for each.
 
-Run: ``python -m priors.experiments.persistent_noise_bands`` (about 4-6 minutes on 2 cores); the
+Run: ``python -m research.persistent_noise_bands`` (about 4-6 minutes on 2 cores); the
 output of 2026-11-26 is results/backtest_persistent_noise/bands.json.
 """
 import json
@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 from priors import backtest as bt
 from priors.models import price_dynamics as pdm
+from priors.models.price import data as pdata
+from priors.models.price.config import PriceModelConfig
+from priors.models.price.draws import posterior_draws
+from priors.models.price.forecast import forecast_log_ratio
 from priors.observations_io import read_table
+from research.backtest_variants import PRE_S7_SAMPLE
 
 ORIGINS = ["2024-06", "2024-09", "2024-12"]
 H = 6
@@ -31,21 +36,21 @@ def main() -> None:
     for i, o in enumerate(ORIGINS):
         seed = SEED + i
         obs = pdm.load_observations(o)
-        idata, _ = bt._sample(obs, seed, None, None)
+        idata, _, _ = bt.fit_as_of(obs, seed, PRE_S7_SAMPLE, PriceModelConfig(provider_panel=False))  # as run then: the model without the panel
         pers = bt.noise_persistence(obs, o, H)
         cut = bt._mi(o)
-        n_issue = pdm.cutoff_providers(obs)
+        n_issue = pdata.cutoff_providers(obs)
         n_target = np.repeat(n_issue[:, None], H, axis=1)
-        for g, gen in enumerate(pdm.GENERATIONS):
+        for g, gen in enumerate(pdata.GENERATIONS):
             for h in range(H):
                 hit = full[(full["generation"] == gen) & (full["mi"] == cut + h + 1)]["n_providers"].dropna()
                 if len(hit): n_target[g, h] = float(hit.iloc[0])
-        sig = pdm._post(idata, "volatility_per_month")
+        sig = posterior_draws(idata, "volatility_per_month")
         for mode, rho in (("independent", None), ("panel", pers.rho), ("rho=1", np.ones_like(pers.rho))):
-            lr, level = pdm.forecast_log_ratio(idata, obs, H, seed=seed, max_samples=4000, return_level=True, n_providers=n_target, noise_persistence=rho)
+            lr, level = forecast_log_ratio(idata, obs, H, seed=seed, max_samples=4000, return_level=True, n_providers=n_target, noise_persistence=rho)
             pre = full[full["mi"] <= cut]; post = full[(full["mi"] > cut) & (full["mi"] <= cut + H)]
             rows = []
-            for g, gen in enumerate(pdm.GENERATIONS):
+            for g, gen in enumerate(pdata.GENERATIONS):
                 p_g, q_g = pre[pre["generation"] == gen], post[post["generation"] == gen]
                 if p_g.empty or q_g.empty: continue
                 p_last = float(p_g.iloc[-1]["price"])
