@@ -16,7 +16,7 @@ import pytest
 import engine.reduce as R
 from engine.app import run_scenario
 from engine.stats import summarize_exact, summarize_streamed
-from engine.stats.declarations import COHORT, FLEET, STATISTICS, Leaf, Statistic, summary_plan
+from engine.stats.declarations import STATISTICS, Leaf, Statistic, summary_plan
 from engine.summary import summarize
 from engine.summary_stream import summarize_streamed as summarize_streamed_wrapper
 
@@ -68,9 +68,9 @@ def test_both_routes_report_the_declared_keys_in_order(pair):
 ADDED = (
     # a cohort statistic of an existing per-path result; a per-standard statistic (after a row that is not,
     # so a group of its own: asc360's, then ias36's); a fleet and cohort statistic of an existing fleet value
-    Statistic("expected_gpu_hours_sold", "mean", "gpu_hours_sold", None, "GPU-hour", entities=(COHORT,)),
+    Statistic("expected_gpu_hours_sold", "mean", "gpu_hours_sold", None, "GPU-hour"),
     Statistic("p_impaired_{std}_again", "probability", "first_impairment_month", "fleet_first_impairment_month", "fraction of paths"),
-    Statistic("npv_deciles_usd", "quantiles", "npv_usd", "fleet_npv_usd", "USD", qs=(0.1, 0.9), entities=(FLEET, COHORT)),
+    Statistic("npv_deciles_usd", "quantiles", "npv_usd", "fleet_npv_usd", "USD", qs=(0.1, 0.9)),
 )
 
 

@@ -51,5 +51,10 @@ class ExactReduction:
         hit = self.column(given) > 0
         return mean(self.column(src)[hit]) if np.any(hit) else nan_stat()
 
+    def quantile_given(self, src: Source, arg: tuple[Source, float]) -> dict:
+        given, q = arg
+        hit = self.column(given) > 0
+        return quantile(self.column(src)[hit], q) if np.any(hit) else nan_stat()
+
     def month_quantiles(self, src: Source, labels: tuple[str, ...]) -> dict:
         return month_quantiles(self.column(src), labels)

@@ -19,10 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# per-path fleet keys (without the "fleet_" prefix) that summary.json reports as distributions
-FLEET_VALUE_NAMES = ("npv_usd", "tco_usd_per_gpu_hour", "tco_usd_per_delivered_gpu_hour", "tco_annuity_usd_per_delivered_gpu_hour")
-
-
 def first_month(months, xp=np):
     """(..., K) months (1-based, 0 = never) -> (...): the earliest positive one over the last axis, 0 if none.
 

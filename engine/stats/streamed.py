@@ -81,9 +81,9 @@ class StreamedReduction:
         return prob_from_count(self.n_paths - int(col.n[j]), self.n_paths)
 
     def mean_given(self, src: Source, given: Source) -> dict:
-        """Mean of ``src`` over the paths with ``given > 0``; ``src`` is 0 on the others (the declaration's
-        contract, e.g. the impairment loss is positive exactly on impaired paths), so its sums over all
-        paths are the sums over those."""
+        """Mean of ``src`` over the paths with ``given > 0``; ``src`` is 0 or not finite on the others (the
+        declaration's contract, e.g. the impairment loss is positive exactly on impaired paths), so its
+        sums over all finite values are the sums over those paths."""
         n_hit = self._count_within(given, None)
         if n_hit == 0:
             return nan_stat()
@@ -91,6 +91,19 @@ class StreamedReduction:
         _, s, s2 = col.raw_sums(j)
         var = max(s2 - s * s / n_hit, 0.0) / (n_hit - 1) if n_hit > 1 else 0.0
         return {"value": s / n_hit, "se": math.sqrt(var / n_hit)}
+
+    def quantile_given(self, src: Source, arg: tuple[Source, float]) -> dict:
+        """Quantile q of ``src`` over the paths with ``given > 0``: its finite values, when they are exactly
+        those paths (the declaration's contract: ``src`` is not finite on the others)."""
+        given, q = arg
+        n_hit = self._count_within(given, None)
+        if n_hit == 0:
+            return nan_stat()
+        col, j = self.column(src)
+        if int(col.n[j]) != n_hit:
+            raise ValueError(f"quantile of {src.key} given {given.key} > 0: {int(col.n[j])} finite values on {n_hit} such paths; "
+                             "the streamed route needs the values finite exactly on those paths")
+        return col.quantile(j, q)
 
     def month_quantiles(self, src: Source, labels: tuple[str, ...]) -> dict:
         col, j = self.column(src)
