@@ -133,3 +133,46 @@ def test_unknown_kind_is_refused_naming_the_statistic(pair):
     bad = STATISTICS + (Statistic("npv_mode_usd", "mode", "npv_usd", "fleet_npv_usd", "USD"),)
     with pytest.raises(ValueError, match="npv_mode_usd.*mode"):
         summary_plan(model, model.standards, bad)
+
+
+def test_streamed_given_statistics_follow_their_contract():
+    """``mean_given`` and ``quantile_given`` from reductions (engine/stats/streamed.py) against the exact
+    backend on one chunk: a source that is NaN off the paths with an event (a facility's LGD) or 0 there
+    (a loss) gives the exact mean given the event up to float32 block sums (rel 1e-5, as
+    tests/test_streaming.py: <= 5e-7 sd per block), and the NaN-off source the quantiles given the event
+    within one histogram bin; a source finite off those paths is refused for quantiles (its histogram
+    mixes in the other paths)."""
+    import jax.numpy as jnp
+
+    from engine.stats.declarations import Source
+    from engine.stats.exact import ExactReduction
+    from engine.stats.streamed import StreamedReduction
+
+    rng = np.random.default_rng(7)
+    B = 512  # two reduction blocks of 256 paths
+    month = np.where(rng.random(B) < 0.3, rng.integers(1, 60, B), 0).astype(np.float32)
+    res = {
+        "month": month,
+        "lgd": np.where(month > 0, rng.uniform(0.1, 0.9, B), np.nan).astype(np.float32),
+        "loss": np.where(month > 0, rng.gamma(2.0, 1e6, B), 0.0).astype(np.float32),
+    }
+    plans = R.plan_from_pilot(res)
+    arrays = R.plan_arrays(plans)
+    hist0 = jnp.zeros((1, R.packed_width(arrays), R.BINS + 3), jnp.int32)
+    blocks, counts, extrema, hist = R.reduce_chunk_packed({k: jnp.asarray(v) for k, v in res.items()}, jnp.ones(B, bool), arrays, jnp.float32, hist0)
+    acc = R.Accumulator(plans)
+    acc.add_packed(np.asarray(blocks), np.asarray(counts), np.asarray(extrema))
+    acc.add_hist(np.asarray(hist))
+    streamed, exact = StreamedReduction(acc.cols, B), ExactReduction(res)
+    given = Source("month")
+    n_hit = int((month > 0).sum())
+    assert 100 < n_hit < 220  # about 0.3 x 512 = 154 paths with an event: both sides of the condition exercised
+    for key in ("lgd", "loss"):
+        s, e = streamed.mean_given(Source(key), given), exact.mean_given(Source(key), given)
+        assert s["value"] == pytest.approx(e["value"], rel=1e-5) and s["se"] == pytest.approx(e["se"], rel=1e-5)
+    width = acc.cols["lgd"].quantile_error_bound(0)
+    for q in (0.5, 0.95, 0.99):
+        s, e = streamed.quantile_given(Source("lgd"), (given, q)), exact.quantile_given(Source("lgd"), (given, q))
+        assert abs(s["value"] - e["value"]) <= width
+    with pytest.raises(ValueError, match=f"quantile of loss given month > 0: {B} finite values on {n_hit} such paths"):
+        streamed.quantile_given(Source("loss"), (given, 0.5))
