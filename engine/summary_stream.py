@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.reduce import Column, flat_index
 from engine.stats import summarize_streamed as _summarize_streamed
-from engine.stats.streamed import device_fleet_paths
+from engine.stats.fleet import device_fleet_paths
 
 
 def derived_paths(model, res: dict) -> dict:

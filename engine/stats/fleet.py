@@ -7,9 +7,11 @@ differs between the two routes:
 
 * exact (engine/stats/exact.py): ``xp = numpy``, ``sum_cohorts = sum_cohorts_float64`` (float64,
   NumPy's own reduction order);
-* streamed (engine/stats/streamed.py, called inside the compiled chunk function): ``xp = jax.numpy``,
+* streamed (``device_fleet_paths``, called inside the compiled chunk function): ``xp = jax.numpy``,
   ``sum_cohorts = sum_cohorts_in_order`` (the run's dtype, explicit adds left to right, so the order
   does not depend on the batch size or the device count).
+
+A pure rule on per-path results (layer 2 of docs/architecture.md): the streamed runner may import it.
 
 The two summations round differently in the last bits, within the streamed route's documented
 tolerance (engine/reduce.py); each route's numbers are reproducible on their own.
@@ -82,3 +84,10 @@ def fleet_paths(model, res: dict, *, xp, sum_cohorts) -> dict:
         "fleet_impaired_one_standard_only": xp.stack([fleet_imp[:, 0] & ~fleet_imp[:, 1], fleet_imp[:, 1] & ~fleet_imp[:, 0]], axis=1).astype(first.dtype),
         "impaired_one_standard_only": xp.stack([imp[:, 0] & ~imp[:, 1], imp[:, 1] & ~imp[:, 0]], axis=1).astype(first.dtype),
     }
+
+
+def device_fleet_paths(model, res: dict) -> dict:
+    """The fleet's per-path values on the device (JAX, inside the chunk function, the run's dtype): name -> (B, ...)."""
+    import jax.numpy as jnp
+
+    return fleet_paths(model, res, xp=jnp, sum_cohorts=sum_cohorts_in_order)

@@ -2,10 +2,11 @@
 
 ``StreamedReduction(cols, n_paths)`` evaluates the primitive leaves of engine/stats/declarations.py
 from the accumulated ``Column``s (one per per-path key, the fleet's per-path values among them:
-``device_fleet_paths`` derives them inside the compiled chunk function). Differences from the exact
-backend, as engine/reduce.py states them: means and SEs equal the gathered ones up to float rounding
-(pairwise float32 block sums, <= 5e-7 sd), probabilities and month quantiles are exact (integer
-counts), value quantiles are within one histogram bin (``Column.quantile_error_bound``).
+``engine.stats.fleet.device_fleet_paths`` derives them inside the compiled chunk function).
+Differences from the exact backend, as engine/reduce.py states them: means and SEs equal the
+gathered ones up to float rounding (pairwise float32 block sums, <= 5e-7 sd), probabilities and
+month quantiles are exact (integer counts), value quantiles are within one histogram bin
+(``Column.quantile_error_bound``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,6 @@ import numpy as np
 from engine.reduce import Column, flat_index
 from engine.stats.declarations import Source
 from engine.stats.estimators import QUANTILES, nan_stat, prob_from_count, quantile_key
-from engine.stats.fleet import fleet_paths, sum_cohorts_in_order
-
-
-def device_fleet_paths(model, res: dict) -> dict:
-    """The fleet's per-path values (JAX, inside the chunk function, the run's dtype): name -> (B, ...)."""
-    import jax.numpy as jnp
-
-    return fleet_paths(model, res, xp=jnp, sum_cohorts=sum_cohorts_in_order)
 
 
 def month_quantiles_from_counts(counts: np.ndarray, labels) -> dict:
