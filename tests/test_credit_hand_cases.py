@@ -205,19 +205,58 @@ def test_expected_loss_statistics_by_hand():
     # Four paths, one default with EAD 1,000,000 and recovery 700,000 (loss 300,000, LGD 0.3):
     # EL = 300,000 / 4 = 75,000.00 with SE = sd / 2, sd = sqrt(((225k)^2 + 3 (75k)^2) / 3) = 150,000, SE 75,000;
     # PD = 0.25 (SE sqrt(0.25 x 0.75 / 4) = 0.216506); PD x LGD x EAD = 0.25 x 0.3 x 1,000,000 = 75,000.
-    from engine.credit.summary import entity_credit
+    # One facility (arrays (P, F) = (4, 1)) over six months 2026-01..06: quarter ends at t = 3 and 6.
+    from types import SimpleNamespace
 
-    loss = np.array([0.0, 300000.0, 0.0, 0.0])
-    ead = np.array([0.0, 1e6, 0.0, 0.0])
-    lgd = np.array([np.nan, 0.3, np.nan, np.nan])
-    e = entity_credit(breach_month=np.array([0, 3, 6, 0.0]), default_month=np.array([0, 3, 0, 0.0]), loss=loss, ead=ead, lgd=lgd, q_t=[3, 6], q_labels=["Q1", "Q2"])
+    from engine.credit.summary import CREDIT_RISK_STATISTICS, FACILITY, credit_entity
+
+    col = lambda *v: np.array(v, dtype=np.float64)[:, None]  # noqa: E731
+    arrays = {
+        "credit_first_breach_month": col(0, 3, 6, 0), "credit_default_month": col(0, 3, 0, 0),
+        "credit_loss_usd": col(0, 300000, 0, 0), "credit_ead_usd": col(0, 1e6, 0, 0), "credit_lgd_frac": col(np.nan, 0.3, np.nan, np.nan),
+    }
+    model = SimpleNamespace(month_labels=tuple(f"2026-{m:02d}" for m in range(1, 7)))
+    e = credit_entity(model, arrays, FACILITY, 0, stats=CREDIT_RISK_STATISTICS)
     assert e["expected_credit_loss_usd"]["value"] == pytest.approx(75000.0, abs=CENT)
     assert e["expected_credit_loss_usd"]["se"] == pytest.approx(75000.0, abs=CENT)
     assert e["p_default"]["horizon"]["value"] == 0.25
     assert e["p_default"]["horizon"]["se"] == pytest.approx(math.sqrt(0.25 * 0.75 / 4), rel=1e-12)
     assert e["pd_x_lgd_x_ead_usd"] == pytest.approx(75000.0, abs=CENT)
-    assert e["p_covenant_breach"]["by_quarter"]["Q1"]["value"] == 0.25 and e["p_covenant_breach"]["by_quarter"]["Q2"]["value"] == 0.5
+    assert e["p_covenant_breach"]["by_quarter"]["2026Q1"]["value"] == 0.25 and e["p_covenant_breach"]["by_quarter"]["2026Q2"]["value"] == 0.5
     assert e["lgd_given_default_frac"]["value"] == pytest.approx(0.3)
+
+
+def test_portfolio_statistics_by_hand():
+    # Two facilities A, B on four paths over six months 2026-01..06 (quarter ends t = 3, 6).
+    # A defaults on path 1 in month 3 (EAD 1,000,000, loss 300,000); B on path 1 in month 6 and on path 2
+    # in month 5 (EAD 500,000, loss 100,000 each). First breaches: A [0, 2, 0, 0], B [0, 5, 4, 0].
+    # Portfolio (any facility): first breach [0, 2, 4, 0], first default [0, 3, 5, 0] -> P(breach) and
+    # P(default) by 2026Q1 = 1/4, by 2026Q2 = 2/4; loss [0, 400k, 100k, 0] -> EL = 500k / 4 = 125,000;
+    # EAD on defaulted paths 1.5 M and 0.5 M -> EAD given default 1,000,000; LGD 400k / 1.5 M = 0.26667
+    # and 100k / 500k = 0.2 -> LGD given default 0.23333; PD x LGD x EAD = 0.5 x 0.23333 x 1 M = 116,666.67.
+    from types import SimpleNamespace
+
+    from engine.credit.summary import CREDIT_RISK_STATISTICS, PORTFOLIO, credit_entity, portfolio_paths
+
+    two = lambda a, b: np.array([a, b], dtype=np.float64).T  # noqa: E731  (P, F) = (4, 2)
+    scalars = {
+        "credit_first_breach_month": two([0, 2, 0, 0], [0, 5, 4, 0]), "credit_default_month": two([0, 3, 0, 0], [0, 6, 5, 0]),
+        "credit_loss_usd": two([0, 3e5, 0, 0], [0, 1e5, 1e5, 0]), "credit_ead_usd": two([0, 1e6, 0, 0], [0, 5e5, 5e5, 0]),
+        "credit_lgd_frac": two([np.nan, 0.3, np.nan, np.nan], [np.nan, 0.2, 0.2, np.nan]),
+    }
+    model = SimpleNamespace(month_labels=tuple(f"2026-{m:02d}" for m in range(1, 7)))
+    port = portfolio_paths(scalars)
+    assert port["portfolio_first_breach_month"].tolist() == [0, 2, 4, 0] and port["portfolio_default_month"].tolist() == [0, 3, 5, 0]
+    e = credit_entity(model, {**scalars, **port}, PORTFOLIO, stats=CREDIT_RISK_STATISTICS)
+    for key in ("p_covenant_breach", "p_default"):
+        assert e[key]["by_quarter"]["2026Q1"]["value"] == 0.25 and e[key]["by_quarter"]["2026Q2"]["value"] == 0.5
+        assert e[key]["horizon"]["value"] == 0.5
+    assert e["expected_credit_loss_usd"]["value"] == pytest.approx(125000.0, abs=CENT)
+    assert e["ead_given_default_usd"]["value"] == pytest.approx(1e6, abs=CENT)
+    assert e["lgd_given_default_frac"]["value"] == pytest.approx((4 / 15 + 0.2) / 2, rel=1e-12)
+    assert e["pd_x_lgd_x_ead_usd"] == pytest.approx(0.5 * (4 / 15 + 0.2) / 2 * 1e6, abs=CENT)
+    # the median LGD of the two defaulted paths: numpy's linear interpolation, (0.2 + 0.26667) / 2
+    assert e["lgd_quantiles_frac"]["p50"]["value"] == pytest.approx((4 / 15 + 0.2) / 2, rel=1e-12)
 
 
 def test_sofr_path_floor_spread_and_stress_hook():

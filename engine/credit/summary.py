@@ -3,37 +3,69 @@
 Per facility and for the portfolio (any facility): P(covenant breach) and P(default) by quarter end
 and over the horizon, expected credit loss, EAD and LGD given default, the loss and LGD quantiles,
 and DSCR / LTV quantile fans by quarter end (over the fan paths). Every statistic is ``{value, se}``
-(engine/summary.py for the SE formulas). docs/credit.md defines each one.
+(engine/stats/estimators.py for the SE formulas). docs/credit.md defines each one.
+
+The statistics over paths are declared once in ``CREDIT_STATISTICS`` (the kinds of
+engine/stats/declarations.py: the portfolio is the total, a facility a member) and evaluated exactly
+over the gathered paths (engine/stats/exact.py); the portfolio's per-path values are
+``portfolio_paths``. A scenario with [financing] is always gathered (engine/app.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.summary import QUANTILES, distribution, mean, prob, quantile
+from engine.stats.declarations import MEMBER, TOTAL, Statistic, entity_plan, evaluate, quarter_ends
+from engine.stats.estimators import QUANTILES
+from engine.stats.exact import ExactReduction
+from engine.stats.fleet import first_month, sum_cohorts_float64
 
 LGD_QUANTILES = (0.5, 0.95, 0.99)
 LOSS_QUANTILES = (0.95, 0.99)
+FACILITY, PORTFOLIO = MEMBER, TOTAL
+
+# a facility's per-path results (P, F) and the portfolio's per-path values (P,) (``portfolio_paths``)
+_DEFAULT = dict(given="credit_default_month", total_given="portfolio_default_month")
+CREDIT_RISK_STATISTICS: tuple[Statistic, ...] = (
+    Statistic("p_covenant_breach", "by_quarter_end", "credit_first_breach_month", "portfolio_first_breach_month", "fraction of paths"),
+    Statistic("p_default", "by_quarter_end", "credit_default_month", "portfolio_default_month", "fraction of paths"),
+    Statistic("expected_credit_loss_usd", "mean", "credit_loss_usd", "portfolio_credit_loss_usd", "USD"),
+    Statistic("credit_loss_quantiles_usd", "quantiles", "credit_loss_usd", "portfolio_credit_loss_usd", "USD", qs=LOSS_QUANTILES),
+    Statistic("ead_given_default_usd", "mean_given", "credit_ead_usd", "portfolio_ead_usd", "USD", **_DEFAULT),
+    Statistic("lgd_given_default_frac", "mean_given", "credit_lgd_frac", "portfolio_lgd_frac", "fraction of EAD", **_DEFAULT),
+    Statistic("lgd_quantiles_frac", "quantiles_given", "credit_lgd_frac", "portfolio_lgd_frac", "fraction of EAD", qs=LGD_QUANTILES, **_DEFAULT),
+)
+FACILITY_STATISTICS: tuple[Statistic, ...] = (
+    Statistic("p_equity_cure_used", "probability", "credit_cures_used", None, "fraction of paths"),
+    Statistic("equity_cure_usd", "mean", "credit_equity_cure_usd", None, "USD"),
+    Statistic("min_tested_dscr", "distribution", "credit_min_tested_dscr", None, "ratio"),
+    Statistic("max_tested_ltv_frac", "distribution", "credit_max_tested_ltv_frac", None, "fraction of collateral value"),
+    Statistic("interest_paid_usd", "mean", "credit_interest_paid_usd", None, "USD"),
+    Statistic("balance_end_usd", "mean", "credit_balance_end_usd", None, "USD"),
+)
+CREDIT_STATISTICS = CREDIT_RISK_STATISTICS + FACILITY_STATISTICS
 
 
-def quarter_ends(month_labels: tuple[str, ...]) -> tuple[list[int], list[str]]:
-    """Month indices t (1-based) that end a calendar quarter inside the run, and labels like 2026Q1."""
-    ts, labels = [], []
-    for t, lab in enumerate(month_labels, start=1):
-        y, m = int(lab[:4]), int(lab[5:7])
-        if m % 3 == 0:
-            ts.append(t)
-            labels.append(f"{y}Q{m // 3}")
-    return ts, labels
+def portfolio_paths(scalars: dict) -> dict:
+    """The portfolio's per-path values (any facility) from the facilities' (P, F) results: name -> (P,).
 
-
-def _nan_stat() -> dict:
-    return {"value": float("nan"), "se": float("nan")}
-
-
-def by_quarter(first: np.ndarray, q_t: list[int], q_labels: list[str]) -> dict:
-    """P(event month <= quarter end) for each quarter; ``first`` (P,) with 0 = never."""
-    return {lab: prob((first > 0) & (first <= t)) for t, lab in zip(q_t, q_labels)}
+    ``portfolio_first_breach_month`` and ``portfolio_default_month``: the first over the facilities (0 =
+    never); ``portfolio_credit_loss_usd`` and ``portfolio_ead_usd``: sums over them (float64);
+    ``portfolio_lgd_frac``: loss / EAD over the facilities, NaN on paths without a default (or EAD 0).
+    """
+    first = np.asarray(scalars["credit_first_breach_month"], np.float64)
+    dflt = np.asarray(scalars["credit_default_month"], np.float64)
+    loss = sum_cohorts_float64(scalars["credit_loss_usd"])
+    ead = sum_cohorts_float64(scalars["credit_ead_usd"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lgd = np.where(ead > 0, loss / np.where(ead > 0, ead, 1.0), np.nan)
+    return {
+        "portfolio_first_breach_month": first_month(first),
+        "portfolio_default_month": first_month(dflt),
+        "portfolio_credit_loss_usd": loss,
+        "portfolio_ead_usd": ead,
+        "portfolio_lgd_frac": np.where((dflt > 0).any(axis=1), lgd, np.nan),
+    }
 
 
 def fan_by_quarter(values: np.ndarray, q_t: list[int]) -> dict:
@@ -59,22 +91,22 @@ class _quiet:
         self._w.__exit__(*exc)
 
 
-def entity_credit(*, breach_month: np.ndarray, default_month: np.ndarray, loss: np.ndarray, ead: np.ndarray, lgd: np.ndarray, q_t, q_labels) -> dict:
-    """Statistics of one facility (or of the portfolio); arrays (P,), months 0 = never, lgd NaN without default."""
-    d = default_month > 0
-    out = {
-        "p_covenant_breach": {"by_quarter": by_quarter(breach_month, q_t, q_labels), "horizon": prob(breach_month > 0)},
-        "p_default": {"by_quarter": by_quarter(default_month, q_t, q_labels), "horizon": prob(d)},
-        "expected_credit_loss_usd": mean(loss),
-        "credit_loss_quantiles_usd": {f"p{round(q * 100):02d}": quantile(loss, q) for q in LOSS_QUANTILES},
-        "ead_given_default_usd": mean(ead[d]) if d.any() else _nan_stat(),
-        "lgd_given_default_frac": mean(lgd[d]) if d.any() else _nan_stat(),
-        "lgd_quantiles_frac": {f"p{round(q * 100):02d}": (quantile(lgd[d], q) if d.any() else _nan_stat()) for q in LGD_QUANTILES},
-    }
-    pd_ = out["p_default"]["horizon"]["value"]
-    lg, ea = out["lgd_given_default_frac"]["value"], out["ead_given_default_usd"]["value"]
-    # PD x LGD x EAD with the conditional means: equals the expected loss when LGD and EAD are uncorrelated given default
-    out["pd_x_lgd_x_ead_usd"] = float(pd_ * lg * ea) if d.any() else 0.0
+def credit_entity(model, arrays: dict, entity: str, j: int | None = None, stats: tuple[Statistic, ...] = CREDIT_STATISTICS) -> dict:
+    """The statistics of facility ``j`` (``entity = FACILITY``) or of the portfolio (``PORTFOLIO``).
+
+    ``arrays``: name -> (P, ...) per-path values (the facilities' (P, F) results, the portfolio's (P,)
+    values); ``model.month_labels`` gives the quarter ends. Besides ``stats``: ``pd_x_lgd_x_ead_usd`` =
+    PD x LGD x EAD with the conditional means (USD; 0 without a default): it equals the expected loss
+    when LGD and EAD are uncorrelated given default.
+    """
+    stats_ = evaluate(entity_plan(model, (), entity, j, stats), ExactReduction(arrays))
+    out: dict = {}
+    for key, value in stats_.items():
+        out[key] = value
+        if key == "lgd_quantiles_frac":
+            pd_ = stats_["p_default"]["horizon"]["value"]
+            lg, ea = stats_["lgd_given_default_frac"]["value"], stats_["ead_given_default_usd"]["value"]
+            out["pd_x_lgd_x_ead_usd"] = float(pd_ * lg * ea) if pd_ > 0 else 0.0
     return out
 
 
@@ -82,41 +114,18 @@ def credit_summary(model, run) -> dict:
     """The ``credit`` block of summary.json (only for scenarios with [financing])."""
     s = run.scalars
     q_t, q_labels = quarter_ends(model.month_labels)
-    first = s["credit_first_breach_month"].astype(np.float64)  # (P, F)
-    dflt = s["credit_default_month"].astype(np.float64)
-    loss = s["credit_loss_usd"].astype(np.float64)
-    ead = s["credit_ead_usd"].astype(np.float64)
-    lgd = s["credit_lgd_frac"].astype(np.float64)
+    arrays = {**s, **portfolio_paths(s)}
     m = run.monthly
     n_fan = run.n_fan
     facilities = {}
     for j, name in enumerate(model.facilities):
-        e = entity_credit(breach_month=first[:, j], default_month=dflt[:, j], loss=loss[:, j], ead=ead[:, j], lgd=lgd[:, j], q_t=q_t, q_labels=q_labels)
-        e["p_equity_cure_used"] = prob(s["credit_cures_used"][:, j] > 0)
-        e["equity_cure_usd"] = mean(s["credit_equity_cure_usd"][:, j])
-        e["min_tested_dscr"] = distribution(s["credit_min_tested_dscr"][:, j])
-        e["max_tested_ltv_frac"] = distribution(s["credit_max_tested_ltv_frac"][:, j])
-        e["interest_paid_usd"] = mean(s["credit_interest_paid_usd"][:, j])
-        e["balance_end_usd"] = mean(s["credit_balance_end_usd"][:, j])
+        e = credit_entity(model, arrays, FACILITY, j)
         e["dscr_fan_by_quarter"] = fan_by_quarter(m["credit_dscr"][:n_fan, :, j], q_t)
         e["ltv_fan_by_quarter"] = fan_by_quarter(m["credit_ltv_frac"][:n_fan, :, j], q_t)
         facilities[name] = e
-
-    def first_of(x):
-        big = np.where(x > 0, x, np.inf).min(axis=1)
-        return np.where(np.isfinite(big), big, 0.0)
-
-    any_default = (dflt > 0).any(axis=1)
-    port_ead = ead.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        port_lgd = np.where(port_ead > 0, loss.sum(axis=1) / np.where(port_ead > 0, port_ead, 1.0), np.nan)
-    portfolio = entity_credit(
-        breach_month=first_of(first), default_month=first_of(dflt), loss=loss.sum(axis=1), ead=port_ead,
-        lgd=np.where(any_default, port_lgd, np.nan), q_t=q_t, q_labels=q_labels,
-    )
     return {
         "quarters": q_labels,
         "facilities": facilities,
-        "portfolio": portfolio,
+        "portfolio": credit_entity(model, arrays, PORTFOLIO),
         "fan_paths": int(n_fan),
     }
