@@ -119,7 +119,8 @@ def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from engine.table import _ok, pct
+    from engine.termfmt import ok as _ok
+    from engine.termfmt import pct
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     t = Table(title=f"Capex cross-check: what has to be true ({report['paths']:,} paths, seed {report['seed']}; price = on-demand $/GPU-h at the run start; ± = one SE)")

@@ -59,8 +59,12 @@ class _quiet:
         self._w.__exit__(*exc)
 
 
-def entity_credit(*, breach_month: np.ndarray, default_month: np.ndarray, loss: np.ndarray, ead: np.ndarray, lgd: np.ndarray, q_t, q_labels) -> dict:
-    """Statistics of one facility (or of the portfolio); arrays (P,), months 0 = never, lgd NaN without default."""
+def entity_credit(*, breach_month: np.ndarray, default_month: np.ndarray, loss: np.ndarray, ead: np.ndarray, lgd: np.ndarray, q_t, q_labels,
+                  default_cause: np.ndarray | None = None) -> dict:
+    """Statistics of one facility (or of the portfolio); arrays (P,), months 0 = never, lgd NaN without default.
+
+    ``default_cause`` (P,): engine/credit/path.py DEFAULT_CAUSES codes (1 payment shortfall, 2 covenant);
+    given, P(default) is also split by cause (``p_default_payment``, ``p_default_covenant``: they add up to it)."""
     d = default_month > 0
     out = {
         "p_covenant_breach": {"by_quarter": by_quarter(breach_month, q_t, q_labels), "horizon": prob(breach_month > 0)},
@@ -71,6 +75,13 @@ def entity_credit(*, breach_month: np.ndarray, default_month: np.ndarray, loss: 
         "lgd_given_default_frac": mean(lgd[d]) if d.any() else _nan_stat(),
         "lgd_quantiles_frac": {f"p{round(q * 100):02d}": (quantile(lgd[d], q) if d.any() else _nan_stat()) for q in LGD_QUANTILES},
     }
+    if default_cause is not None:
+        from engine.credit.path import DEFAULT_CAUSES
+
+        for code, cause in DEFAULT_CAUSES.items():
+            out[f"p_default_{cause}"] = {"horizon": prob(d & (default_cause == code))}
+        # a zero LGD is a default whose recovery (collateral net of the haircut plus borrower cash) covers the EAD
+        out["p_default_fully_recovered"] = {"horizon": prob(d & (loss <= 0))}
     pd_ = out["p_default"]["horizon"]["value"]
     lg, ea = out["lgd_given_default_frac"]["value"], out["ead_given_default_usd"]["value"]
     # PD x LGD x EAD with the conditional means: equals the expected loss when LGD and EAD are uncorrelated given default
@@ -87,11 +98,13 @@ def credit_summary(model, run) -> dict:
     loss = s["credit_loss_usd"].astype(np.float64)
     ead = s["credit_ead_usd"].astype(np.float64)
     lgd = s["credit_lgd_frac"].astype(np.float64)
+    cause = np.rint(s["credit_default_cause"]).astype(np.int64)
     m = run.monthly
     n_fan = run.n_fan
     facilities = {}
     for j, name in enumerate(model.facilities):
-        e = entity_credit(breach_month=first[:, j], default_month=dflt[:, j], loss=loss[:, j], ead=ead[:, j], lgd=lgd[:, j], q_t=q_t, q_labels=q_labels)
+        e = entity_credit(breach_month=first[:, j], default_month=dflt[:, j], loss=loss[:, j], ead=ead[:, j], lgd=lgd[:, j], q_t=q_t, q_labels=q_labels,
+                          default_cause=cause[:, j])
         e["p_equity_cure_used"] = prob(s["credit_cures_used"][:, j] > 0)
         e["equity_cure_usd"] = mean(s["credit_equity_cure_usd"][:, j])
         e["min_tested_dscr"] = distribution(s["credit_min_tested_dscr"][:, j])
@@ -110,9 +123,13 @@ def credit_summary(model, run) -> dict:
     port_ead = ead.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         port_lgd = np.where(port_ead > 0, loss.sum(axis=1) / np.where(port_ead > 0, port_ead, 1.0), np.nan)
+    # the portfolio's cause: that of its first default (a payment shortfall when one falls in the same month)
+    first_d = first_of(dflt)
+    at_first = (dflt > 0) & (dflt == first_d[:, None])
+    port_cause = np.where(~any_default, 0, np.where((at_first & (cause == 1)).any(axis=1), 1, 2))
     portfolio = entity_credit(
-        breach_month=first_of(first), default_month=first_of(dflt), loss=loss.sum(axis=1), ead=port_ead,
-        lgd=np.where(any_default, port_lgd, np.nan), q_t=q_t, q_labels=q_labels,
+        breach_month=first_of(first), default_month=first_d, loss=loss.sum(axis=1), ead=port_ead,
+        lgd=np.where(any_default, port_lgd, np.nan), q_t=q_t, q_labels=q_labels, default_cause=port_cause,
     )
     return {
         "quarters": q_labels,
