@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from engine.report import fmt
+from engine.report.fmt import NA, value
 
 SOBOL_TARGET_SE = 0.05  # bootstrap SE of an index at which the ranking of indices a few tenths apart is reliable
 SOBOL_MIN_N = 512  # below this base sample the estimators' sampling error dominates (Saltelli et al. 2010: N of several hundred at least)
@@ -34,8 +34,8 @@ def metric_kind(name: str) -> str:
 def fmt_metric(x: float | None, name: str) -> str:
     kind = metric_kind(name)
     if kind == "number":
-        return fmt.NA if x is None or not math.isfinite(x) else f"{x:,.4g}"
-    return fmt.value(x, kind)
+        return NA if x is None or not math.isfinite(x) else f"{x:,.4g}"
+    return value(x, kind)
 
 
 def money_axis(ax, name: str, axis: str = "x") -> None:
