@@ -201,6 +201,6 @@ def test_sources_spell_out_shorthand(tmp_path):
     src = scenario_sources([str(s)])
     # before: "brief: valuation date", "HW:2 AI DC target"
     assert src["run.start_month"] == "scenario design choice (no external source): valuation date"
-    assert src["costs.pue"] == f"{tmp_path.resolve() / 'data' / 'hw.csv'} line 2 (https://example.org/pue) AI DC target"
+    assert src["costs.pue"] == f"{tmp_path.resolve() / 'data' / 'hw.csv'} line 2 (example.org/pue) AI DC target"
     assert src["costs.power_draw_frac"].startswith(f"{tmp_path.resolve() / 'data' / 'hw.csv'} line 3 (no URL")
     assert src["costs.power_draw_frac"].endswith(f"see {tmp_path.resolve() / 'data' / 'hw.csv'}")

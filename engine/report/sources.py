@@ -157,7 +157,7 @@ class _Lines:
 
 def cite(text: str, legend: dict[str, tuple[str, Path | None]], lines: _Lines | None = None) -> str:
     """A source comment with its shorthand spelled out: ``HW:188`` -> ``shared/data/seed/hardware_and_ops.csv line 188
-    (<the row's source URL>)``, a bare ``HW`` -> the file, and ``brief:`` (the project brief, not public) ->
+    (<the row's source URL, without https://>)``, a bare ``HW`` -> the file, and ``brief:`` (the project brief, not public) ->
     ``scenario design choice (no external source):``."""
     lines = lines or _Lines()
     if legend:
@@ -169,6 +169,8 @@ def cite(text: str, legend: dict[str, tuple[str, Path | None]], lines: _Lines | 
             where = f"{shown} line{'s' if b else ''} {a}{'-' + b if b else ''}"
             row = lines.row(p, a)
             url = next((row[c] for c in _URL_COLUMNS if row and row.get(c)), "") if row else ""
+            # without the scheme: the report is a self-contained page with no links out (docs/report.md)
+            url = re.sub(r"^https?://", "", url.strip())
             return f"{where} ({url})" if url else where
 
         text = re.sub(rf"\b({names}):(\d+)(?:-(\d+))?", numbered, text)
