@@ -56,9 +56,15 @@ def folder(tmp_path_factory):
     assert (run / "export" / "tables.xlsx").is_file()  # run --xlsx, before any stress folder exists
     # the same scenario with half the paths: the stress baseline is another estimate of this run
     assert main(["stress", str(d / "st.toml"), "--against", str(s), "--paths", "100", "--out", str(run / "stress")]) == 0
-    assert main(["sensitivity", str(s), "--methods", "tornado", "--metric", "expected_impairment_loss_usd_asc360", "--paths", "40", "--out", str(run / "sensitivity")]) == 0
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # a Sobol sample of 8 rows: before, NumPy RuntimeWarnings and no words
+        warnings.simplefilter("always")
+        assert main(["sensitivity", str(s), "--methods", "tornado,sobol", "--metric", "expected_impairment_loss_usd_asc360", "--paths", "40",
+                     "--sobol-paths", "8", "--out", str(run / "sensitivity")]) == 0
+    runtime = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert main(["export", str(run), "--xlsx", "--csv", "--out", str(d / "exported")]) == 0
-    return d, run, d / "exported"
+    return d, run, d / "exported", runtime
 
 
 def _sheets(path: Path) -> dict[str, list[tuple]]:
@@ -77,7 +83,7 @@ def _col(rows: list[tuple], name: str) -> list:
 
 
 def test_workbook_sheets_units_and_headline(folder):
-    _, run, out = folder
+    _, run, out, _ = folder
     wb = _sheets(out / "tables.xlsx")
     assert list(wb) == ["headline", "by_fiscal_year", "by_year_end", "by_cohort", "credit", "credit_by_quarter", "stress", "tornado", "paths",
                         "provenance", "scenario"]
@@ -107,7 +113,7 @@ def test_workbook_sheets_units_and_headline(folder):
 def test_per_path_sheet_equals_results_nc(folder):
     import xarray as xr
 
-    _, run, out = folder
+    _, run, out, _ = folder
     p = _sheets(out / "tables.xlsx")["paths"]
     assert len(p) == 1 + 200  # header and one row a path
     with xr.open_dataset(run / "results.nc", engine="h5netcdf") as ds:
@@ -119,7 +125,7 @@ def test_per_path_sheet_equals_results_nc(folder):
 
 
 def test_stress_tornado_provenance_and_csv(folder):
-    _, run, out = folder
+    _, run, out, _ = folder
     wb = _sheets(out / "tables.xlsx")
     rows = list(csv.DictReader((run / "stress" / "comparison.csv").open()))
     st = wb["stress"]
@@ -146,7 +152,7 @@ def test_stress_tornado_provenance_and_csv(folder):
 def test_export_refuses_and_writes_nothing(folder, capsys):
     from engine.cli import main
 
-    d, run, out = folder
+    d, run, out, _ = folder
     assert main(["export", str(run), "--xlsx", "--out", str(out)]) == 2  # exists, no --force
     assert "exists; pass --force" in capsys.readouterr().err
     assert main(["export", str(run), "--out", str(d / "none")]) == 2  # no format
@@ -165,7 +171,7 @@ def test_stress_baseline_with_other_paths_is_not_another_scenario(folder):
     # without the path count and seed, and the path counts are named apart
     from engine.report.load import load_run
 
-    _, run, _ = folder
+    _, run, _, _ = folder
     notes = load_run(run).notes
     assert not any("other than this run's" in n for n in notes)
     assert any("paths 100 (this run: 200)" in n and "same scenario" in n for n in notes)
@@ -179,7 +185,7 @@ def test_stress_baseline_of_another_scenario_is_flagged(folder, tmp_path):
     from engine.report.load import load_run
     from engine.scenario.load import load_scenario
 
-    d, run, _ = folder
+    d, run, _, _ = folder
     other = write_scenario(tmp_path, "other.toml", horizon=24, life=60, capex=30000.0, price='{ dist = "lognormal", median = 2.5, sigma_log = 0.3 }',
                            decline=0.0, vol=0.05, extra=FAC)
     st = tmp_path / "stress"
@@ -190,3 +196,13 @@ def test_stress_baseline_of_another_scenario_is_flagged(folder, tmp_path):
     (st / "comparison.json").write_text(json.dumps(doc))
     notes = load_run(run, stress=st).notes
     assert any("other than this run's" in n and "without the path count and seed" in n for n in notes)
+
+
+def test_small_sobol_sample_warns_in_words(folder):
+    # `sensitivity --sobol-paths 8`: the indices come with sentences saying the sample is too small and
+    # which --sobol-paths would do, and NumPy raises no RuntimeWarning on the way
+    _, run, _, runtime = folder
+    doc = json.loads((run / "sensitivity" / "sensitivity.json").read_text())
+    w = doc["sobol"]["metrics"]["expected_impairment_loss_usd_asc360"]["warnings"]
+    assert any("N = 8 rows is a small Sobol sample" in x for x in w) or any("does not vary" in x for x in w)
+    assert not runtime, runtime
