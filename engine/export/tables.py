@@ -214,6 +214,8 @@ def paths(ds) -> pd.DataFrame | None:
     column ``name[coord, ...] (units)``; the inputs as ``input: <name>``. None when the run kept no paths."""
     if "path" not in ds.dims:
         return None
+    import itertools
+
     import numpy as np
 
     cols: dict[str, np.ndarray] = {"path": ds["path"].values}
@@ -229,8 +231,6 @@ def paths(ds) -> pd.DataFrame | None:
         if da.ndim == 1:
             cols[f"{name}{tail}"] = x[:, 0]
             continue
-        import itertools
-
         for k, labels in enumerate(itertools.product(*[[_label(v) for v in ds[d].values] for d in da.dims[1:]])):
             cols[f"{name}[{', '.join(labels)}]{tail}"] = x[:, k]
     return pd.DataFrame(cols)
