@@ -97,7 +97,9 @@ def test_workbook_sheets_units_and_headline(folder):
     assert _col(h, "p_material_impairment_by_horizon_se_frac")[0] == pytest.approx(f["p_material_impairment_asc360"]["horizon"]["se"], **X)
     assert _col(h, "p_any_impairment_loss_by_horizon_frac")[0] == pytest.approx(f["p_impairment_asc360"]["horizon"]["value"], **X)
     assert _col(h, "expected_impairment_loss_usd")[0] == pytest.approx(f["expected_impairment_loss_usd_asc360"]["value"], **X)
-    assert "any impairment test" in _col(h, "any_loss_counts")[0] or "any test" in _col(h, "any_loss_counts")[0]
+    # in words, the horizon of this run (24 months from 2026-01: to 2027-12) and the asset group of its policy
+    assert "at any impairment test from 2026-01 to 2027-12 (24 months)" in _col(h, "any_loss_counts")[0]
+    assert _col(h, "material_counts")[0] == next(w for w in summary["accounting_policy"]["in_words"] if w.startswith("material impairment:"))
     fy = wb["by_fiscal_year"]
     assert _col(fy, "fiscal_year") == list(f["p_material_impairment_asc360"]["by_fiscal_year"])
     assert _col(fy, "p_material_impairment_in_year_frac") == pytest.approx([x["value"] for x in f["p_material_impairment_asc360"]["by_fiscal_year"].values()], **X)

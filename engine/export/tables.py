@@ -31,12 +31,14 @@ import math
 
 import pandas as pd
 
-from engine.report.headline import STANDARD_LABEL
+from engine.report.headline import STANDARD_LABEL, any_loss_counts
 
-# what each probability counts, in words (the same wording as the terminal table and the report)
-COUNTS_MATERIAL = ("a material impairment is recognised: a test month whose loss is at least the policy's materiality share "
-                   "of the fleet's carrying amount, on the asset groups of the policy")
-COUNTS_ANY = "any impairment loss of any test over the horizon, material or not, in any asset group of the policy"
+
+def material_counts(summary: dict) -> str:
+    """What P(material impairment) counts: the policy's own sentence (summary.json ``accounting_policy.in_words``)."""
+    words = summary.get("accounting_policy", {}).get("in_words", [])
+    return next((w for w in words if w.startswith("material impairment:")),
+                "material impairment: a month's recognised loss of at least the materiality share of the fleet's carrying amount")
 
 
 def _v(x) -> float:
@@ -64,8 +66,8 @@ def headline(summary: dict) -> pd.DataFrame:
             "expected_impairment_loss_usd": _v(f.get(f"expected_impairment_loss_usd_{s}")),
             "expected_impairment_loss_se_usd": _se(f.get(f"expected_impairment_loss_usd_{s}")),
             "p_opening_book_unrecoverable_frac": _v(f.get(f"p_opening_book_unrecoverable_{s}")),
-            "material_counts": COUNTS_MATERIAL,
-            "any_loss_counts": COUNTS_ANY,
+            "material_counts": material_counts(summary),
+            "any_loss_counts": "P(any impairment loss) " + any_loss_counts(summary),
             "horizon_months": summary["run"]["horizon_months"],
             "start_month": summary["run"]["start_month"],
             "paths": summary["run"]["paths"],
