@@ -131,7 +131,7 @@ def print_comparison(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from engine.table import musd, pct
+    from engine.termfmt import musd, pct
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     ref = report["reference_life_months"]

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
+from engine.termfmt import musd, pct, usd
+from engine.termfmt import ok as _ok
 
-def _ok(x) -> bool:
-    return isinstance(x, dict) and x.get("value") is not None and math.isfinite(x["value"])
-
-
-def pct(x: dict) -> str:
-    return f"{100 * x['value']:.1f}% ±{100 * x['se']:.1f}" if _ok(x) else "-"
-
-
-def musd(x: dict) -> str:
-    return f"{x['value'] / 1e6:,.1f} ±{x['se'] / 1e6:,.1f}" if _ok(x) else "-"
-
-
-def usd(x: dict, digits: int = 3) -> str:
-    return f"{x['value']:.{digits}f} ±{x['se']:.{digits}f}" if _ok(x) else "-"
+__all__ = ["print_summary", "pct", "musd", "usd"]
 
 
 def _print_headline(console, summary: dict) -> None:
@@ -77,11 +65,16 @@ def print_summary(summary: dict) -> None:
 
     _print_headline(console, summary)
 
-    imp = Table(title="Any impairment loss over the horizon (every test, material or not; asset groups as in the policy above)")
+    from engine.report.headline import any_loss_counts
+
+    mat = [s for s in stds if f"p_material_impairment_{s}" in summary["fleet"]]
+    imp = Table(title="Any impairment loss: P(impaired) " + any_loss_counts(summary) + "; P(material) beside it: the fleet's material impairments only, as in the first table")
     imp.add_column("", no_wrap=True)
     for s in stds:
         label = "ASC 360" if s == "asc360" else "IAS 36"
         imp.add_column(f"P(impaired)\n{label}", justify="right")
+        if s in mat:
+            imp.add_column(f"P(material)\n{label}", justify="right")
         imp.add_column(f"mean write-down $M\n{label}", justify="right")
         imp.add_column(f"p95 / p99 $M\n{label}", justify="right")
         imp.add_column(f"first, median\n{label}", justify="right")
@@ -91,7 +84,10 @@ def print_summary(summary: dict) -> None:
             q = e[f"impairment_loss_quantiles_usd_{s}"]
             tail = f"{q['p95']['value'] / 1e6:,.1f} / {q['p99']['value'] / 1e6:,.1f}" if _ok(q["p95"]) else "-"
             first = e[f"first_impairment_month_{s}"].get("p50", "-")
-            cells += [pct(e[f"p_impairment_{s}"]["horizon"]), musd(e[f"expected_impairment_loss_usd_{s}"]), tail, first]
+            cells.append(pct(e[f"p_impairment_{s}"]["horizon"]))
+            if s in mat:  # materiality is judged on the fleet's book: no cohort figure
+                cells.append(pct(e[f"p_material_impairment_{s}"]["horizon"]) if name == "fleet" else "fleet only")
+            cells += [musd(e[f"expected_impairment_loss_usd_{s}"]), tail, first]
         imp.add_row(*cells)
     console.print(imp)
 

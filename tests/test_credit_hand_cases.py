@@ -174,6 +174,9 @@ def test_payment_default_ead_recovery_lgd(hand):
     rec = 0.8 * 3_000_000 * math.exp(-0.02) + 146000
     assert _s(hand, "credit_default_month", f) == 1
     assert _s(hand, "credit_first_breach_month", f) == 0  # a payment default, not a covenant breach
+    assert _s(hand, "credit_default_cause", f) == 1  # engine/credit/path.py DEFAULT_CAUSES: payment shortfall
+    c = hand[0].summary["credit"]["facilities"][f]
+    assert c["p_default_payment"]["horizon"]["value"] == 1.0 and c["p_default_covenant"]["horizon"]["value"] == 0.0
     assert abs(_s(hand, "credit_ead_usd", f) - 3636000.0) < CENT
     assert abs(_s(hand, "credit_recovery_usd", f) - rec) < CENT and abs(rec - 2498476.82) < 0.01
     assert abs(_s(hand, "credit_loss_usd", f) - (3636000 - rec)) < CENT and abs(3636000 - rec - 1137523.18) < 0.01
@@ -190,13 +193,15 @@ def test_covenant_default_on_ltv(hand):
     f = "LTVDEFAULT"
     net = 0.7 * 3_000_000 * math.exp(-0.02)
     assert _s(hand, "credit_first_breach_month", f) == 1 and _s(hand, "credit_default_month", f) == 1
+    assert _s(hand, "credit_default_cause", f) == 2  # covenant breach without a cure left
+    assert _s(hand, "credit_default_cause", "LEVEL") == 0  # no default
     assert abs(_s(hand, "credit_ead_usd", f) - 2360000.0) < CENT
     assert abs(_s(hand, "credit_recovery_usd", f) - (net + 82000)) < CENT
     assert abs(_s(hand, "credit_loss_usd", f) - (2360000 - net - 82000)) < CENT
     assert abs(2360000 - net - 82000 - 219582.79) < 0.01
     # summary: PD 1, EL = the loss; PD x LGD x EAD equals it (one outcome)
     c = hand[0].summary["credit"]["facilities"][f]
-    assert c["p_default"]["horizon"]["value"] == 1.0
+    assert c["p_default"]["horizon"]["value"] == 1.0 and c["p_default_covenant"]["horizon"]["value"] == 1.0
     assert abs(c["expected_credit_loss_usd"]["value"] - (2360000 - net - 82000)) < CENT
     assert abs(c["pd_x_lgd_x_ead_usd"] - (2360000 - net - 82000)) < CENT
 

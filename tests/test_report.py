@@ -223,8 +223,10 @@ def test_priors_and_sources_in_words(baseline: Path) -> None:
     for p in summary["provenance"]["posterior_files"]:
         assert Path(p).name in html
     assert "price_dynamics" in html and "as used by the run" in html
-    # a source comment of scenarios/baseline.toml, shown beside its assumption (HTML-escaped)
-    assert "HW:116 ships H2 2026 (month 6)" in html
+    # a source comment of scenarios/baseline.toml ("HW:116 ships H2 2026 (month 6)"), shown beside its assumption with
+    # the shorthand spelled out: the data file and its line, and the public source that line cites
+    assert "shared/data/seed/hardware_and_ops.csv line 116 (en.wikipedia.org/wiki/High_Bandwidth_Memory) ships H2 2026 (month 6)" in html
+    assert "HW:116" not in html and "brief:" not in html
     assert summary["provenance"]["scenario_sha256"] in html
 
 

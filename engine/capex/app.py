@@ -28,7 +28,8 @@ def run_capex_check(plan_path, *, paths: int | None = None, seed: int | None = N
     u_max = float(lp.scenario.scenario.demand.utilization_ceiling_frac)
     be = breakevens(model, n_paths=cfg.paths, seed=cfg.seed, dtype=dtype, m_min=sr.price_multiplier_min, m_max=sr.price_multiplier_max,
                     u_min=sr.utilization_min_frac, u_max=u_max, iterations=sr.iterations, progress=progress)
-    report = build_report(model, be, plan_path=str(plan_path), sha256=lp.sha256, seed=cfg.seed, n_paths=cfg.paths, has_debt=bool(model.facilities), u_max=u_max)
+    report = build_report(model, be, plan_path=str(plan_path), sha256=lp.sha256, seed=cfg.seed, n_paths=cfg.paths, has_debt=bool(model.facilities), u_max=u_max,
+                          u_min=sr.utilization_min_frac, m_min=sr.price_multiplier_min, m_max=sr.price_multiplier_max)
     report["tranches"] = list(lp.tranche_names)
     if write and out is not None:
         write_report(Path(out), report, lp.scenario.resolved_toml, force=force)

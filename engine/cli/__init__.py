@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--max-paths", type=path_count, default=1_000_000, help="path limit for --target-se (default 1,000,000)")
     r.add_argument("--report", action="store_true", help="also write the analyst's report into the output folder (report.html, report/; as `rackrisk report`)")
     add_set_flag(r)
+    r.add_argument("--xlsx", action="store_true", help="also write OUT/export/tables.xlsx (as `rackrisk export OUT --xlsx`)")
     r.add_argument("--policy-range-paths", type=path_count, default=2000, help="value the first N paths under each alternative accounting policy too (summary.json policy_range; docs/methodology.md §0); 0 = off (default 2,000)")
 
     v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
@@ -112,6 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("dir", help="run folder written by `rackrisk run` (results.nc, summary.json, scenario.resolved.toml)")
     rp.add_argument("--stress", help="a `rackrisk stress` output folder to include (default: DIR/stress when it exists)")
     rp.add_argument("--sensitivity", help="a `rackrisk sensitivity` output folder to include (default: DIR/sensitivity when it exists)")
+
+    ex = sub.add_parser("export", help="write a run folder's tables as a workbook (tables.xlsx) and/or CSV files, units in the column names; docs/outputs.md")
+    ex.add_argument("dir", help="run folder written by `rackrisk run` (results.nc, summary.json, scenario.resolved.toml)")
+    ex.add_argument("--xlsx", action="store_true", help="write tables.xlsx: one sheet a table")
+    ex.add_argument("--csv", action="store_true", help="write one CSV file a table")
+    ex.add_argument("--out", help="output folder (default: DIR/export)")
+    ex.add_argument("--force", action="store_true", help="replace an existing output folder")
+    ex.add_argument("--stress", help="a `rackrisk stress` output folder to include (default: DIR/stress when it exists)")
+    ex.add_argument("--sensitivity", help="a `rackrisk sensitivity` output folder to include (default: DIR/sensitivity when it exists)")
 
     rc = sub.add_parser("reconcile", help="a scenario's past periods (revenue, PP&E, debt, capex, power) modelled deterministically against the company's filings; docs/reconcile.md")
     rc.add_argument("scenario", help="scenario TOML file, e.g. scenarios/coreweave_like.toml")
@@ -235,9 +245,15 @@ def cmd_run(args) -> int:
 
         print_summary(result.summary)
     print(f"results written to {out}/ (results.nc, summary.json, scenario.resolved.toml); {result.run.n_paths} paths in {result.run.seconds:.1f} s")
-    if getattr(args, "report", False):
-        return _write_report(out)
-    return 0
+    return _after_run(args, out)
+
+
+def _after_run(args, out: Path) -> int:
+    """``run --report`` and ``run --xlsx``, after the run folder is written."""
+    status = _write_report(out) if getattr(args, "report", False) else 0
+    if status == 0 and getattr(args, "xlsx", False):
+        status = _write_export(out, xlsx=True, force=True)  # the run folder was just (re)written: its export too
+    return status
 
 
 def _write_report(out: Path, stress: str | None = None, sensitivity: str | None = None) -> int:
@@ -255,6 +271,27 @@ def _write_report(out: Path, stress: str | None = None, sensitivity: str | None 
 
 def cmd_report(args) -> int:
     return _write_report(Path(args.dir), stress=args.stress, sensitivity=args.sensitivity)
+
+
+def _write_export(run_dir: Path, *, out=None, xlsx: bool = True, csv: bool = False, force: bool = False, stress=None, sensitivity=None) -> int:
+    """``rackrisk export`` and ``run --xlsx``: engine/export/write.py (docs/outputs.md)."""
+    from engine.errors import ScenarioError
+    from engine.export.write import export_run
+
+    try:
+        path = export_run(run_dir, out=out, xlsx=xlsx, csv=csv, force=force, stress=stress, sensitivity=sensitivity)
+    except ScenarioError as exc:
+        return _error(exc.render())
+    except FileExistsError as exc:
+        return _error(str(exc))
+    print(f"tables written to {path}/ ({', '.join(n for n, on in (('tables.xlsx', xlsx), ('one CSV a table', csv)) if on)})")
+    return 0
+
+
+def cmd_export(args) -> int:
+    if not (args.xlsx or args.csv):
+        return _error("export: choose a format: --xlsx, --csv or both")
+    return _write_export(Path(args.dir), out=args.out, xlsx=args.xlsx, csv=args.csv, force=args.force, stress=args.stress, sensitivity=args.sensitivity)
 
 
 def _use_all_cores() -> str | None:
@@ -300,9 +337,7 @@ def _run_target_se(args, out: Path) -> int:
     steps = ", ".join(f"{s['paths']} paths: SE {s['se']:.3g}" for s in conv["steps"])
     print(f"--target-se {args.target_se:g} on {conv['label']}: {conv['reason']} (SE {conv['achieved_se']:.3g} at {conv['paths']} paths; steps {steps})")
     print(f"results written to {out}/ (results.nc, summary.json with \"convergence\", scenario.resolved.toml)")
-    if getattr(args, "report", False):
-        return _write_report(out)
-    return 0
+    return _after_run(args, out)
 
 
 def _progress(quiet: bool):
@@ -665,7 +700,7 @@ def cmd_reconcile(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
-    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "reconcile": cmd_reconcile,
+    handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "export": cmd_export, "reconcile": cmd_reconcile,
                 "import-fleet": cmd_import_fleet, "new": cmd_new}
     if args.command in ("stress", "reverse-stress", "sensitivity"):
         from engine.cli import stress as commands

@@ -306,7 +306,7 @@ def cmd_sensitivity(args) -> int:
         doc["tornado"] = {**tor, "paths": n}
         rows = [{"input": r["input"], **r["metrics"][args.metric]} for r in tor["rows"]]
         files["tornado.png"] = lambda p: plots.tornado_png(rows, p, title=f"Tornado: {label} (inputs at p10 / p90, CRN, {n} paths)", xlabel=label,
-                                                           base=tor["base"][args.metric])
+                                                           base=tor["base"][args.metric], metric=args.metric)
         files["tornado.csv"] = "input,x_p10,x_p90,at_p10,at_p90,se_delta_p10,se_delta_p90,swing\n" + "".join(
             f"{r['input']},{t['x_p10']!r},{t['x_p90']!r},{r['at_p10']!r},{r['at_p90']!r},{r['se_delta_p10']!r},{r['se_delta_p90']!r},{r['swing']!r}\n"
             for r, t in zip(rows, tor["rows"]))
@@ -325,7 +325,7 @@ def cmd_sensitivity(args) -> int:
                                                                  title=f"Elasticities of {gm} (pathwise autodiff, {n} paths)", xlabel="% change of the metric per % change of the input")
         by_sd = sorted(gr["metrics"][gm]["rows"], key=lambda r: -abs(r["dM_per_sd"]))[:25]
         files["gradients_per_sd.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in by_sd], [r["dM_per_sd"] for r in by_sd], [r["dM_per_sd_se"] for r in by_sd], p,
-                                                                        title=f"d {gm} per one-sd shift of each input (autodiff, {n} paths)", xlabel=f"change of {gm} per +1 sd")
+                                                                        title=f"d {gm} per one-sd shift of each input (autodiff, {n} paths)", xlabel=f"change of {gm} per +1 sd", metric=gm)
     if "sobol" in methods:
         from engine.sensitivity.sobol import engine_design
 
@@ -349,22 +349,6 @@ def cmd_sensitivity(args) -> int:
 
 
 def _print_rankings(doc: dict, metric: str) -> None:
-    if "tornado" in doc:
-        print(f"tornado ({metric}, swing p10 -> p90):")
-        for r in doc["tornado"]["rows"][:10]:
-            m = r["metrics"][metric]
-            print(f"  {r['input']:55s} {m['at_p10']:>16,.4g} -> {m['at_p90']:<16,.4g} swing {m['swing']:,.4g}")
-    if "gradients" in doc:
-        for name, g in doc["gradients"]["metrics"].items():
-            print(f"elasticities of {name} (value {g['value']:,.4g}):")
-            for r in g["rows"][:6]:
-                print(f"  {r['input']:55s} {r['elasticity']:+.4f} +- {r['elasticity_se']:.4f}")
-            print(f"  per one-sd shift of the input (ranks like the tornado / Sobol indices):")
-            for r in sorted(g["rows"], key=lambda r: -abs(r["dM_per_sd"]))[:6]:
-                print(f"  {r['input']:55s} {r['dM_per_sd']:+,.4g} +- {r['dM_per_sd_se']:,.2g}")
-    if "sobol" in doc and metric in doc["sobol"]["metrics"]:
-        res = doc["sobol"]["metrics"][metric]
-        print(f"Sobol indices of {metric} (first order, total; 95 % bootstrap CI):")
-        for i in sorted(range(len(res["ST"])), key=lambda i: -res["ST"][i]):
-            print(f"  {doc['sobol']['groups'][i]['name']:55s} S1 {res['S1'][i]:+.3f} [{res['S1_ci'][i][0]:+.3f}, {res['S1_ci'][i][1]:+.3f}]"
-                  f"  ST {res['ST'][i]:.3f} [{res['ST_ci'][i][0]:.3f}, {res['ST_ci'][i][1]:.3f}]")
+    from engine.sensitivity.text import print_rankings  # the report's number formats; Sobol sample warnings
+
+    print_rankings(doc, metric)

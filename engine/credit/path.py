@@ -31,6 +31,9 @@ from engine.credit.rates import facility_rates, sofr_monthly
 from engine.credit.ratios import dscr, level_principal_frac, lgd_frac, ltv, recovery_usd, window_sum
 
 WINDOW = 12  # months kept for the trailing-twelve-month DSCR
+# credit_default_cause codes: 0 no default, 1 payment shortfall (CFADS and the cash account cannot pay the
+# debt service due), 2 covenant (a failed DSCR / LTV test with no equity cure left)
+DEFAULT_CAUSES = {1: "payment", 2: "covenant"}
 
 
 def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads_tc=None):
@@ -53,7 +56,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
     carry0 = dict(
         B=A["fin_opening"].astype(dtype), R=zf, funded=zf, cures=A["fin_cures"].astype(dtype), trap=zf, dead=zf,
         win_cf=jnp.zeros((WINDOW, F), dtype), win_ds=jnp.zeros((WINDOW, F), dtype),
-        first_breach=zf, default_month=zf, ead=zf, recovery=zf, cures_used=zf, cure_usd=zf,
+        first_breach=zf, default_month=zf, default_cause=zf, ead=zf, recovery=zf, cures_used=zf, cure_usd=zf,
         acc_int=zf, acc_fee=zf, acc_cf=zf,
         interest=zf, principal=zf, prepaid=zf, fees=zf, min_dscr=jnp.full((F,), jnp.inf, dtype), max_ltv=zf, n_tests=zf,
     )
@@ -126,6 +129,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
             acc_cf=jnp.where(on_pay | (dead > 0), 0.0, cf_period),
             first_breach=jnp.where(breach & (c["first_breach"] == 0), t, c["first_breach"]),
             default_month=jnp.where(default_now, t, c["default_month"]),
+            default_cause=jnp.where(default_now, jnp.where(short, 1.0, 2.0), c["default_cause"]),  # DEFAULT_CAUSES codes
             ead=jnp.where(default_now, ead, c["ead"]),
             recovery=jnp.where(default_now, rec, c["recovery"]),
             cures_used=c["cures_used"] + cure.astype(dtype),
@@ -159,6 +163,7 @@ def credit_path(A, theta, cfads_tc, disposal_tc, collateral_tc, contracted_cfads
     res = dict(
         credit_first_breach_month=c["first_breach"],
         credit_default_month=c["default_month"],
+        credit_default_cause=c["default_cause"],
         credit_ead_usd=jnp.where(defaulted, c["ead"], 0.0),
         credit_recovery_usd=jnp.where(defaulted, c["recovery"], 0.0),
         credit_loss_usd=loss,

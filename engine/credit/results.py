@@ -18,7 +18,7 @@ from engine.summary import QUANTILES, impaired_by_month
 SCALAR_DIMS = {
     k: ("facility",)
     for k in (
-        "credit_first_breach_month", "credit_default_month", "credit_ead_usd", "credit_recovery_usd", "credit_loss_usd",
+        "credit_first_breach_month", "credit_default_month", "credit_default_cause", "credit_ead_usd", "credit_recovery_usd", "credit_loss_usd",
         "credit_lgd_frac", "credit_cures_used", "credit_equity_cure_usd", "credit_interest_paid_usd",
         "credit_principal_paid_usd", "credit_prepaid_usd", "credit_fees_usd", "credit_balance_end_usd",
         "credit_min_tested_dscr", "credit_max_tested_ltv_frac", "credit_covenant_tests",
@@ -34,6 +34,7 @@ MONTHLY_DIMS = {
 VAR_META = {
     "credit_first_breach_month": ("month index (1 = start_month; 0 = never)", "month of the first failed covenant test (before any cure)"),
     "credit_default_month": ("month index (1 = start_month; 0 = never)", "month of default (payment shortfall or uncured covenant breach)"),
+    "credit_default_cause": ("code (0 = no default, 1 = payment shortfall, 2 = covenant breach without a cure left)", "cause of the default"),
     "credit_ead_usd": ("USD", "exposure at default (0 without default)"),
     "credit_recovery_usd": ("USD", "recovery at default: collateral net of the haircut plus borrower cash, capped at EAD"),
     "credit_loss_usd": ("USD", "credit loss EAD - recovery (0 without default)"),

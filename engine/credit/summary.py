@@ -29,6 +29,11 @@ _DEFAULT = dict(given="credit_default_month", total_given="portfolio_default_mon
 CREDIT_RISK_STATISTICS: tuple[Statistic, ...] = (
     Statistic("p_covenant_breach", "by_quarter_end", "credit_first_breach_month", "portfolio_first_breach_month", "fraction of paths"),
     Statistic("p_default", "by_quarter_end", "credit_default_month", "portfolio_default_month", "fraction of paths"),
+    # P(default) by cause (engine/credit/path.py DEFAULT_CAUSES; they add up to p_default), and defaults
+    # whose recovery covers the EAD (a zero LGD): the default month on those paths, 0 elsewhere (``cause_paths``)
+    Statistic("p_default_payment", "by_quarter_end", "credit_default_month_payment", "portfolio_default_month_payment", "fraction of paths"),
+    Statistic("p_default_covenant", "by_quarter_end", "credit_default_month_covenant", "portfolio_default_month_covenant", "fraction of paths"),
+    Statistic("p_default_fully_recovered", "by_quarter_end", "credit_default_month_fully_recovered", "portfolio_default_month_fully_recovered", "fraction of paths"),
     Statistic("expected_credit_loss_usd", "mean", "credit_loss_usd", "portfolio_credit_loss_usd", "USD"),
     Statistic("credit_loss_quantiles_usd", "quantiles", "credit_loss_usd", "portfolio_credit_loss_usd", "USD", qs=LOSS_QUANTILES),
     Statistic("ead_given_default_usd", "mean_given", "credit_ead_usd", "portfolio_ead_usd", "USD", **_DEFAULT),
@@ -66,6 +71,32 @@ def portfolio_paths(scalars: dict) -> dict:
         "portfolio_ead_usd": ead,
         "portfolio_lgd_frac": np.where((dflt > 0).any(axis=1), lgd, np.nan),
     }
+
+
+def cause_paths(scalars: dict, portfolio: dict) -> dict:
+    """Per-path default months split by cause: name -> (P, F) for the facilities and (P,) for the portfolio.
+
+    ``*_payment`` / ``*_covenant``: the default month where the default was a payment shortfall /
+    a covenant failure with no cure left (engine/credit/path.py ``DEFAULT_CAUSES``), else 0; the
+    portfolio's cause is that of its first default (payment when both fall in one month).
+    ``*_fully_recovered``: the default month where the loss is 0 (recovery covers the EAD), else 0.
+    ``portfolio``: ``portfolio_paths(scalars)``."""
+    from engine.credit.path import DEFAULT_CAUSES
+
+    dflt = np.asarray(scalars["credit_default_month"], np.float64)
+    cause = np.rint(np.asarray(scalars["credit_default_cause"], np.float64)).astype(np.int64)
+    loss = np.asarray(scalars["credit_loss_usd"], np.float64)
+    p_month = portfolio["portfolio_default_month"]
+    at_first = (dflt > 0) & (dflt == p_month[:, None])
+    payment, covenant = ({v: k for k, v in DEFAULT_CAUSES.items()}[n] for n in ("payment", "covenant"))
+    p_cause = np.where(p_month <= 0, 0, np.where((at_first & (cause == payment)).any(axis=1), payment, covenant))
+    out = {}
+    for code, name in DEFAULT_CAUSES.items():
+        out[f"credit_default_month_{name}"] = np.where(cause == code, dflt, 0.0)
+        out[f"portfolio_default_month_{name}"] = np.where(p_cause == code, p_month, 0.0)
+    out["credit_default_month_fully_recovered"] = np.where(loss <= 0, dflt, 0.0)
+    out["portfolio_default_month_fully_recovered"] = np.where(portfolio["portfolio_credit_loss_usd"] <= 0, p_month, 0.0)
+    return out
 
 
 def fan_by_quarter(values: np.ndarray, q_t: list[int]) -> dict:
@@ -114,7 +145,8 @@ def credit_summary(model, run) -> dict:
     """The ``credit`` block of summary.json (only for scenarios with [financing])."""
     s = run.scalars
     q_t, q_labels = quarter_ends(model.month_labels)
-    arrays = {**s, **portfolio_paths(s)}
+    portfolio = portfolio_paths(s)
+    arrays = {**s, **portfolio, **cause_paths(s, portfolio)}
     m = run.monthly
     n_fan = run.n_fan
     facilities = {}

@@ -19,7 +19,7 @@ from engine.errors import ScenarioError
 from engine.outdir import atomic_dir
 from engine.report import fmt, headline
 from engine.report import html as H
-from engine.report.headline import Row, stat_row
+from engine.report.headline import Row, any_loss_counts, stat_row
 from engine.report.load import RunFolder, load_run, posterior_attrs
 
 REPORT_HTML = "report.html"
@@ -68,7 +68,9 @@ def _glance(run: RunFolder, end: str) -> str:
         if pol:
             sub.append(H.e(pol[0]))
         cards.append(H.card(f"Chance of a material write-down by {end} ({STD[first]})", r("pct", "fleet", f"p_material_impairment_{first}", "horizon"), "<br>".join(sub)))
-    sub = []
+    sub = [H.e(any_loss_counts(s))]
+    if mat:  # the materiality-filtered probability beside it
+        sub.append(f"of which material (a month's loss >= the materiality share of the fleet's book): {_inline(r('pct', 'fleet', f'p_material_impairment_{first}', 'horizon'))}")
     if other:
         sub.append(f"{STD[other]}: {_inline(r('pct', 'fleet', f'p_impairment_{other}', 'horizon'))}")
     if y0:

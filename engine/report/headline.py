@@ -63,6 +63,14 @@ def stat_row(summary: dict, section: str, label: str, kind: str, *key: str) -> R
     return None
 
 
+def any_loss_counts(summary: dict) -> str:
+    """What P(impaired) counts, in words: any loss, at any test, by the horizon's last month, in any asset group of the policy."""
+    run = summary["run"]
+    group = next((x.split(":", 1)[1].strip() for x in summary.get("accounting_policy", {}).get("in_words", []) if x.startswith("asset group:")), "as in the policy")
+    return (f"counts a loss of any size (material or not) recognised at any impairment test from {run['start_month']} to {_horizon_end(run)} "
+            f"({run['horizon_months']} months), in any asset group (asset group: {group}); the fleet figure is any cohort of the fleet")
+
+
 def headline_rows(summary: dict) -> list[Row]:
     """The headline figures, fleet level (and portfolio credit when present), in reading order."""
     run = summary["run"]
@@ -86,9 +94,10 @@ def headline_rows(summary: dict) -> list[Row]:
         spec += [(sec, f"{name.replace('_', ' ')}", "pct", "policy_range", "policies", name, s, "horizon") for name in (summary.get("policy_range") or {}).get("policies", {})]
     for s in stds:
         L = STANDARD_LABEL.get(s, s)
-        sec = f"Any impairment loss under {L} (fleet: any cohort, any size)"
+        sec = f"Any impairment loss under {L} (fleet: any cohort, any size, any test)"
         spec += [
-            (sec, f"P(impaired by {end})", "pct", "fleet", f"p_impairment_{s}", "horizon"),
+            (sec, f"P(impaired by {end}): any loss, any test", "pct", "fleet", f"p_impairment_{s}", "horizon"),
+            (sec, f"beside it, P(material impairment by {end})", "pct", "fleet", f"p_material_impairment_{s}", "horizon"),
             *[(sec, f"P(impaired by Dec {y})", "pct", "fleet", f"p_impairment_{s}", "by_year_end", y) for y in years[:1]],
             (sec, "First impairment, median month (impaired paths)", "month", "fleet", f"first_impairment_month_{s}", "p50"),
             (sec, "Expected impairment loss", "usd_m", "fleet", f"expected_impairment_loss_usd_{s}"),

@@ -101,10 +101,9 @@ def load_run(path: str | Path, *, stress: str | Path | None = None, sensitivity:
     sens_dir = Path(sensitivity) if sensitivity is not None else (path / "sensitivity" if (path / "sensitivity").is_dir() else None)
     if stress_dir is not None:
         run.stress = load_stress(stress_dir)
-        base = run.stress.provenance.get("baseline", {}).get("scenario_sha256")
-        if base and base != summary["provenance"].get("scenario_sha256"):
-            run.notes.append(f"The stress comparison in {stress_dir} was run against a baseline scenario (sha256 {base[:12]}) other than this run's "
-                             f"({str(summary['provenance'].get('scenario_sha256'))[:12]}): its numbers are not this run's.")
+        note = stress_baseline_note(run, stress_dir)
+        if note:
+            run.notes.append(note)
     if sens_dir is not None:
         run.sensitivity = load_sensitivity(sens_dir)
         prov = run.sensitivity.doc.get("provenance", {})
@@ -115,6 +114,75 @@ def load_run(path: str | Path, *, stress: str | Path | None = None, sensitivity:
             run.notes.append(f"The sensitivity analysis in {sens_dir} was run on a scenario (sha256 {sha[:12]}) other than this run's: "
                              "it describes that scenario, not this run.")
     return run
+
+
+# [run] fields that say how many paths were drawn, from which seed and what was kept: not what the scenario is
+RUN_SETTINGS = ("paths", "seed", "store", "chunk_paths", "fan_paths")
+
+
+def scenario_fingerprint(resolved_toml: str) -> str:
+    """sha256 of a resolved scenario (TOML text) without the ``[run]`` fields of RUN_SETTINGS: two runs of the
+    same scenario with other path counts, seeds or stores have the same fingerprint (their sha256 differ)."""
+    import hashlib
+
+    data = tomllib.loads(resolved_toml)
+    data["run"] = {k: v for k, v in data.get("run", {}).items() if k not in RUN_SETTINGS}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _stress_baseline_toml(prov: dict, run_toml: str) -> str | None:
+    """The resolved scenario the stress baseline ran: the baseline file re-read with the comparison's
+    --paths / --seed when that reproduces the recorded sha256 (the file is unchanged), else this run's
+    scenario with them when that does; None when neither reproduces it."""
+    import tempfile
+
+    from engine.errors import ScenarioError
+    from engine.scenario.load import load_scenario
+
+    base = prov.get("baseline", {})
+    sha, paths, seed = base.get("scenario_sha256"), prov.get("paths"), prov.get("seed")
+    candidates = [base.get("file")]
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "run.resolved.toml"
+        p.write_text(run_toml)
+        candidates.append(str(p))
+        for f in candidates:
+            if not f or not Path(f).is_file():
+                continue
+            try:
+                loaded = load_scenario(f, check_posteriors=False)
+                for changes in ({"paths": paths, "seed": seed}, {}):
+                    again = loaded.with_run_overrides(**changes)
+                    if again.sha256 == sha:
+                        return again.resolved_toml
+            except (ScenarioError, OSError, ValueError):
+                continue
+    return None
+
+
+def stress_baseline_note(run: RunFolder, stress_dir: Path) -> str | None:
+    """A note when the stress folder's baseline is not this run: another scenario (compared without the
+    run settings: path count, seed, store), or this scenario with another path count or seed; None when
+    it is this very run."""
+    prov = run.stress.provenance
+    base_sha = prov.get("baseline", {}).get("scenario_sha256")
+    mine = run.summary["provenance"].get("scenario_sha256")
+    if not base_sha or base_sha == mine:
+        return None
+    other_toml = _stress_baseline_toml(prov, run.resolved_toml_text)
+    if other_toml is None:
+        return (f"The stress comparison in {stress_dir} was run against a baseline (sha256 {base_sha[:12]}) that cannot be matched to this run's "
+                f"scenario (sha256 {str(mine)[:12]}): its baseline file has changed or is gone, so its numbers may not be this run's.")
+    if scenario_fingerprint(other_toml) != scenario_fingerprint(run.resolved_toml_text):
+        return (f"The stress comparison in {stress_dir} was run against a baseline scenario (sha256 {base_sha[:12]}) other than this run's "
+                f"({str(mine)[:12]}), compared without the path count and seed: its numbers are not this run's.")
+    r = run.summary["run"]
+    diffs = [f"{what} {theirs:,} (this run: {ours:,})" for what, theirs, ours in (("paths", prov.get("paths"), r["paths"]), ("seed", prov.get("seed"), r["seed"]))
+             if theirs is not None and theirs != ours]
+    if not diffs:
+        return None  # the same scenario, paths and seed: only the store or chunking differs
+    return (f"The stress comparison in {stress_dir} ran this run's scenario with {' and '.join(diffs)}: the same scenario, "
+            "so its baseline column is another Monte Carlo estimate of this run's figures and differs from them by sampling error only.")
 
 
 def _read_results(path: Path, summary: dict):

@@ -93,12 +93,109 @@ def file_sources(path: str | Path) -> dict[str, str]:
     return out
 
 
+_LEGEND = re.compile(r"\b([A-Z]{2,6})\s*=\s*([\w./-]+\.(?:csv|md))")
+_BRIEF = re.compile(r"\bbrief:\s*")
+_URL_COLUMNS = ("source_url", "source", "url")
+
+
+def _resolve(given: str, base_dir: Path) -> Path | None:
+    """The data file a legend names, relative to the scenario file's folder or the shared data set beside the checkout."""
+    for root in (base_dir, base_dir / "../../shared", base_dir / "../../shared/data", base_dir / "../.."):
+        p = (root / given).resolve()
+        if p.is_file():
+            return p
+    return None
+
+
+def _shown(p: Path | None, given: str) -> str:
+    """A path a reader can open: from ``shared/`` when the file is in the shared data set, else as the file gives it."""
+    if p is None:
+        return given.removeprefix("../../")
+    parts = p.parts
+    return "/".join(parts[parts.index("shared"):]) if "shared" in parts else str(p)
+
+
+def file_legend(path: str | Path) -> dict[str, tuple[str, Path | None]]:
+    """Abbreviation -> (path shown, file) of the legend in a scenario file's comments (``HW = seed/hardware_and_ops.csv``)."""
+    path = Path(path)
+    out = {}
+    for line in path.read_text().splitlines():
+        code, comment = _split_comment(line)
+        if code.strip() or not comment:
+            continue
+        for abbr, given in _LEGEND.findall(comment):
+            p = _resolve(given, path.parent)
+            out[abbr] = (_shown(p, given), p)
+    return out
+
+
+class _Lines:
+    """Rows of the cited CSV files by line number (line 1 = the header), read once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Path, dict[int, dict]] = {}
+
+    def row(self, p: Path | None, line: int) -> dict | None:
+        if p is None or p.suffix != ".csv":
+            return None
+        if p not in self._rows:
+            import csv
+
+            rows: dict[int, dict] = {}
+            try:
+                with p.open(newline="") as f:
+                    r = csv.DictReader(f)
+                    start = 2
+                    for rec in r:
+                        rows[start] = rec
+                        start = r.line_num + 1
+            except (OSError, UnicodeDecodeError, csv.Error):
+                rows = {}
+            self._rows[p] = rows
+        return self._rows[p].get(line)
+
+
+def cite(text: str, legend: dict[str, tuple[str, Path | None]], lines: _Lines | None = None) -> str:
+    """A source comment with its shorthand spelled out: ``HW:188`` -> ``shared/data/seed/hardware_and_ops.csv line 188
+    (<the row's source URL, without https://>)``, a bare ``HW`` -> the file, and ``brief:`` (the project brief, not public) ->
+    ``scenario design choice (no external source):``."""
+    lines = lines or _Lines()
+    if legend:
+        names = "|".join(sorted(map(re.escape, legend), key=len, reverse=True))
+
+        def numbered(m: re.Match) -> str:
+            shown, p = legend[m.group(1)]
+            a, b = int(m.group(2)), m.group(3)
+            where = f"{shown} line{'s' if b else ''} {a}{'-' + b if b else ''}"
+            row = lines.row(p, a)
+            url = next((row[c] for c in _URL_COLUMNS if row and row.get(c)), "") if row else ""
+            # without the scheme: the report is a self-contained page with no links out (docs/report.md)
+            url = re.sub(r"^https?://", "", url.strip())
+            return f"{where} ({url})" if url else where
+
+        text = re.sub(rf"\b({names}):(\d+)(?:-(\d+))?", numbered, text)
+        text = re.sub(rf"\b({names})\b(?!\s*=)(?!/)", lambda m: legend[m.group(1)][0], text)
+    return _BRIEF.sub("scenario design choice (no external source): ", text)
+
+
 def scenario_sources(files: list[str]) -> dict[str, str]:
-    """Merged over the ``extends`` chain (base first, as listed in ``scenario_files_read``); unreadable files are skipped."""
+    """Merged over the ``extends`` chain (base first, as listed in ``scenario_files_read``); unreadable files are
+    skipped. Each source is spelled out (``cite``) with the legends of every file of the chain, a file's own first."""
     out: dict[str, str] = {}
+    legends: list[dict] = []
+    per_file: list[tuple[dict, dict]] = []
     for f in files:
         try:
-            out.update(file_sources(f))
+            src, leg = file_sources(f), file_legend(f)
         except (OSError, UnicodeDecodeError):
             continue
+        legends.append(leg)
+        per_file.append((src, leg))
+    merged: dict = {}
+    for leg in legends:
+        merged.update(leg)
+    lines = _Lines()
+    for src, leg in per_file:
+        legend = {**merged, **leg}
+        out.update({k: cite(v, legend, lines) for k, v in src.items()})
     return out

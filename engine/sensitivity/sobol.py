@@ -27,6 +27,8 @@ import numpy as np
 def indices(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First-order and total indices from f(A) (N,), f(B) (N,), f(A_B^(g)) (k, N)."""
     V = np.var(np.concatenate([fA, fB]), ddof=1)
+    if not V > 0:  # a metric that does not vary (or too few rows): undefined indices, no 0/0 RuntimeWarning
+        return np.full(fAB.shape[0], np.nan), np.full(fAB.shape[0], np.nan)
     s1 = np.mean(fB[None, :] * (fAB - fA[None, :]), axis=1) / V
     st = 0.5 * np.mean((fA[None, :] - fAB) ** 2, axis=1) / V
     return s1, st
@@ -46,11 +48,25 @@ def sobol(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, *, n_boot: int = 500,
         bt.append(xt)
     b1, bt = np.array(b1), np.array(bt)
     a = (1 - level) / 2
-    return {
-        "S1": s1, "S1_se": b1.std(axis=0, ddof=1), "S1_ci": np.quantile(b1, [a, 1 - a], axis=0).T,
-        "ST": st, "ST_se": bt.std(axis=0, ddof=1), "ST_ci": np.quantile(bt, [a, 1 - a], axis=0).T,
-        "variance": float(np.var(np.concatenate([fA, fB]), ddof=1)), "N": int(N), "n_boot": n_boot,
-    }
+    import warnings
+
+    with warnings.catch_warnings():  # resamples without variance give NaN indices: left out of the SE and interval
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {
+            "S1": s1, "S1_se": np.nanstd(b1, axis=0, ddof=1), "S1_ci": _nanquantile(b1, [a, 1 - a]),
+            "ST": st, "ST_se": np.nanstd(bt, axis=0, ddof=1), "ST_ci": _nanquantile(bt, [a, 1 - a]),
+            "variance": float(np.var(np.concatenate([fA, fB]), ddof=1)) if N > 1 else float("nan"), "N": int(N), "n_boot": n_boot,
+        }
+    from engine.sensitivity.text import sobol_warnings
+
+    out["warnings"] = sobol_warnings({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()})
+    return out
+
+
+def _nanquantile(b: np.ndarray, qs: list[float]) -> np.ndarray:
+    """(k, 2) percentile interval of each column of the bootstrap indices ``b`` (n_boot, k), NaN resamples left out
+    (an all-NaN column, a metric without variance, gives NaN; called under a RuntimeWarning filter)."""
+    return np.nanquantile(b, qs, axis=0).T
 
 
 def input_groups(model) -> list[tuple[str, list[int]]]:

@@ -34,8 +34,9 @@ def comparison_png(rows: list[dict], metric: str, path: Path, *, title: str) -> 
     plt.close(fig)
 
 
-def tornado_png(rows: list[dict], path: Path, *, title: str, xlabel: str, base: float) -> None:
-    """Tornado: for each input (ranked), the metric at its p10 and p90 as a bar around the baseline."""
+def tornado_png(rows: list[dict], path: Path, *, title: str, xlabel: str, base: float, metric: str | None = None) -> None:
+    """Tornado: for each input (ranked), the metric at its p10 and p90 as a bar around the baseline; ticks in
+    the metric's format (engine/sensitivity/text.py) when ``metric`` is given."""
     plt = _plt()
     rows = rows[::-1]
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(rows) + 1.6))
@@ -45,6 +46,10 @@ def tornado_png(rows: list[dict], path: Path, *, title: str, xlabel: str, base: 
     ax.set_yticks(range(len(rows)), [r["input"] for r in rows], fontsize=7)
     ax.axvline(base, color="k", lw=0.8)
     ax.set_xlabel(xlabel)
+    if metric is not None:
+        from engine.sensitivity.text import money_axis
+
+        money_axis(ax, metric)
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -52,8 +57,10 @@ def tornado_png(rows: list[dict], path: Path, *, title: str, xlabel: str, base: 
     plt.close(fig)
 
 
-def ranked_bars_png(names: list[str], values: list[float], errors: list[float] | None, path: Path, *, title: str, xlabel: str) -> None:
-    """Horizontal ranked bars with optional +-1.96 SE error bars (elasticities, Sobol indices)."""
+def ranked_bars_png(names: list[str], values: list[float], errors: list[float] | None, path: Path, *, title: str, xlabel: str,
+                    metric: str | None = None) -> None:
+    """Horizontal ranked bars with optional +-1.96 SE error bars (elasticities, Sobol indices); bars in the units of
+    ``metric`` (a change of it) are ticked in its format (engine/sensitivity/text.py)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(names) + 1.6))
     y = list(range(len(names)))[::-1]
@@ -61,6 +68,10 @@ def ranked_bars_png(names: list[str], values: list[float], errors: list[float] |
     ax.set_yticks(y, names, fontsize=7)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel(xlabel)
+    if metric is not None:
+        from engine.sensitivity.text import money_axis
+
+        money_axis(ax, metric)
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
