@@ -213,15 +213,19 @@ def test_expected_loss_statistics_by_hand():
     # One facility (arrays (P, F) = (4, 1)) over six months 2026-01..06: quarter ends at t = 3 and 6.
     from types import SimpleNamespace
 
-    from engine.credit.summary import CREDIT_RISK_STATISTICS, FACILITY, credit_entity
+    from engine.credit.summary import CREDIT_RISK_STATISTICS, FACILITY, credit_entity, credit_paths
 
     col = lambda *v: np.array(v, dtype=np.float64)[:, None]  # noqa: E731
     arrays = {
         "credit_first_breach_month": col(0, 3, 6, 0), "credit_default_month": col(0, 3, 0, 0),
         "credit_loss_usd": col(0, 300000, 0, 0), "credit_ead_usd": col(0, 1e6, 0, 0), "credit_lgd_frac": col(np.nan, 0.3, np.nan, np.nan),
+        "credit_default_cause": col(0, 2, 0, 0),  # the default is a covenant failure (code 2)
     }
     model = SimpleNamespace(month_labels=tuple(f"2026-{m:02d}" for m in range(1, 7)))
-    e = credit_entity(model, arrays, FACILITY, 0, stats=CREDIT_RISK_STATISTICS)
+    e = credit_entity(model, credit_paths(arrays), FACILITY, 0, stats=CREDIT_RISK_STATISTICS)
+    # the one default is a covenant failure with a loss: P(covenant) = 1/4, P(payment) = 0, P(fully recovered) = 0
+    assert (e["p_default_covenant"]["horizon"]["value"], e["p_default_payment"]["horizon"]["value"]) == (0.25, 0.0)
+    assert e["p_default_fully_recovered"]["horizon"]["value"] == 0.0
     assert e["expected_credit_loss_usd"]["value"] == pytest.approx(75000.0, abs=CENT)
     assert e["expected_credit_loss_usd"]["se"] == pytest.approx(75000.0, abs=CENT)
     assert e["p_default"]["horizon"]["value"] == 0.25
@@ -241,18 +245,24 @@ def test_portfolio_statistics_by_hand():
     # and 100k / 500k = 0.2 -> LGD given default 0.23333; PD x LGD x EAD = 0.5 x 0.23333 x 1 M = 116,666.67.
     from types import SimpleNamespace
 
-    from engine.credit.summary import CREDIT_RISK_STATISTICS, PORTFOLIO, credit_entity, portfolio_paths
+    from engine.credit.summary import CREDIT_RISK_STATISTICS, PORTFOLIO, credit_entity, credit_paths, portfolio_paths
 
     two = lambda a, b: np.array([a, b], dtype=np.float64).T  # noqa: E731  (P, F) = (4, 2)
     scalars = {
         "credit_first_breach_month": two([0, 2, 0, 0], [0, 5, 4, 0]), "credit_default_month": two([0, 3, 0, 0], [0, 6, 5, 0]),
         "credit_loss_usd": two([0, 3e5, 0, 0], [0, 1e5, 1e5, 0]), "credit_ead_usd": two([0, 1e6, 0, 0], [0, 5e5, 5e5, 0]),
         "credit_lgd_frac": two([np.nan, 0.3, np.nan, np.nan], [np.nan, 0.2, 0.2, np.nan]),
+        # A's default a payment shortfall (1), B's two covenant failures (2)
+        "credit_default_cause": two([0, 1, 0, 0], [0, 2, 2, 0]),
     }
     model = SimpleNamespace(month_labels=tuple(f"2026-{m:02d}" for m in range(1, 7)))
     port = portfolio_paths(scalars)
     assert port["portfolio_first_breach_month"].tolist() == [0, 2, 4, 0] and port["portfolio_default_month"].tolist() == [0, 3, 5, 0]
-    e = credit_entity(model, {**scalars, **port}, PORTFOLIO, stats=CREDIT_RISK_STATISTICS)
+    e = credit_entity(model, credit_paths(scalars), PORTFOLIO, stats=CREDIT_RISK_STATISTICS)
+    # the portfolio's cause is that of its first default: path 1 A's payment shortfall (month 3, before B's
+    # month 6), path 2 B's covenant failure -> 1/4 each, adding up to P(default) = 1/2; every default lost money
+    assert e["p_default_payment"]["horizon"]["value"] == 0.25 and e["p_default_covenant"]["horizon"]["value"] == 0.25
+    assert e["p_default_fully_recovered"]["horizon"]["value"] == 0.0
     for key in ("p_covenant_breach", "p_default"):
         assert e[key]["by_quarter"]["2026Q1"]["value"] == 0.25 and e[key]["by_quarter"]["2026Q2"]["value"] == 0.5
         assert e[key]["horizon"]["value"] == 0.5

@@ -84,13 +84,19 @@ def test_credit_table_has_no_import_circle_with_engine_table():
 
 def _credit_summary(loss: list[float], cause: list[int]):
     """A one-facility credit block from 4 paths: defaults in month 3 where ``cause`` > 0, EAD 1,000,000."""
-    from engine.credit.summary import entity_credit
+    from types import SimpleNamespace
 
-    c = np.array(cause)
+    from engine.credit.summary import CREDIT_RISK_STATISTICS, FACILITY, credit_entity, credit_paths
+
+    c = np.array(cause, float)
     d = c > 0
     loss_ = np.array(loss, float)
-    e = entity_credit(breach_month=np.where(c == 2, 3.0, 0.0), default_month=np.where(d, 3.0, 0.0), loss=loss_, ead=np.where(d, 1e6, 0.0),
-                      lgd=np.where(d, loss_ / 1e6, np.nan), q_t=[3], q_labels=["2026Q1"], default_cause=c)
+    col = lambda x: np.asarray(x, float)[:, None]  # noqa: E731  (P, F) = (4, 1)
+    scalars = {"credit_first_breach_month": col(np.where(c == 2, 3.0, 0.0)), "credit_default_month": col(np.where(d, 3.0, 0.0)),
+               "credit_loss_usd": col(loss_), "credit_ead_usd": col(np.where(d, 1e6, 0.0)), "credit_lgd_frac": col(np.where(d, loss_ / 1e6, np.nan)),
+               "credit_default_cause": col(c)}
+    model = SimpleNamespace(month_labels=("2026-01", "2026-02", "2026-03"))
+    e = credit_entity(model, credit_paths(scalars), FACILITY, 0, stats=CREDIT_RISK_STATISTICS)
     e.update(min_tested_dscr={}, max_tested_ltv_frac={})
     return {"credit": {"quarters": ["2026Q1"], "facilities": {"L": e}, "portfolio": e}}
 

@@ -73,6 +73,13 @@ def portfolio_paths(scalars: dict) -> dict:
     }
 
 
+def credit_paths(scalars: dict) -> dict:
+    """What the credit statistics read: the facilities' per-path results, the portfolio's per-path
+    values (``portfolio_paths``) and the default months by cause (``cause_paths``)."""
+    portfolio = portfolio_paths(scalars)
+    return {**scalars, **portfolio, **cause_paths(scalars, portfolio)}
+
+
 def cause_paths(scalars: dict, portfolio: dict) -> dict:
     """Per-path default months split by cause: name -> (P, F) for the facilities and (P,) for the portfolio.
 
@@ -145,8 +152,7 @@ def credit_summary(model, run) -> dict:
     """The ``credit`` block of summary.json (only for scenarios with [financing])."""
     s = run.scalars
     q_t, q_labels = quarter_ends(model.month_labels)
-    portfolio = portfolio_paths(s)
-    arrays = {**s, **portfolio, **cause_paths(s, portfolio)}
+    arrays = credit_paths(s)
     m = run.monthly
     n_fan = run.n_fan
     facilities = {}
