@@ -20,7 +20,7 @@ Importing ``engine`` is cheap: nothing heavy (jax, xarray) is imported here.
 
 from engine.version import __version__
 
-_API = ("Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "compare_lives", "capex_check")
+_API = ("Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "sensitivity", "compare_lives", "capex_check")
 
 
 def __getattr__(name: str):

@@ -155,3 +155,17 @@ def test_stress_as_a_dataset(one):
     np.testing.assert_allclose(row.delta.values, (row.stress - row.base).values, rtol=1e-12, atol=1e-6)
     # a lower rental price lowers the NPV on every path (same paths: common random numbers)
     assert row.delta.sel(metric="expected_npv_usd").item() < 0
+
+
+def test_sensitivity_as_a_dataset(one):
+    from engine.api import sensitivity
+
+    uncertain = one.with_overrides({"market.H100.price_usd_per_gpu_hour": {"dist": "uniform", "low": 1.6, "high": 2.4},
+                                    "market.H100.decline_rate_per_month": {"dist": "uniform", "low": 0.005, "high": 0.015}})
+    res = sensitivity(uncertain, methods=("tornado",), metric="expected_npv_usd", paths=200)
+    assert set(res["tornado_swing"].dims) == {"input", "metric"}
+    # the swing is |at p90 - at p10| (engine/sensitivity/tornado.py), exactly
+    np.testing.assert_array_equal(res.tornado_swing.values, np.abs(res.tornado_at_p90 - res.tornado_at_p10).values)
+    # a higher rental price (p90 above p10) raises the NPV on the same paths
+    price = res.sel(input="market.H100.price_usd_per_gpu_hour", metric="expected_npv_usd")
+    assert price.tornado_at_p90.item() > price.tornado_at_p10.item()

@@ -8,9 +8,9 @@
 docs/api.md documents each function.
 """
 
-from engine.api.analyses import capex_check, compare_lives, stress
+from engine.api.analyses import capex_check, compare_lives, sensitivity, stress
 from engine.api.configure import configure
 from engine.api.results import simulate, summarize, summary_dict, write
 from engine.api.scenario import Scenario
 
-__all__ = ["Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "compare_lives", "capex_check"]
+__all__ = ["Scenario", "simulate", "summarize", "summary_dict", "write", "configure", "stress", "sensitivity", "compare_lives", "capex_check"]

@@ -1,6 +1,7 @@
-"""The analyses as library functions returning ``xarray.Dataset``: ``stress``, ``compare_lives``,
-``capex_check``. The ``rackrisk`` subcommands of the same names run the same functions
-(engine/stress/compare.py, engine/life_comparison.py, engine/capex/app.py) and format their results.
+"""The analyses as library functions returning ``xarray.Dataset``: ``stress``, ``sensitivity``,
+``compare_lives``, ``capex_check``. The ``rackrisk`` subcommands of the same names run the same
+functions (engine/stress/compare.py, engine/sensitivity/run.py, engine/life_comparison.py,
+engine/capex/app.py) and format their results.
 """
 
 from __future__ import annotations
@@ -70,3 +71,50 @@ def capex_check(plan: str | Path, *, paths: int | None = None, seed: int | None 
     report, *_ = run_capex_check(plan, paths=paths, seed=seed, write=False)
     rows = {**report["generations"], "fleet_utilization": report["fleet_utilization"]}
     return tidy(rows, entity_dim="row", attrs={"paths": report["paths"], "seed": report["seed"], "scenario_sha256": report["scenario_sha256"]})
+
+
+def sensitivity(scenario: Scenario | str | Path, *, methods: tuple[str, ...] = ("tornado",), metric: str = "expected_impairment_loss_usd_ias36",
+                paths: int = 20_000, sobol_paths: int = 2048):
+    """Which inputs move ``metric`` (docs/stress.md): ``xarray.Dataset`` with, per method run,
+
+    * tornado (each random input at its p10 and p90, common random numbers): ``tornado_at_p10``,
+      ``tornado_at_p90``, ``tornado_swing``, ``tornado_se_delta_p10``/``_p90`` on ``input`` x ``metric``,
+      the inputs' ``x_p10``/``x_p90`` and each metric's ``tornado_base``;
+    * gradients (pathwise autodiff): ``elasticity``, ``elasticity_se``, ``dM_per_sd``, ``dM_per_sd_se``
+      on ``gradient_metric`` x ``input``;
+    * sobol: ``S1``, ``S1_se``, ``ST``, ``ST_se`` on ``sobol_metric`` x ``group``.
+    """
+    import xarray as xr
+
+    from engine.compile import compile_model
+    from engine.scenario.load import load_scenario
+    from engine.sensitivity.run import run_sensitivity
+
+    loaded = _loaded(scenario)
+    if not hasattr(loaded, "scenario"):
+        loaded = load_scenario(loaded)
+    doc = run_sensitivity(loaded, compile_model(loaded), methods=tuple(methods), metric=metric, paths=paths, sobol_paths=sobol_paths)
+    ds = xr.Dataset(attrs={"seed": int(loaded.scenario.run.seed), "scenario_sha256": loaded.sha256, "metric": metric, "paths": int(paths)})
+    if "tornado" in doc:
+        tor = doc["tornado"]
+        inputs, mets = [r["input"] for r in tor["rows"]], list(tor["base"])
+        for key in ("at_p10", "at_p90", "swing", "se_delta_p10", "se_delta_p90"):
+            values = np.array([[r["metrics"][m][key] for m in mets] for r in tor["rows"]], float).reshape(len(inputs), len(mets))
+            ds[f"tornado_{key}"] = (("input", "metric"), values)
+        ds = ds.assign_coords(input=inputs, metric=mets, x_p10=("input", [r["x_p10"] for r in tor["rows"]]),
+                              x_p90=("input", [r["x_p90"] for r in tor["rows"]]))
+        ds["tornado_base"] = ("metric", np.array([tor["base"][m] for m in mets], float))
+    if "gradients" in doc:
+        gm = list(doc["gradients"]["metrics"])
+        names = sorted({r["input"] for m in gm for r in doc["gradients"]["metrics"][m]["rows"]})
+        for key in ("elasticity", "elasticity_se", "dM_per_sd", "dM_per_sd_se"):
+            table = {m: {r["input"]: r[key] for r in doc["gradients"]["metrics"][m]["rows"]} for m in gm}
+            ds[key] = (("gradient_metric", "gradient_input"), np.array([[table[m][i] for i in names] for m in gm], float))
+        ds = ds.assign_coords(gradient_metric=gm, gradient_input=names)
+    if "sobol" in doc:
+        sb = doc["sobol"]
+        sm = list(sb["metrics"])
+        for key in ("S1", "S1_se", "ST", "ST_se"):
+            ds[key] = (("sobol_metric", "group"), np.array([sb["metrics"][m][key] for m in sm], float))
+        ds = ds.assign_coords(sobol_metric=sm, group=[g["name"] for g in sb["groups"]])
+    return ds

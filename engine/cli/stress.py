@@ -270,7 +270,7 @@ def cmd_sensitivity(args) -> int:
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
     from engine.errors import ScenarioError
-    from engine.stress.metrics import metric_table, resolve
+    from engine.stress.metrics import resolve
 
     try:
         loaded, model = _load_model(args)
@@ -282,43 +282,30 @@ def cmd_sensitivity(args) -> int:
         return _error(f"--metric: {exc.args[0]}")
     import numpy as np
 
-    from engine.sensitivity.override import Evaluator
-    from engine.outdir import write_folder
     from engine.jsontext import json_text
+    from engine.outdir import write_folder
+    from engine.sensitivity.run import run_sensitivity
     from engine.stress import plots
 
     cfg = loaded.scenario.run
     n = args.paths or 20_000
-    seed = cfg.seed
-    ev = Evaluator(model, dtype=cfg.dtype)
-    mt = metric_table(model)
-    metrics = {k: v[1] for k, v in mt.items() if "_by_" not in k}
-    if args.metric not in metrics:
-        metrics[args.metric] = resolve(model, args.metric)[1]
-    doc: dict = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": seed, "dtype": cfg.dtype,
+    doc: dict = {"provenance": _provenance({"scenario_file": str(args.scenario), "scenario_sha256": loaded.sha256, "seed": cfg.seed, "dtype": cfg.dtype,
                                              "metric": args.metric, **_overrides_record(args)})}
+    doc.update(run_sensitivity(loaded, model, methods=tuple(methods), metric=args.metric, paths=n, sobol_paths=args.sobol_paths or 2048,
+                               progress=lambda m: print(m, file=sys.stderr)))
     files: dict = {}
-    if "tornado" in methods:
-        from engine.sensitivity.tornado import tornado
-
-        print(f"tornado: {sum(sp.is_random for sp in model.inputs)} inputs x 2 values x {n} paths", file=sys.stderr)
-        tor = tornado(ev, metrics, seed=seed, paths=np.arange(n), rank_by=args.metric)
-        doc["tornado"] = {**tor, "paths": n}
+    if "tornado" in doc:
+        tor = doc["tornado"]
         rows = [{"input": r["input"], **r["metrics"][args.metric]} for r in tor["rows"]]
         files["tornado.png"] = lambda p: plots.tornado_png(rows, p, title=f"Tornado: {label} (inputs at p10 / p90, CRN, {n} paths)", xlabel=label,
                                                            base=tor["base"][args.metric], metric=args.metric)
         files["tornado.csv"] = "input,x_p10,x_p90,at_p10,at_p90,se_delta_p10,se_delta_p90,swing\n" + "".join(
             f"{r['input']},{t['x_p10']!r},{t['x_p90']!r},{r['at_p10']!r},{r['at_p90']!r},{r['se_delta_p10']!r},{r['se_delta_p90']!r},{r['swing']!r}\n"
             for r, t in zip(rows, tor["rows"]))
-    if "gradients" in methods:
-        from engine.sensitivity.gradients import SMOOTH_METRICS, pathwise_elasticities, smooth_metric_values, tau_usd
+    if "gradients" in doc:
+        from engine.sensitivity.gradients import SMOOTH_METRICS
 
-        print(f"gradients: autodiff through {n} paths", file=sys.stderr)
-        gr = pathwise_elasticities(model, seed=seed, paths=np.arange(n), dtype=cfg.dtype)
-        base_run = ev.evaluate(seed=seed, paths=np.arange(n))
-        loss = smooth_metric_values(base_run.scalars, tau_usd(model))["expected_impairment_loss_usd_ias36"]
-        gr["smoothing_bias_p_impairment_ias36"] = float(np.mean(1.0 - np.exp(-loss / gr["tau_usd"])) - np.mean(loss > 0))
-        doc["gradients"] = gr
+        gr = doc["gradients"]
         gm = args.metric if args.metric in SMOOTH_METRICS else "expected_impairment_loss_usd_ias36"
         top = [r for r in gr["metrics"][gm]["rows"] if r["elasticity"] == r["elasticity"]][:25]
         files["gradients.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in top], [r["elasticity"] for r in top], [r["elasticity_se"] for r in top], p,
@@ -326,13 +313,9 @@ def cmd_sensitivity(args) -> int:
         by_sd = sorted(gr["metrics"][gm]["rows"], key=lambda r: -abs(r["dM_per_sd"]))[:25]
         files["gradients_per_sd.png"] = lambda p: plots.ranked_bars_png([r["input"] for r in by_sd], [r["dM_per_sd"] for r in by_sd], [r["dM_per_sd_se"] for r in by_sd], p,
                                                                         title=f"d {gm} per one-sd shift of each input (autodiff, {n} paths)", xlabel=f"change of {gm} per +1 sd", metric=gm)
-    if "sobol" in methods:
-        from engine.sensitivity.sobol import engine_design
-
-        N = args.sobol_paths or 2048
-        print(f"sobol: N = {N} rows", file=sys.stderr)
-        sb = engine_design(ev, metrics, seed=seed, N=N)
-        doc["sobol"] = sb
+    if "sobol" in doc:
+        sb = doc["sobol"]
+        N = sb.get("N", args.sobol_paths or 2048)
         res = sb["metrics"][args.metric]
         order = np.argsort(res["ST"])[::-1]
         names = [sb["groups"][i]["name"] for i in order]
