@@ -31,6 +31,7 @@ key, build)`` is the in-process cache of those functions; ``stats`` counts build
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -228,7 +229,8 @@ def device_args(args: ModelArgs):
 
 # ---- the in-process cache of compiled (jitted) functions
 
-_CACHE: dict = {}
+MAX_ENTRIES = 64  # compiled functions kept (least recently used dropped first): a sweep over many shapes stays bounded
+_CACHE: OrderedDict = OrderedDict()
 stats = {"built": 0, "reused": 0}
 
 
@@ -236,14 +238,18 @@ def cached(kind: str, key: tuple, build: Callable[[], object]):
     """The function cached under ``(kind, key)``, built with ``build()`` on first use.
 
     ``key`` must hold everything ``build`` reads (a ``Static.key``, chunk size, flags, XLA options,
-    backend settings). ``stats["built"]`` / ``stats["reused"]`` count misses and hits.
+    backend settings). ``stats["built"]`` / ``stats["reused"]`` count misses and hits. At most
+    ``MAX_ENTRIES`` functions are kept, the least recently used dropped first.
     """
     k = (kind, key)
     fn = _CACHE.get(k)
     if fn is None:
         fn = _CACHE[k] = build()
         stats["built"] += 1
+        while len(_CACHE) > MAX_ENTRIES:
+            _CACHE.popitem(last=False)
     else:
+        _CACHE.move_to_end(k)
         stats["reused"] += 1
     return fn
 
