@@ -7,6 +7,9 @@
     z_fail   (T, C)  standard normal failure-count scores by cohort
 
 and gives a dict of per-path results (and, with ``monthly=True``, a dict of (T, ...) arrays).
+``general_path_fn(st, monthly)`` is the same step as ``path(args, theta, z_price, z_fail)`` for every
+scenario with static part ``st``, its numbers ``args`` an argument (engine/compiled.py): what the runners
+compile, once per scenario shape.
 Axes: S = 2 standards (0: ASC 360, 1: IAS 36), always both; C cohorts, K components, G generations.
 
 Month t (1..T), in order (docs/methodology.md has the equations):

@@ -19,8 +19,9 @@ Eligible ("simple") scenarios — the bench reference workload (scenarios/bench/
 
 Why it is faster with the same numbers: for these scenarios the whole no-impairment book (IAS 36's
 reversal cap) and its salvage, the test calendar, the remaining life and the forecast annuity
-factors are the same on every path, so they are computed once on the host (float64) and fed to the
-scan as per-month constants; a flat forecast without contracts is the month-t run-rate cash flow
+factors are the same on every path, so they are computed once on the host (float64,
+engine/fast_static.py) and passed to the compiled step as per-month arguments (the same compilation
+serves every eligible scenario of the same shape, engine/compiled.py); a flat forecast without contracts is the month-t run-rate cash flow
 times an annuity factor plus the discounted disposal, i.e.
 
     F(d) = [n_t (H u_t p_t s - v) - f] * sum_{k=1..n} d^k + n_t D d^n
