@@ -81,7 +81,7 @@ def chunk_paths_for(run_cfg, model=None, override: int | None = None, backend: s
     b = backend if backend is not None else _backend()
     if b != "gpu":
         return CHUNK_PATHS["cpu"]
-    from engine.simulate_fast import fast_ineligible_reason
+    from engine.fast_static import fast_ineligible_reason
 
     fast = model is not None and fast_ineligible_reason(model) is None
     return CHUNK_PATHS["gpu_fast" if fast else "gpu_general"]

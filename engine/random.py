@@ -149,38 +149,56 @@ def _monthly_normals(root, stream: Stream, name: str, path_index, n: int, dtype)
 
 def draw_inputs(model: Model, root, path_index, dtype):
     """Every scalar input for one path: (N,) values and the posterior sample index per file (F,)."""
+    from engine.compiled import device_args, split
+
+    st, args = split(model, dtype)
+    return draw_inputs_from(st, device_args(args), root, path_index, dtype)
+
+
+def draw_inputs_from(st, args, root, path_index, dtype):
+    """``draw_inputs`` of the scenario with static part ``st`` and numbers ``args`` (engine/compiled.py):
+    the random inputs' names and distributions are static; fixed values, posterior draws and the
+    copula factor come from ``args``."""
     z = {}
-    for spec in model.inputs:
-        if spec.is_random and spec.posterior_draws is None:
-            z[spec.name] = _normal(root, Stream.INPUTS, spec.name, path_index, None, dtype)
-    if model.copula_chol is not None:
-        zc = jnp.stack([z[n] for n in model.correlated])
-        zc = jnp.asarray(model.copula_chol, dtype) @ zc
-        for j, n in enumerate(model.correlated):
+    for name, kind in zip(st.input_names, st.inputs):
+        if kind[0] == "dist":
+            z[name] = _normal(root, Stream.INPUTS, name, path_index, None, dtype)
+    if st.has_copula:
+        zc = jnp.stack([z[n] for n in st.correlated])
+        zc = args.copula_chol @ zc
+        for j, n in enumerate(st.correlated):
             z[n] = zc[j]
     post_index = []
-    for f in model.posterior_files:
-        n_samples = next(sp.posterior_draws.size for sp in model.inputs if sp.posterior_file == f)
-        b = bits(path_key(name_key(root, Stream.POSTERIOR, model.posterior_sha256[f]), path_index), 1)[0]
+    for f, sha in enumerate(st.posterior_sha256):
+        n_samples = next(kind[2] for kind in st.inputs if kind[0] == "posterior" and kind[1] == f)
+        b = bits(path_key(name_key(root, Stream.POSTERIOR, sha), path_index), 1)[0]
         # uniform index: modulo bias at most n_samples / 2^32 (< 1e-5 for 40,000 posterior samples)
         post_index.append((b % np.uint32(n_samples)).astype(jnp.int32))
     values = []
-    for spec in model.inputs:
-        if spec.posterior_draws is not None:
-            i = post_index[model.posterior_files.index(spec.posterior_file)]
-            values.append(jnp.asarray(spec.posterior_draws, dtype)[i])
-        elif spec.is_random:
-            values.append(quantile(spec.dist, z[spec.name]))
+    for j, (name, kind) in enumerate(zip(st.input_names, st.inputs)):
+        if kind[0] == "posterior":
+            values.append(args.posterior[str(j)][post_index[kind[1]]])
+        elif kind[0] == "dist":
+            values.append(quantile(kind[1], z[name]))
         else:
-            values.append(jnp.asarray(spec.dist.value, dtype))
+            values.append(args.fixed_inputs[j])
     pidx = jnp.stack(post_index) if post_index else jnp.zeros((0,), jnp.int32)
     return jnp.stack(values), pidx
 
 
 def draw_noise(model: Model, root, path_index, dtype):
     """Monthly shocks for one path: price (T, G) by generation and failures (T, C) by cohort."""
-    zp = [_monthly_normals(root, Stream.PRICE, g, path_index, model.T, dtype) for g in model.generations]
-    zf = [_monthly_normals(root, Stream.FAILURE, c, path_index, model.T, dtype) for c in model.cohorts]
+    return _draw_noise(model.generations, model.cohorts, model.T, root, path_index, dtype)
+
+
+def draw_noise_from(st, root, path_index, dtype):
+    """``draw_noise`` of the scenario with static part ``st`` (engine/compiled.py)."""
+    return _draw_noise(st.generations, st.cohorts, st.T, root, path_index, dtype)
+
+
+def _draw_noise(generations, cohorts, T: int, root, path_index, dtype):
+    zp = [_monthly_normals(root, Stream.PRICE, g, path_index, T, dtype) for g in generations]
+    zf = [_monthly_normals(root, Stream.FAILURE, c, path_index, T, dtype) for c in cohorts]
     return jnp.stack(zp, axis=1), jnp.stack(zf, axis=1)
 
 
@@ -191,8 +209,17 @@ def noise_keys(model: Model, root, path_index):
     of ``draw_noise`` (same bits, same transform): a step can draw its month's shocks inside the scan
     instead of reading them from (T, ...) arrays made beforehand.
     """
-    kp = jnp.stack([path_key(name_key(root, Stream.PRICE, g), path_index) for g in model.generations])
-    kf = jnp.stack([path_key(name_key(root, Stream.FAILURE, c), path_index) for c in model.cohorts])
+    return _noise_keys(model.generations, model.cohorts, root, path_index)
+
+
+def noise_keys_from(st, root, path_index):
+    """``noise_keys`` of the scenario with static part ``st`` (engine/compiled.py)."""
+    return _noise_keys(st.generations, st.cohorts, root, path_index)
+
+
+def _noise_keys(generations, cohorts, root, path_index):
+    kp = jnp.stack([path_key(name_key(root, Stream.PRICE, g), path_index) for g in generations])
+    kf = jnp.stack([path_key(name_key(root, Stream.FAILURE, c), path_index) for c in cohorts])
     return kp, kf
 
 

@@ -15,11 +15,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
+from engine.chunk_fns import (  # noqa: F401  (re-exported: the runner's public names)
+    _INPUTS,
+    InputColumns,
+    RunOutput,
+    _chunk_fn,
+    _packed_chunk_fn,
+    fixed_input_values,
+    sharded_chunk_fn,
+    varying_inputs,
+)
 from engine.compile import Model
 
 
@@ -40,135 +48,6 @@ def _configure_jax(dtype: str) -> None:
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
         except Exception:  # pragma: no cover - the cache is an optimisation only
             pass
-
-
-def _varies(spec) -> bool:
-    """Whether an input differs between paths (drawn, or from a posterior file): draw_inputs' two random cases."""
-    return spec.is_random or spec.posterior_draws is not None
-
-
-def varying_inputs(model: Model) -> np.ndarray:
-    """(V,) indices of the inputs that differ between paths."""
-    return np.array([i for i, sp in enumerate(model.inputs) if _varies(sp)], np.int64)
-
-
-def fixed_input_values(model: Model, dtype) -> np.ndarray:
-    """(N,) every input's fixed value in the run's dtype (NaN for the varying ones): what draw_inputs gives every path."""
-    return np.array([np.nan if _varies(sp) else sp.dist.value for sp in model.inputs], dtype)
-
-
-@dataclass(frozen=True)
-class InputColumns:
-    """Every scalar input's value per path, kept as the varying columns only.
-
-    varying: (P, V) values of the inputs ``index`` (V,); fixed: (N,) the value every path has for
-    the others. ``full()`` is the (P, N) table. A gathered run copies only the V varying columns
-    of each chunk to the host (the reference has 5 of 19): fresh host memory is slow to touch on
-    the development VM (about 0.4 s per 1e6 paths x 42 values), so a summary run no longer writes
-    (P, N) constants it never reads.
-    """
-
-    varying: np.ndarray
-    index: np.ndarray
-    fixed: np.ndarray
-
-    def full(self) -> np.ndarray:
-        out = np.empty((self.varying.shape[0], self.fixed.shape[0]), self.fixed.dtype)
-        out[:] = self.fixed
-        out[:, self.index] = self.varying
-        return out
-
-
-@dataclass
-class RunOutput:
-    """What a run produced on the host.
-
-    Attributes:
-        scalars: name -> array with leading dim P (per-path results; see simulate.py).
-        input_columns: the inputs per path; ``inputs`` is their (P, N) table (built on first use).
-        posterior_index: (P, F).
-        monthly: name -> (P_fan, T, ...) monthly arrays of the first P_fan paths.
-        n_paths, seconds, compile_seconds: bookkeeping.
-    """
-
-    scalars: dict[str, np.ndarray]
-    input_columns: InputColumns
-    posterior_index: np.ndarray
-    monthly: dict[str, np.ndarray]
-    n_paths: int
-    n_fan: int
-    seconds: float
-    compile_seconds: float
-    reduced: dict | None = None  # streamed runs: name -> engine.reduce.Column (scalars is then empty)
-    n_devices: int = 1
-    fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
-    first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
-    steady_seconds: float = 0.0  # from the first chunk's results to the last's: the other chunks' time (0 with one chunk)
-
-    @cached_property
-    def inputs(self) -> np.ndarray:
-        """(P, N) every scalar input's value per path."""
-        return self.input_columns.full()
-
-
-def _chunk_fn(model: Model, dtype, monthly: bool):
-    """``chunk(seed, idx) -> (results, months, theta, posterior_index)`` over a chunk's path indices (B,) (not jitted)."""
-    import jax
-
-    from engine.random import root_key
-    from engine.kernel.path import make_indexed_path_fn
-
-    one = make_indexed_path_fn(model, dtype, monthly=monthly)
-
-    def chunk(seed, idx):
-        root = root_key(seed)
-        return jax.vmap(lambda i: one(root, i))(idx)
-
-    return chunk
-
-
-def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
-    """``_chunk_fn`` jitted and split over every local device (engine.sharding), with the model's XLA
-    options (engine.xla_options): ``call(seed, start)`` for paths [start, start + chunk_paths)."""
-    from engine.sharding import shard_paths
-    from engine.xla_options import chunk_compiler_options
-
-    return shard_paths(_chunk_fn(model, dtype, monthly), chunk_paths, compiler_options=chunk_compiler_options(model))
-
-
-def _packed_chunk_fn(model: Model, dtype, chunk_paths: int, on_layout: Callable | None = None):
-    """``call(seed, start) -> (values (K, B), posterior_index (B, F))`` and a list that holds the ``Layout``
-    of ``values`` once the first call has traced the function (no separate trace to learn the shapes):
-    the per-path results and the varying inputs (key ``_inputs``: columns ``varying_inputs(model)``)
-    of a gathered run without monthly values, packed on the device into one array (engine/packing.py).
-    ``on_layout(layout)`` is called when tracing has made the layout, before XLA compiles the chunk."""
-    import jax
-
-    from engine.packing import Layout
-    from engine.sharding import shard_paths
-    from engine.xla_options import chunk_compiler_options
-
-    chunk = _chunk_fn(model, dtype, monthly=False)
-    vary = varying_inputs(model)
-    layouts: list[Layout] = []  # filled when the chunk function is traced (the shapes are static then)
-
-    def packed(seed, idx):
-        res, _, theta, pidx = chunk(seed, idx)
-        if any(v.dtype != theta.dtype for v in res.values()):  # a programming error: every result is in the run's dtype
-            raise RuntimeError(f"per-path results of more than one dtype: {sorted({str(v.dtype) for v in res.values()})}")
-        tree = {**res, _INPUTS: theta[:, vary]}
-        layouts.append(Layout.of(tree))
-        if on_layout is not None:
-            on_layout(layouts[-1])
-        return layouts[-1].pack(tree), pidx
-
-    from jax.sharding import PartitionSpec as P
-
-    outs = (P(None, "paths"), P("paths"))  # values (K, B): the paths are its second axis
-    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model), out_specs=outs), layouts
-
-
-_INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)
 
 
 def _rows_kept(first_path: int, rows: int, n_paths: int) -> int:

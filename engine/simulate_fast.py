@@ -19,8 +19,9 @@ Eligible ("simple") scenarios — the bench reference workload (scenarios/bench/
 
 Why it is faster with the same numbers: for these scenarios the whole no-impairment book (IAS 36's
 reversal cap) and its salvage, the test calendar, the remaining life and the forecast annuity
-factors are the same on every path, so they are computed once on the host (float64) and fed to the
-scan as per-month constants; a flat forecast without contracts is the month-t run-rate cash flow
+factors are the same on every path, so they are computed once on the host (float64,
+engine/fast_static.py) and passed to the compiled step as per-month arguments (the same compilation
+serves every eligible scenario of the same shape, engine/compiled.py); a flat forecast without contracts is the month-t run-rate cash flow
 times an annuity factor plus the discounted disposal, i.e.
 
     F(d) = [n_t (H u_t p_t s - v) - f] * sum_{k=1..n} d^k + n_t D d^n
@@ -48,85 +49,8 @@ from engine.accounting.impairment import opening_unrecoverable
 from engine.compile import Model
 from engine.failures import failure_counts
 from engine.random import monthly_shocks
-from engine.scenario.dists import Fixed
+from engine.fast_static import _SCHEDULE_KEYS, fast_ineligible_reason  # noqa: F401  (fast_ineligible_reason re-exported)
 from engine.tco import breakeven_vs_cloud
-
-
-def fast_ineligible_reason(model: Model) -> str | None:
-    """Why ``model`` needs the general step (a short phrase), or ``None`` when the fast step applies."""
-    a = model.a
-    if model.facilities:
-        return "financing"
-    if model.C != 1 or model.K != 1 or model.G != 1:
-        return "more than one cohort, component or generation"
-    if float(a["purchase"][0]) > 0:
-        return "a purchase inside the horizon"
-    if float(a["policy_write_off"]) != 0 or float(a["policy_replace"]) != 0:
-        return "failures policy other than retain_book"
-    if float(a["trigger_launch"]) != 0 or float(a["trigger_price_drop"]) != 0 or float(a["trigger_util"]) != 0:
-        return "impairment triggers"
-    if float(a["forecast_drift"]) != 0:
-        return "drift forecast"
-    if np.any(a["fv_used_market"] != 0):
-        return "used-market fair value"
-    if float(a["fv_life"]) != 0:
-        return "an economic life for the fair value"
-    if float(a["disposal_used_market"]) != 0:
-        return "used-market disposal proceeds"
-    cf = model.inputs[int(a["i_contracted_frac"][0])]
-    if not (isinstance(cf.dist, Fixed) and cf.posterior_draws is None and cf.dist.value == 0.0):
-        return "contracts"
-    neutral = (
-        np.all(a["shock_price_mult"] == 1.0) and np.all(np.isnan(a["shock_price_index"]))
-        and np.all(np.isnan(a["shock_util_override"])) and np.all(a["shock_afr_mult"] == 1.0)
-        and np.all(a["shock_electricity_mult"] == 1.0)
-    )
-    if not neutral:
-        return "stress shocks"
-    return None
-
-
-def _annuity(d: float, n: np.ndarray) -> np.ndarray:
-    """sum_{k=1..n} d^k for integer n >= 0 (float64, host)."""
-    return np.array([sum(d ** k for k in range(1, int(m) + 1)) for m in n])
-
-
-def _static_schedule(model: Model) -> dict[str, np.ndarray]:
-    """Per-month constants (T,) of an eligible scenario, float64 on the host.
-
-    inv_rem: 1 / remaining life at the start of month t (0 when none is left); act: in service; last: last month of life;
-    tested: periodic test due and life left; cvb_pre: the no-impairment carrying amount after month
-    t's depreciation (before derecognition); svb: its salvage at the end of month t; n: months left after t; a_viu, a_fv: annuity
-    factors; dn_viu, dn_fv: d^n; d_coc: NPV discount factor of month t.
-    """
-    a = model.a
-    T = model.T
-    rem = a["rem"][:, 0, 0].astype(np.float64)
-    act = a["active"][:, 0].astype(np.float64)
-    last = a["last_month"][:, 0].astype(np.float64)
-    n_left = rem - 1.0
-    tested = (act > 0) & (n_left > 0) & (a["periodic"] > 0)
-    n = np.maximum(n_left, 0.0)
-    # the general step's cv_base / sv_base recursion, which no path-dependent quantity enters here
-    cv0 = float(a["cv0"][0, 0])
-    if float(a["purchase"][0]) == 0:
-        cvb, svb = float(a["cost"][0, 0]), float(a["salvage"][0, 0])
-    else:
-        cvb, svb = cv0, float(a["salvage"][0, 0]) * (cv0 > 0)
-    cvb_pre, svb_t = np.zeros(T), np.zeros(T)
-    for t in range(T):
-        cvb = cvb - ((cvb - svb) / max(rem[t], 1.0) if rem[t] > 0 else 0.0)
-        cvb_pre[t] = cvb
-        keep = 1.0 - last[t]
-        cvb, svb = cvb * keep, svb * keep
-        svb_t[t] = svb
-    d_viu, d_fv, d_coc = float(a["d_viu"]), float(a["d_fv"]), float(a["d_coc"])
-    return dict(
-        inv_rem=np.where(rem > 0, 1.0 / np.maximum(rem, 1.0), 0.0), act=act, last=last, tested=tested.astype(np.float64), n=n,
-        cvb_pre=cvb_pre, svb=svb_t,
-        a_viu=_annuity(d_viu, n), a_fv=_annuity(d_fv, n), dn_viu=d_viu ** n, dn_fv=d_fv ** n,
-        d_coc=d_coc ** np.arange(1, T + 1, dtype=np.float64),
-    )
 
 
 def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = False, *, select: bool | None = None, unroll: int | None = None):
@@ -164,53 +88,45 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         tune = settings()
         select = tune["select"] if select is None else select
         unroll = tune["unroll"] if unroll is None else unroll
-    a = model.a
-    T, L = model.T, model.L
-    sch = _static_schedule(model)
+    from engine.compiled import device_args, split
+
+    st, args = split(model, dtype)
+    args = device_args(args)
+    fn = fast_path_fn(st, monthly=monthly, keyed=keyed, select=select, unroll=unroll)
+
+    def path(*rest):
+        return fn(args, *rest)
+
+    return path
+
+
+def fast_path_fn(st, *, monthly: bool, keyed: bool, select: bool, unroll: int):
+    """The fast step for every eligible scenario with static part ``st`` (``engine.compiled.Static``):
+    ``path(args, theta, z_price, z_fail)``, or with ``keyed=True`` ``path(args, theta, keys)``, ``args`` the
+    scenario's numbers (``engine.compiled.ModelArgs``, its ``fast`` group from ``fast_args``)."""
+    dtype = jnp.dtype(st.dtype)
+    T, L = st.T, st.L
+    fs = st.fast
     f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
     i32 = lambda x: jnp.asarray(x, jnp.int32)  # noqa: E731
-
-    # scalar indices into theta (G = C = 1)
-    ix = {k: int(np.asarray(a[k]).reshape(-1)[0]) for k in (
-        "i_price_usd_per_gpu_hour", "i_decline_rate_per_month", "i_volatility_per_month", "i_spot_frac",
-        "i_spot_discount_frac", "i_util", "i_elasticity", "i_afr", "i_power_draw_frac", "i_pue",
-        "i_electricity_usd_per_kwh", "i_colocation_usd_per_kw_month", "i_staff_maintenance_usd_per_gpu_month",
-        "i_network_usd_per_gpu_month")}
+    ix = dict(fs["ix"])
     n_launch = max(L, 1)
-    ship_idx = i32(a["ship_idx"])
-    is_cadence = np.asarray(a["is_cadence"])
-    launch_mask = np.asarray(a["launch_mask"])
-    uc_idx = i32(a["undercut_idx"][:, 0])
-    ut_idx = i32(a["utilcut_idx"][:, 0])
-    hours = float(a["hours"])
-    kw, units = float(a["kw"][0]), float(a["units"][0])
-    fixed_opex = float(a["fixed_opex"][0])
-    util_ceiling = float(a["util_ceiling"])
-    disposal_cost = float(a["disposal_cost"])
-    disp_unit = float(a["disposal_per_unit"][0]) * (1.0 - float(a["eol_disposal_cost"]))
-    materiality = float(a["materiality"])
-    exact_failures = float(a["failures_exact"]) > 0  # static: failures.draw, as the general step
-    fy_hot = np.asarray(a["fiscal_year_onehot"])  # (T, Y)
-    # the valuation-date check (t = 0): only a cohort bought before the start is on the opening book
-    n0 = float(a["rem"][0, 0, 0])
-    d_viu, d_fv = float(a["d_viu"]), float(a["d_fv"])
-    a_viu0, a_fv0 = float(_annuity(d_viu, [n0])[0]), float(_annuity(d_fv, [n0])[0])
-    purchase0 = float(a["purchase"][0]) == 0
-    cost, salvage, cv0 = float(a["cost"][0, 0]), float(a["salvage"][0, 0]), float(a["cv0"][0, 0])
-    active_end = float(a["active"][-1, 0])
-    npv_outlay = float(a["npv_outlay_pv"][0])
-    cap_sl, cap_ann = float(a["capital_charge_sl"][0]), float(a["capital_charge_annuity"][0])
-    tokens_per_s, cloud_price = float(a["tokens_per_s"][0]), float(a["cloud_price"][0])
-    capex_per_gpu = float(a["capex_per_gpu"][0])
-    n_tests = float(sch["tested"].sum())
-    # a fixed zero elasticity with at most one launch: utilization takes one of two per-path values
-    el = model.inputs[ix["i_elasticity"]]
-    two_level_util = L <= 1 and isinstance(el.dist, Fixed) and el.posterior_draws is None and el.dist.value == 0.0
+    ship_idx = i32(st.ints["ship_idx"])
+    is_cadence = fs["is_cadence"]
+    launch_mask = fs["launch_mask"]
+    uc_idx = i32(st.ints["undercut_idx"][:, 0])
+    ut_idx = i32(st.ints["utilcut_idx"][:, 0])
+    exact_failures = st.flags["failures_exact"]  # static: failures.draw, as the general step
+    n_fy = st.n_fiscal_years
+    purchase0 = fs["purchase0"]
+    two_level_util = fs["two_level_util"]
     C = 1
 
-    def simulate(theta, noise_xs, keys):
+    def simulate(args, theta, noise_xs, keys):
         """The scan. noise_xs: the month-indexed scan inputs for the shocks, ((T,), (T,)): the shocks
         themselves, or (with ``keys``) the 0-based month index j twice, from which the step draws them."""
+        F = args.fast  # scalars () and the (T,) schedule, in dtype (fast_args)
+        hours, kw, units, util_ceiling, disp_unit, materiality = (F[k] for k in ("hours", "kw", "units", "util_ceiling", "disp_unit", "materiality"))
         th = theta
         P0 = th[ix["i_price_usd_per_gpu_hour"]]
         mu = -th[ix["i_decline_rate_per_month"]]
@@ -233,27 +149,27 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         q = 1.0 - (1.0 - th[ix["i_afr"]]) ** (1.0 / 12.0)
         energy = kw * th[ix["i_power_draw_frac"]] * th[ix["i_pue"]] * th[ix["i_electricity_usd_per_kwh"]] * hours
         var_cost = energy + th[ix["i_staff_maintenance_usd_per_gpu_month"]] + th[ix["i_network_usd_per_gpu_month"]]
-        fixed_c = fixed_opex + units * kw * th[ix["i_colocation_usd_per_kw_month"]]
+        fixed_c = F["fixed_opex"] + F["units_kw"] * th[ix["i_colocation_usd_per_kw_month"]]
         if two_level_util:
             util_before = jnp.clip(u0, 0.0, util_ceiling)  # exp(0) = 1 before the launch
             util_after = jnp.clip(u0 * jnp.exp(log1m_ut[0]), 0.0, util_ceiling)
         margin_rate = hours * spot_c  # revenue per GPU per unit of (util x price)
 
         z = jnp.zeros_like(P0)
-        zy = jnp.zeros((fy_hot.shape[1],), dtype)
+        zy = jnp.zeros((n_fy,), dtype)
         if purchase0:
             open_asc = open_ias = jnp.asarray(False)
         else:  # the general step's check with C = 1 and a flat forecast (closed forms as in forecasts())
             run_rate0 = units * (jnp.clip(u0, 0.0, util_ceiling) * P0 * margin_rate - var_cost) - fixed_c
-            disp0 = units * disp_unit
+            disp0 = F["disp0"]
             one_c = lambda x: jnp.reshape(x, (1,))  # noqa: E731
             open_asc, open_ias = opening_unrecoverable(
-                one_c(f(cv0)), undisc_c=one_c(run_rate0 * n0 + disp0), viu_c=one_c(run_rate0 * a_viu0 + disp0 * d_viu ** n0),
-                fvlcd_c=one_c((run_rate0 * a_fv0 + disp0 * d_fv ** n0) * (1.0 - disposal_cost)), on_books_c=jnp.ones((1,), dtype), group=jnp.ones((1, 1), dtype))
-        cv_start = f(cost if purchase0 else cv0)
-        sv_start = f(salvage if purchase0 else salvage * (cv0 > 0))
+                one_c(F["cv0"]), undisc_c=one_c(run_rate0 * F["n0"] + disp0), viu_c=one_c(run_rate0 * F["a_viu0"] + F["disp0_dn_viu0"]),
+                fvlcd_c=one_c((run_rate0 * F["a_fv0"] + F["disp0_dn_fv0"]) * F["keep_disposal"]), on_books_c=jnp.ones((1,), dtype), group=jnp.ones((1, 1), dtype))
+        cv_start = F["cv_start"]
+        sv_start = F["sv_start"]
         carry0 = (
-            z, f(units), cv_start, cv_start, sv_start, sv_start,  # W, alive, cv and sv by standard
+            z, units, cv_start, cv_start, sv_start, sv_start,  # W, alive, cv and sv by standard
             z, z, z, z, z, z, z,  # loss A, loss I, first A, first I, first loss A, first loss I, reversal
             z, z, z, z, z,  # pv cash, opex, revenue, hours sold, hours available
             z, z, zy, zy, z, z, z, z,  # material: first month A, I; by fiscal year A, I; loss A, I; immaterial loss A, I
@@ -310,7 +226,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
                 mA, mI, fyA, fyI, mlA, mlI, ilA, ilI = ops[9:17]
                 undisc, viu, fair = forecasts()
                 lossA_now = jnp.where(cvA > undisc, jnp.minimum(jnp.maximum(cvA - fair, 0.0), cvA), 0.0)
-                recov = jnp.maximum(viu, fair * (1.0 - disposal_cost))
+                recov = jnp.maximum(viu, fair * F["keep_disposal"])
                 impI = cvI > recov
                 lossI_now = jnp.where(impI, jnp.minimum(cvI - recov, cvI), 0.0)
                 revI = jnp.where(~impI, jnp.minimum(jnp.maximum(recov - cvI, 0.0), jnp.maximum(cvb_pre - cvI, 0.0)), 0.0)
@@ -371,8 +287,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
                 h_sold + h_mkt, h_avail + n_live * hours,
             ) + tuple(mat), month_out
 
-        xs = (f(np.arange(1, T + 1)),) + tuple(noise_xs) + tuple(
-            f(sch[k]) for k in ("inv_rem", "act", "last", "tested", "cvb_pre", "svb", "n", "a_viu", "a_fv", "dn_viu", "dn_fv", "d_coc")) + (f(fy_hot),)
+        xs = (f(np.arange(1, T + 1)),) + tuple(noise_xs) + tuple(F[k] for k in _SCHEDULE_KEYS) + (F["fy_hot"],)
         c, months = jax.lax.scan(step, carry0, xs, unroll=unroll)
         W, alive, cvA, cvI, svA, svI, lossA, lossI, firstA, firstI, flA, flI, rev_sum, pv, opex_sum, rev_usd, h_sold, h_avail = c[:18]
         mA, mI, fyA, fyI, mlA, mlI, ilA, ilI = c[18:]
@@ -380,10 +295,11 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         two = lambda x0, x1: jnp.stack([x0, x1])[:, None]  # noqa: E731  (2, C)
         one = lambda x0: x0[None]  # noqa: E731  (C,)
         safe = lambda num, den: jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), jnp.nan)  # noqa: E731
+        cap_sl, cap_ann, cloud_price = F["cap_sl"], F["cap_ann"], F["cloud_price"]
         tco_sl_del = safe(cap_sl + opex_sum, h_sold)
         tco_sl_avail = safe(cap_sl + opex_sum, h_avail)
         tco_ann_del = safe(cap_ann + opex_sum, h_sold)
-        be_hours, be_months = breakeven_vs_cloud(capex_per_gpu, cloud_price, opex_sum, h_sold, h_avail, hours, xp=jnp)
+        be_hours, be_months = breakeven_vs_cloud(F["capex_per_gpu"], cloud_price, opex_sum, h_sold, h_avail, hours, xp=jnp)
         res = dict(
             impairment_loss_usd=two(lossA, lossI),
             first_impairment_month=two(firstA, firstI),
@@ -391,7 +307,7 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             impairment_reversal_usd=one(rev_sum),
             failure_writeoff_usd=jnp.zeros((2, C), dtype),
             carrying_amount_end_usd=two(cvA, cvI),
-            npv_usd=one(pv - npv_outlay),
+            npv_usd=one(pv - F["npv_outlay"]),
             revenue_usd=one(rev_usd),
             operating_cost_usd=one(opex_sum),
             gpu_hours_sold=one(h_sold),
@@ -399,12 +315,12 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
             tco_usd_per_gpu_hour=one(tco_sl_avail),
             tco_usd_per_delivered_gpu_hour=one(tco_sl_del),
             tco_annuity_usd_per_delivered_gpu_hour=one(tco_ann_del),
-            tco_usd_per_million_tokens=one(tco_sl_del / (tokens_per_s * 3600.0 / 1e6)),
+            tco_usd_per_million_tokens=one(tco_sl_del / F["tokens_per_mtok_hour"]),
             breakeven_utilization_frac=one(tco_sl_avail / cloud_price),
             breakeven_vs_cloud_gpu_hours=one(be_hours),
             breakeven_vs_cloud_months=one(be_months),
-            impairment_tests=jnp.full((C,), n_tests, dtype),
-            alive_gpus_end=one(alive * active_end),
+            impairment_tests=jnp.full((C,), F["n_tests"], dtype),
+            alive_gpus_end=one(alive * F["active_end"]),
             material_impairment_month=jnp.stack([mA, mI]),
             material_impairment_in_fiscal_year=jnp.stack([fyA, fyI]),
             material_impairment_loss_usd=jnp.stack([mlA, mlI]),
@@ -413,11 +329,11 @@ def make_fast_path_fn(model: Model, dtype, monthly: bool = False, keyed: bool = 
         )
         return res, months
 
-    def path(theta, z_price, z_fail):
-        return simulate(theta, (z_price[:, 0], z_fail[:, 0]), None)
+    def path(args, theta, z_price, z_fail):
+        return simulate(args, theta, (z_price[:, 0], z_fail[:, 0]), None)
 
-    def path_keyed(theta, keys):
+    def path_keyed(args, theta, keys):
         j = jnp.arange(T, dtype=jnp.uint32)
-        return simulate(theta, (j, j), keys)
+        return simulate(args, theta, (j, j), keys)
 
     return path_keyed if keyed else path

@@ -6,7 +6,7 @@ returns per-block sums, extrema and histogram counts (a few MB), added on the ho
     1. fans and pilot, one pass of the monthly function: monthly values of the first ``fan_paths``
        paths (as in a gathered run) and per-path results of paths 0..PILOT-1 -> reduction plan;
     2. chunks of B paths (B a whole number of blocks per device): per-path results plus the fleet
-       quantities of ``engine.summary_stream.derived_paths`` -> ``reduce_chunk_packed`` -> host add of
+       quantities of ``engine.stats.fleet.device_fleet_paths`` -> ``reduce_chunk_packed`` -> host add of
        the block sums and extrema; the histogram counts accumulate on the device (in place) and are
        added on the host once, at the end.
 
@@ -29,22 +29,40 @@ FAN_CHUNK_PATHS = 1024  # paths per call of the monthly function (fans and pilot
 HIST_FLUSH_PATHS = 2**31 - 1  # paths a device adds to its int32 histogram before the runner empties it to the host
 
 
-def _per_path_fn(model: Model, dtype):
-    """(seed, idx) -> name -> (B, ...) per-path results and derived fleet values (jitted)."""
+def _per_path_fn(st, model: Model):
+    """(seed, idx, args) -> name -> (B, ...) per-path results and derived fleet values (not jitted).
+
+    ``engine.stats.fleet.device_fleet_paths`` reads ``model``'s capital charges as Python numbers, so
+    this function is shared only by scenarios with the same numbers (``_stream_key``)."""
     import jax
 
     from engine.random import root_key
-    from engine.kernel.path import make_indexed_path_fn
-    from engine.summary_stream import derived_paths
+    from engine.kernel.path import indexed_path_fn
+    from engine.stats.fleet import device_fleet_paths as derived_paths
 
-    one = make_indexed_path_fn(model, dtype, monthly=False)
+    one = indexed_path_fn(st, monthly=False)
 
-    def chunk(seed, idx):
+    def chunk(seed, idx, args):
         root = root_key(seed)
-        res = jax.vmap(lambda i: one(root, i)[0])(idx)
+        res = jax.vmap(lambda i: one(args, root, i)[0])(idx)
         return {**res, **derived_paths(model, res)}
 
     return chunk
+
+
+def _stream_key(st, model: Model, args, chunk_paths: int, hist_replicas: int) -> tuple:
+    """Cache key of the reducing chunk function: ``engine.chunk_fns.compile_key`` plus every number of
+    the model (``derived_paths`` bakes some in) and the histogram's replica count."""
+    import hashlib
+
+    import jax
+
+    from engine.chunk_fns import compile_key
+
+    h = hashlib.sha256()
+    for leaf in jax.tree.leaves(args):
+        h.update(np.ascontiguousarray(leaf).tobytes())
+    return compile_key(st, model, chunk_paths) + (h.hexdigest(), int(hist_replicas))
 
 
 def _release_memory() -> None:
@@ -66,10 +84,11 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
 
     from engine.backend_tuning import settings
     from engine.chunk_loop import PathArrays, host_shards, pipelined
-    from engine.runner import InputColumns, RunOutput, sharded_chunk_fn
+    from engine.chunk_fns import InputColumns, RunOutput, sharded_chunk_fn
+    from engine.compiled import cached, device_args, split
     from engine.sharding import chunk_multiple, compile_sharded, n_devices, per_device_zeros
     from engine.xla_options import chunk_compiler_options
-    from engine.summary_stream import derived_paths
+    from engine.stats.fleet import device_fleet_paths as derived_paths
 
     t0 = time.perf_counter()
     seed_arr = jnp.uint32(seed)
@@ -78,25 +97,28 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     #    bin ranges) is an argument whose shapes follow from the per-path result shapes, not from the
     #    pilot's values; compiling it after the fan pass put its XLA compile's transient memory on top
     #    of the fans and the monthly function (the cold-compile peak, docs/performance.md)
-    per_path = _per_path_fn(model, dtype)
+    st, host_args = split(model, dtype)
+    margs = device_args(host_args)
+    per_path = _per_path_fn(st, model)
     n_arr = jnp.uint32(n_paths)
 
-    def reduced(seed_, idx, arrays_, n_, hist_):
-        return reduce_chunk_packed(per_path(seed_, idx), idx < n_, arrays_, dtype, hist_)
+    def reduced(seed_, idx, arrays_, n_, hist_, args_):
+        return reduce_chunk_packed(per_path(seed_, idx, args_), idx < n_, arrays_, dtype, hist_)
 
     mult = chunk_multiple(BLOCK_PATHS)
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult
     idx0 = jnp.arange(0, B, dtype=jnp.uint32)
-    shapes = jax.eval_shape(per_path, seed_arr, idx0)
+    shapes = jax.eval_shape(per_path, seed_arr, idx0, margs)
     arrays_like = {k: tuple(jax.ShapeDtypeStruct((int(np.prod(v.shape[1:], dtype=np.int64)),), dtype) for _ in range(3)) for k, v in shapes.items()}
     # per device; the last slot collects padding and non-finite values; R copies on a GPU (engine.backend_tuning)
     R = settings()["hist_replicas"]
     hist_shape = ((R,) if R > 1 else ()) + (packed_width(arrays_like), BINS + 3)
     hist_like = jax.ShapeDtypeStruct((n_devices(),) + hist_shape, jnp.int32)
     tc0 = time.perf_counter()
-    fn = compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, hist_like,
-                         compiler_options=chunk_compiler_options(model), per_device=(2,), donate=(2,))
+    fn = cached("stream", _stream_key(st, model, host_args, B, R),
+                lambda: compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, hist_like, margs,
+                                        compiler_options=chunk_compiler_options(model), per_device=(2,), donate=(2,)))
     compile_s = time.perf_counter() - tc0
     _release_memory()
 
@@ -134,7 +156,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
         if hist["paths"] + per_dev > HIST_FLUSH_PATHS:
             acc.add_hist(np.asarray(hist["dev"]))
             hist["dev"], hist["paths"] = per_device_zeros(hist_shape, jnp.int32), 0
-        blocks, counts, extrema, hist["dev"] = fn(seed_arr, np.uint32(start), arrays, n_arr, hist["dev"])
+        blocks, counts, extrema, hist["dev"] = fn(seed_arr, np.uint32(start), arrays, n_arr, hist["dev"], margs)
         hist["paths"] += per_dev
         return blocks, counts, extrema
 

@@ -46,7 +46,7 @@ def chunk_compiler_options(model: Model, environ=None) -> dict:
     env = os.environ if environ is None else environ
     if env.get(ENV, "1").strip() == "0" or OPTION in env.get("XLA_FLAGS", ""):
         return {}
-    from engine.simulate_fast import fast_ineligible_reason
+    from engine.fast_static import fast_ineligible_reason
 
     if fast_ineligible_reason(model) is not None:
         return {}

@@ -132,20 +132,45 @@ def test_histogram_emptied_to_the_host_midway_gives_the_same_summary(monkeypatch
 
 def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch):
     """The GPU layout forced on the CPU through its overrides (engine/backend_tuning.py: impairment test by
-    ``where``, 4 months per iteration, 8 histogram copies): the reference's streamed summary and histograms
-    equal the CPU layout's exactly (the reference's per-path results are bit-identical under both layouts,
-    tests/test_simulate_fast.py; integer counts are the same whatever copy they land in); only the recorded
-    layout differs."""
+    ``where``, 4 months per iteration, 8 histogram copies): the reference's streamed summary equals the CPU
+    layout's to float32 rounding, and only the recorded layout differs.
+
+    Not bit for bit: the model's numbers are arguments of the compiled step (engine/compiled.py), so the
+    two layouts' fusions contract different ``a * b + c`` into fused multiply-adds (docs/decisions/0005);
+    each amount may move by a few float32 ulps. Tolerance 1e-5 relative: a few roundings of 6e-8 on
+    each of 72 monthly additions (the fast step's own comparison of the layouts, tests/test_simulate_fast.py).
+    Histogram counts: the same total per column, and at most 0.5 % of the counts in another bin (a value
+    one rounding across a bin edge; the same bound as the layouts' near-ties in tests/test_simulate_fast.py)."""
     base = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
     for var, val in (("RACKRISK_FAST_SELECT", "1"), ("RACKRISK_FAST_UNROLL", "4"), ("RACKRISK_HIST_REPLICAS", "8")):
         monkeypatch.setenv(var, val)
     gpu = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
     assert gpu.summary["provenance"]["chunk_layout"] == {"select": True, "unroll": 4, "hist_replicas": 8}
     assert base.summary["provenance"]["chunk_layout"] == {"select": False, "unroll": 1, "hist_replicas": 1}
-    dump = lambda r: json.dumps({k: v for k, v in r.summary.items() if k != "provenance"}, sort_keys=True, default=float)  # noqa: E731
-    assert dump(base) == dump(gpu)
+
+    def leaves(x, path=""):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k != "provenance":
+                    yield from leaves(v, f"{path}/{k}")
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                yield from leaves(v, f"{path}[{i}]")
+        else:
+            yield path, x
+
+    a, b = dict(leaves(base.summary)), dict(leaves(gpu.summary))
+    assert a.keys() == b.keys()
+    for k, va in a.items():
+        vb = b[k]
+        if isinstance(va, float) and isinstance(vb, float):
+            assert (np.isnan(va) and np.isnan(vb)) or abs(va - vb) <= 1e-5 * max(abs(va), abs(vb)) + 1e-9, (k, va, vb)
+        else:
+            assert va == vb, (k, va, vb)
     for k, col in base.run.reduced.items():
-        assert np.array_equal(col.hist, gpu.run.reduced[k].hist), k
+        other = gpu.run.reduced[k]
+        assert np.array_equal(col.hist.sum(axis=1), other.hist.sum(axis=1)), k
+        assert np.abs(col.hist - other.hist).sum() <= 2 * 0.005 * col.hist.sum(), k
 
 
 def test_packed_reduction_column_by_column():

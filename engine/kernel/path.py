@@ -7,6 +7,9 @@
     z_fail   (T, C)  standard normal failure-count scores by cohort
 
 and gives a dict of per-path results (and, with ``monthly=True``, a dict of (T, ...) arrays).
+``general_path_fn(st, monthly)`` is the same step as ``path(args, theta, z_price, z_fail)`` for every
+scenario with static part ``st``, its numbers ``args`` an argument (engine/compiled.py): what the runners
+compile, once per scenario shape.
 Axes: S = 2 standards (0: ASC 360, 1: IAS 36), always both; C cohorts, K components, G generations.
 
 Month t (1..T), in order (docs/methodology.md has the equations):
@@ -35,7 +38,6 @@ from engine.compile import Model
 from engine.failures import failure_counts
 from engine.credit.path import credit_path
 
-_INT_KEYS = {"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"}
 
 
 def _sum_in_order(x):
@@ -52,61 +54,95 @@ def _sum_in_order(x):
 
 
 def _consts(model: Model, dtype):
-    out = {}
-    for k, v in model.a.items():
-        if k in _INT_KEYS or k.startswith("i_"):
-            out[k] = jnp.asarray(v, jnp.int32)
-        else:
-            out[k] = jnp.asarray(v, dtype)
-    return out
+    """``Model.a`` as JAX arrays: the integer index arrays as int32, the rest in ``dtype``."""
+    from engine.compiled import is_int_key
+
+    return {k: jnp.asarray(v, jnp.int32 if is_int_key(k) else dtype) for k, v in model.a.items()}
+
+
+def _bind(fn, args):
+    """``fn(args, *rest)`` as a function of ``rest`` (the model's numbers closed over: one scenario)."""
+    return lambda *rest: fn(args, *rest)
 
 
 def make_indexed_path_fn(model: Model, dtype, *, monthly: bool):
     """``one(root, i) -> (results, months, theta, posterior_index)``: path ``i`` of the run with root key ``root``,
-    its draws included (what the runners vmap over a chunk's path indices).
+    its draws included (``indexed_path_fn`` with ``model``'s numbers closed over)."""
+    from engine.compiled import device_args, split
+
+    st, args = split(model, dtype)
+    return _bind(indexed_path_fn(st, monthly=monthly), device_args(args))
+
+
+def indexed_path_fn(st, *, monthly: bool):
+    """``one(args, root, i) -> (results, months, theta, posterior_index)``: path ``i`` of the run with root
+    key ``root`` of the scenario whose numbers are ``args`` (``engine.compiled.ModelArgs``) and whose
+    static part is ``st`` (``engine.compiled.Static``): what the runners vmap over a chunk's path indices.
 
     Simple scenarios take the fast step with its monthly shocks drawn inside the scan
-    (``make_fast_path_fn(..., keyed=True)``); the others draw (T, ...) shock arrays with
+    (``fast_path_fn(..., keyed=True)``); the others draw (T, ...) shock arrays with
     ``engine.random.draw_noise`` first. Same numbers either way (engine/simulate_fast.py).
     """
-    from engine.random import draw_inputs, draw_noise, noise_keys
-    from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
+    from engine.random import draw_inputs_from, draw_noise_from, noise_keys_from
 
-    if fast_ineligible_reason(model) is None:
-        keyed = make_fast_path_fn(model, dtype, monthly=monthly, keyed=True)  # the backend's layout (engine.backend_tuning)
+    dtype = jnp.dtype(st.dtype)
+    if st.fast is not None:
+        from engine.backend_tuning import settings
+        from engine.simulate_fast import fast_path_fn
 
-        def one(root, i):
-            theta, pidx = draw_inputs(model, root, i, dtype)
-            res, months = keyed(theta, noise_keys(model, root, i))
+        tune = settings()  # the backend's layout (engine.backend_tuning)
+        keyed = fast_path_fn(st, monthly=monthly, keyed=True, select=tune["select"], unroll=tune["unroll"])
+
+        def one(args, root, i):
+            theta, pidx = draw_inputs_from(st, args, root, i, dtype)
+            res, months = keyed(args, theta, noise_keys_from(st, root, i))
             return res, months, theta, pidx
 
         return one
-    path = make_path_fn(model, dtype, monthly=monthly)
+    path = general_path_fn(st, monthly=monthly)
 
-    def one(root, i):
-        theta, pidx = draw_inputs(model, root, i, dtype)
-        zp, zf = draw_noise(model, root, i, dtype)
-        res, months = path(theta, zp, zf)
+    def one(args, root, i):
+        theta, pidx = draw_inputs_from(st, args, root, i, dtype)
+        zp, zf = draw_noise_from(st, root, i, dtype)
+        res, months = path(args, theta, zp, zf)
         return res, months, theta, pidx
 
     return one
 
 
 def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
-    # simple scenarios (engine/simulate_fast.py: the eligibility rule) take a specialised step with
-    # the same results (and, with monthly=True, the same monthly values); fast=False forces the general step
+    """``path(theta, z_price, z_fail) -> (results, months)`` of ``model`` (module docstring).
+
+    Simple scenarios (engine/simulate_fast.py: the eligibility rule) take a specialised step with
+    the same results (and, with monthly=True, the same monthly values); ``fast=False`` forces the general step.
+    """
     if fast:
         from engine.simulate_fast import fast_ineligible_reason, make_fast_path_fn
 
         if fast_ineligible_reason(model) is None:
             return make_fast_path_fn(model, dtype, monthly=monthly)
-    A = _consts(model, dtype)
-    T, C, K, L = model.T, model.C, model.K, model.L
-    gen = A["gen_of_cohort"]
-    has_fin = bool(model.facilities)
+    from engine.compiled import device_args, split
+
+    st, args = split(model, dtype)
+    return _bind(general_path_fn(st, monthly=monthly), device_args(args))
+
+
+def general_path_fn(st, *, monthly: bool):
+    """The general monthly step: ``path(args, theta, z_price, z_fail) -> (results, months)`` for every
+    scenario with static part ``st`` (``engine.compiled.Static``), its numbers ``args`` (``ModelArgs``)."""
+    dtype = jnp.dtype(st.dtype)
+    T, C, L = st.T, st.C, st.L
+    ints = st.ints
+    has_fin = st.flags["has_financing"]
+    used_disposal = st.flags["disposal_used_market"]  # static
+    exact_failures = st.flags["failures_exact"]  # static: failures.draw
+    loss_floor = st.flags["loss_floor"]  # static: accounting.loss_allocation
+    fv_life_set = st.flags["fv_life_set"]  # static: 0 = remaining book life
     f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
 
-    def path(theta, z_price, z_fail):
+    def path(args, theta, z_price, z_fail):
+        A = {**{k: jnp.asarray(v, jnp.int32) for k, v in ints.items()}, **args.a()}
+        gen = A["gen_of_cohort"]
         th = theta
         P0 = th[A["i_price_usd_per_gpu_hour"]]
         mu = -th[A["i_decline_rate_per_month"]]
@@ -151,10 +187,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
         spot_c = spot_factor_g[gen]
         keep_eol = 1.0 - A["eol_disposal_cost"]
         book_disp_unit = A["disposal_per_unit"] * keep_eol  # book salvage per GPU, net of disposal costs
-        used_disposal = float(model.a["disposal_used_market"]) > 0  # static
-        exact_failures = float(model.a["failures_exact"]) > 0  # static: failures.draw
-        loss_floor = float(model.a["loss_floor"]) > 0  # static: accounting.loss_allocation
-        fv_life = float(model.a["fv_life"])  # static: 0 = remaining book life
+        fv_life = A["fv_life"]
         log_dv, log_df, log_dc = jnp.log(A["d_viu"]), jnp.log(A["d_fv"]), jnp.log(A["d_coc"])
         group = A["group"]
         decay = th[A["i_used_decay"]]
@@ -186,7 +219,7 @@ def make_path_fn(model: Model, dtype, *, monthly: bool, fast: bool = True):
             undisc = forecast_value(log_d=0.0, n=n, m_contract=m_con, disposal=disposal_at(n), **common)
             viu = forecast_value(log_d=log_dv, n=n, m_contract=m_con, disposal=disposal_at(n), **common)
             # market-participant DCF (Level 3): to the economic life when one is set
-            n_fv = jnp.maximum(fv_life - age_after, 0.0) if fv_life > 0 else n
+            n_fv = jnp.maximum(fv_life - age_after, 0.0) if fv_life_set else n
             fv_dcf = forecast_value(log_d=log_df, n=n_fv, m_contract=jnp.clip(term - age_after, 0.0, n_fv), disposal=disposal_at(n_fv), **common)
             fair = jnp.where(A["fv_used_market"] > 0, n_live * used_unit, fv_dcf)  # Level 2 where observed
             return undisc, viu, fair

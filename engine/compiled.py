@@ -1,0 +1,260 @@
+"""Compile once per scenario shape: a ``Model`` split into a static part and numeric arguments.
+
+The chunk functions (engine/runner.py, engine/stream_runner.py) are traced from ``Static`` only and
+take the model's numbers as an argument (``ModelArgs``), so that scenarios of one shape — stress
+files, sensitivity and sweep points, accounting-policy variants, tests — share one compiled
+function (``cached``) instead of tracing and compiling afresh each.
+
+``split(model, dtype) -> (Static, ModelArgs)``:
+
+* ``Static`` (hashable, ``Static.key``) is everything a trace reads as a Python value: the shapes
+  T, G, C, K, L and the dtype; the integer index arrays (``i_*`` positions in the input vector,
+  generation of each cohort, launch tables), which become static slices and gathers; the flags that
+  change control flow (``failures_exact``, ``loss_floor``, ``disposal_used_market``, ``fv_life > 0``,
+  financing, fast-step eligibility and the fast step's own flags: purchase at the start, two-level
+  utilization, which launches are cadence and which are set); the names that key the random
+  streams (inputs, generations, cohorts, posterior files' sha256) and each *random* input's
+  distribution (its type and parameters: ``engine.inputs.distributions.quantile`` reads them as
+  Python values, and Beta, PERT and discrete tables are made on the host from them).
+* ``ModelArgs`` (a pytree: ``jax.tree_util`` registered dataclass) holds every other number:
+  the model's float arrays in the run's dtype, grouped (``market``, ``fleet``, ``schedules``,
+  ``accounting``, ``financing``, ``shocks``, ``other``: ``groups`` says which key goes where), each
+  fixed input's value (``fixed_inputs`` (N,), 0 for the others), posterior draws, the copula's
+  Cholesky factor, and for the fast step its per-month host schedule and scalar constants
+  (engine/simulate_fast.py ``fast_args``).
+
+Two models with equal ``Static.key`` give the same trace; one compiled function serves both and
+gives each the numbers it would give compiled alone (tests/test_compile_once.py). ``cached(kind,
+key, build)`` is the in-process cache of those functions; ``stats`` counts builds and reuses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from engine.compile import Model
+
+# integer arrays of Model.a (index arrays, used as gather/slice indices): static
+INT_KEYS = frozenset({"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"})
+# flags of Model.a read in a Python ``if`` at trace time: static (their values stay in the arguments too)
+FLAG_KEYS = ("failures_exact", "loss_floor", "disposal_used_market")
+
+# which ModelArgs group holds a Model.a key (by prefix or name; the rest go to ``other``)
+_GROUP_RULES = (
+    ("financing", lambda k: k.startswith("fin_")),
+    ("shocks", lambda k: k.startswith("shock_")),
+    ("schedules", lambda k: k in {"rem", "active", "last_month", "age", "in_term", "periodic", "reporting", "contract_ends",
+                                  "fiscal_year_onehot", "purchase"}),
+    ("market", lambda k: k in {"hours", "contract_price", "renew", "renewal_frac", "expected_decline", "expected_afr", "cloud_price",
+                               "util_ceiling", "is_cadence", "launch_mask", "launch_applies", "tokens_per_s", "expected_used_decay"}),
+    ("fleet", lambda k: k in {"kw", "units", "fixed_opex", "capex_per_gpu", "cost", "salvage", "comp_mask", "cv0", "disposal_per_unit",
+                              "replacement_cost_frac"}),
+    ("accounting", lambda k: k.startswith(("trigger_", "policy_", "d_", "fv_")) or k in {
+        "materiality", "group", "disposal_cost", "eol_disposal_cost", "forecast_drift", "capital_charge_sl", "capital_charge_annuity",
+        "npv_outlay_pv", *FLAG_KEYS}),
+)
+GROUPS = ("market", "fleet", "schedules", "accounting", "financing", "shocks", "other")
+
+
+def is_int_key(k: str) -> bool:
+    """Whether ``Model.a[k]`` is an integer index array (static, int32)."""
+    return k in INT_KEYS or k.startswith("i_")
+
+
+def group_of(k: str) -> str:
+    for name, rule in _GROUP_RULES:
+        if rule(k):
+            return name
+    return "other"
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    """A model's numbers, the argument of the compiled chunk functions (a JAX pytree).
+
+    market, fleet, schedules, accounting, financing, shocks, other: ``Model.a``'s float arrays
+    (engine/compile.py gives each key's shape and unit: (G,) by generation, (C,) or (C, K) by
+    cohort and component, (T, ...) by month, scalars as ()), in the run's dtype, grouped by
+    ``group_of``; ``a()`` merges them back into one name -> array dict.
+    fixed_inputs: (N,) each fixed input's value (0 where the input is drawn or from a posterior file).
+    posterior: input index (str) -> (S,) posterior draws of that input.
+    copula_chol: (Nc, Nc) Cholesky factor of the inputs' correlation, or None.
+    fast: the fast step's host schedule (T,) arrays and scalar constants (engine/simulate_fast.py
+    ``fast_args``), or None where the general step runs.
+    """
+
+    market: dict
+    fleet: dict
+    schedules: dict
+    accounting: dict
+    financing: dict
+    shocks: dict
+    other: dict
+    fixed_inputs: object
+    posterior: dict
+    copula_chol: object = None
+    fast: dict | None = None
+
+    def a(self) -> dict:
+        """Every float array of ``Model.a`` by name (the groups merged)."""
+        out = {}
+        for g in GROUPS:
+            out.update(getattr(self, g))
+        return out
+
+
+def _flatten(m: ModelArgs):
+    return tuple(getattr(m, f.name) for f in fields(m)), None
+
+
+def _unflatten(_, children):
+    return ModelArgs(*children)
+
+
+def _register():
+    import jax
+
+    jax.tree_util.register_pytree_node(ModelArgs, _flatten, _unflatten)
+
+
+_register()
+
+
+@dataclass(frozen=True, eq=False)
+class Static:
+    """What a trace reads as Python values (see the module docstring). ``key`` identifies it: two
+    ``Static`` with equal keys build the same function. The fields are read by the builders
+    (engine/simulate.py, engine/simulate_fast.py, engine/random.py); ``model`` is *not* kept."""
+
+    key: tuple
+    dtype: str
+    T: int
+    G: int
+    C: int
+    K: int
+    L: int
+    generations: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    ints: dict = field(repr=False)  # Model.a's integer index arrays (NumPy)
+    flags: dict = field(repr=False)  # failures_exact, loss_floor, disposal_used_market, fv_life_set, has_financing: bool
+    inputs: tuple = ()  # per input: ("fixed",) | ("dist", dist) | ("posterior", file index, n samples)
+    input_names: tuple[str, ...] = ()
+    correlated: tuple[str, ...] = ()
+    has_copula: bool = False
+    posterior_sha256: tuple[str, ...] = ()  # per posterior file, in model.posterior_files order
+    fast: dict | None = None  # the fast step's static flags (engine/simulate_fast.py ``fast_static``), None: general step
+    n_fiscal_years: int = 0
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, Static) and self.key == other.key
+
+
+def _arr_key(x: np.ndarray) -> tuple:
+    x = np.ascontiguousarray(x)
+    return (x.dtype.str, x.shape, hashlib.sha256(x.tobytes()).hexdigest())
+
+
+def _dtype_name(dtype) -> str:
+    return np.dtype(dtype).name
+
+
+def _input_kind(model: Model, j: int):
+    sp = model.inputs[j]
+    if sp.posterior_draws is not None:
+        return ("posterior", model.posterior_files.index(sp.posterior_file), int(sp.posterior_draws.size))
+    if sp.is_random:
+        return ("dist", sp.dist)
+    return ("fixed",)
+
+
+def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
+    """``model`` as (``Static``, ``ModelArgs``) for a run in ``dtype`` (NumPy arrays; see the module docstring)."""
+    from engine.fast_static import fast_args, fast_ineligible_reason, fast_static
+
+    dt = np.dtype(dtype)
+    a = model.a
+    ints = {k: np.asarray(v, np.int32) for k, v in a.items() if is_int_key(k)}
+    fv_life = float(a["fv_life"])
+    flags = {k: float(a[k]) > 0 for k in FLAG_KEYS}
+    flags["fv_life_set"] = fv_life > 0
+    flags["has_financing"] = bool(model.facilities)
+    kinds = tuple(_input_kind(model, j) for j in range(len(model.inputs)))
+    fast = fast_static(model) if fast_ineligible_reason(model) is None else None
+    floats = {k: np.asarray(v, dt) for k, v in a.items() if not is_int_key(k)}
+    shapes = tuple(sorted((k, v.shape) for k, v in floats.items()))
+    key = (
+        _dtype_name(dtype), model.T, model.G, model.C, model.K, model.L, model.generations, model.cohorts,
+        tuple(sorted((k, _arr_key(v)) for k, v in ints.items())), tuple(sorted(flags.items())),
+        tuple((sp.name, k[0], repr(k[1]) if k[0] == "dist" else k[1:]) for sp, k in zip(model.inputs, kinds)),
+        model.correlated, model.copula_chol is not None and np.shape(model.copula_chol),
+        tuple(model.posterior_sha256[f] for f in model.posterior_files),
+        None if fast is None else tuple(sorted(fast.items())), shapes,
+    )
+    st = Static(
+        key=key, dtype=_dtype_name(dtype), T=model.T, G=model.G, C=model.C, K=model.K, L=model.L,
+        generations=model.generations, cohorts=model.cohorts, ints=ints, flags=flags, inputs=kinds,
+        input_names=tuple(sp.name for sp in model.inputs), correlated=model.correlated,
+        has_copula=model.copula_chol is not None,
+        posterior_sha256=tuple(model.posterior_sha256[f] for f in model.posterior_files), fast=fast,
+        n_fiscal_years=int(np.shape(a["fiscal_year_onehot"])[1]),
+    )
+    groups = {g: {} for g in GROUPS}
+    for k, v in floats.items():
+        groups[group_of(k)][k] = v
+    fixed = np.array([sp.dist.value if k[0] == "fixed" else 0.0 for sp, k in zip(model.inputs, kinds)], dt)
+    post = {str(j): np.asarray(sp.posterior_draws, dt) for j, sp in enumerate(model.inputs) if sp.posterior_draws is not None}
+    args = ModelArgs(
+        **groups, fixed_inputs=fixed, posterior=post,
+        copula_chol=None if model.copula_chol is None else np.asarray(model.copula_chol, dt),
+        fast=None if fast is None else fast_args(model, dt),
+    )
+    return st, args
+
+
+def device_args(args: ModelArgs):
+    """``args`` with every leaf a JAX array (copied to the default device once, not at every call)."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.tree.map(jnp.asarray, args)
+
+
+# ---- the in-process cache of compiled (jitted) functions
+
+MAX_ENTRIES = 64  # compiled functions kept (least recently used dropped first): a sweep over many shapes stays bounded
+_CACHE: OrderedDict = OrderedDict()
+stats = {"built": 0, "reused": 0}
+
+
+def cached(kind: str, key: tuple, build: Callable[[], object]):
+    """The function cached under ``(kind, key)``, built with ``build()`` on first use.
+
+    ``key`` must hold everything ``build`` reads (a ``Static.key``, chunk size, flags, XLA options,
+    backend settings). ``stats["built"]`` / ``stats["reused"]`` count misses and hits. At most
+    ``MAX_ENTRIES`` functions are kept, the least recently used dropped first.
+    """
+    k = (kind, key)
+    fn = _CACHE.get(k)
+    if fn is None:
+        fn = _CACHE[k] = build()
+        stats["built"] += 1
+        while len(_CACHE) > MAX_ENTRIES:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(k)
+        stats["reused"] += 1
+    return fn
+
+
+def clear() -> None:
+    """Forget every cached function (tests; a long-lived process that runs many shapes)."""
+    _CACHE.clear()
+    stats["built"] = stats["reused"] = 0

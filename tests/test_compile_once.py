@@ -1,0 +1,88 @@
+"""Scenarios of one shape share one compiled chunk function and each keeps its own numbers (engine/compiled.py).
+
+Two scenarios that differ only in numbers (a market price, a useful life) have the same static key,
+so the runner takes the chunk function compiled for the first one from ``engine.compiled.cached``
+(one trace, one XLA compilation: the jitted function's own cache holds one executable) and feeds it
+the second one's numbers. Its results must equal, bit for bit, those of the second scenario compiled
+alone in a fresh cache: the same program on the same arguments. A value that changes control flow
+(``failures.draw``) must change the key instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from engine import compiled
+from engine.compile import compile_model
+from engine.runner import simulate_paths
+from engine.scenario.load import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "scenarios" / "bench" / "reference.toml"
+N_PATHS = 64  # one chunk of 64 paths (engine.sharding.PATH_LANES): the smallest compiled shape
+
+# numbers only: the price level and the useful life (schedules change, shapes do not)
+NUMBERS = [("price_usd_per_gpu_hour = 2.50 ", "price_usd_per_gpu_hour = 3.10 "), ("useful_life_months = 72 ", "useful_life_months = 60 ")]
+# the general step (contracts make the reference ineligible for the fast one)
+GENERAL = [("contracted_frac = 0.0 ", "contracted_frac = 0.2\ncontract_price_usd_per_gpu_hour = 2.0\ncontract_term_months = 24 ")]
+
+
+def _model(tmp_path: Path, name: str, subs):
+    text = REF.read_text()
+    for old, new in subs:
+        assert old in text, old
+        text = text.replace(old, new)
+    p = tmp_path / name
+    p.write_text(text)
+    return compile_model(load_scenario(p))
+
+
+def _run(model):
+    out = simulate_paths(model, n_paths=N_PATHS, seed=11, chunk_paths=N_PATHS, fan_paths=N_PATHS, store_full=True)
+    return {**out.scalars, **{f"month_{k}": v for k, v in out.monthly.items()}}
+
+
+@pytest.mark.parametrize("step", ["fast", "general"])
+def test_same_shape_reuses_one_compilation_and_keeps_its_numbers(tmp_path, step):
+    base = [] if step == "fast" else GENERAL
+    a = _model(tmp_path, "a.toml", base)
+    b = _model(tmp_path, "b.toml", base + NUMBERS)
+    st_a, _ = compiled.split(a, jnp.float32)
+    st_b, _ = compiled.split(b, jnp.float32)
+    assert st_a.key == st_b.key
+    assert (st_a.fast is None) == (step == "general")
+
+    compiled.clear()
+    run_a = _run(a)
+    run_b = _run(b)
+    assert compiled.stats == {"built": 1, "reused": 1}  # one chunk function (store_full: the monthly one), reused once
+    (fn,) = compiled._CACHE.values()
+    assert fn._cache_size() == 1  # one traced and compiled executable served both scenarios
+
+    compiled.clear()
+    alone_b = _run(b)  # b compiled on its own
+    assert compiled.stats == {"built": 1, "reused": 0}
+    assert set(alone_b) == set(run_b)
+    for k in alone_b:
+        np.testing.assert_array_equal(run_b[k], alone_b[k], err_msg=k)
+    # and the numbers did reach the shared function: a higher price gives more revenue on every path
+    assert np.all(run_b["revenue_usd"] > run_a["revenue_usd"])
+
+
+def test_control_flow_flags_change_the_key(tmp_path):
+    """``failures.draw`` picks the failure-count code at trace time: it is static, so it splits the cache."""
+    a = _model(tmp_path, "a.toml", [])
+    exact = _model(tmp_path, "exact.toml", [('draw = "normal"', 'draw = "exact"')])
+    st_a, args_a = compiled.split(a, jnp.float32)
+    st_e, _ = compiled.split(exact, jnp.float32)
+    assert st_a.flags["failures_exact"] is False and st_e.flags["failures_exact"] is True
+    assert st_a.key != st_e.key
+    # the dtype is static too
+    assert compiled.split(a, jnp.float64)[0].key != st_a.key
+    # every number of the model is in the argument, in the run's dtype
+    leaves = [np.asarray(x) for x in __import__("jax").tree.leaves(args_a)]
+    assert leaves and all(x.dtype == np.float32 for x in leaves)
