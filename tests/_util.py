@@ -61,6 +61,26 @@ discount_rate_annual_frac = {viu_rate}
 fair_value_discount_rate_annual_frac = {fv_rate}
 """
 
+
+# one floating-rate facility on cohort c1 of ONE_COHORT (tests of the credit outputs and the export)
+ONE_FACILITY = """
+[financing.sofr]
+level_annual_frac = { dist = "uniform", low = 0.03, high = 0.05 }
+[[financing.facility]]
+name = "L"
+principal_usd = 1400000
+first_draw_month = "2026-01"
+tenor_months = 24
+rate_type = "floating"
+spread_annual_frac = 0.06
+collateral_cohorts = ["c1"]
+liquidation_haircut_frac = 0.2
+[financing.facility.covenants]
+min_dscr = 1.3
+max_ltv_frac = 0.9
+equity_cures = 1
+"""
+
 DEFAULTS = dict(
     horizon=24, dtype="float64", units=100, capex=28032.0, life=24, price=2.0, decline=0.01, vol=0.05, util=1.0,
     afr=0.0, hours=730.0, standards='["asc360"]', test_every=12, trigger_on_launch="false", viu_rate=0.10, fv_rate=0.10,

@@ -14,27 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests._util import write_scenario
+from tests._util import ONE_FACILITY, write_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
-FAC = """
-[financing.sofr]
-level_annual_frac = { dist = "uniform", low = 0.03, high = 0.05 }
-[[financing.facility]]
-name = "L"
-principal_usd = 1400000
-first_draw_month = "2026-01"
-tenor_months = 24
-rate_type = "floating"
-spread_annual_frac = 0.06
-collateral_cohorts = ["c1"]
-liquidation_haircut_frac = 0.2
-[financing.facility.covenants]
-min_dscr = 1.3
-max_ltv_frac = 0.9
-equity_cures = 1
-"""
+FAC = ONE_FACILITY
 
 
 @pytest.fixture(scope="module")
