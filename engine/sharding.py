@@ -101,6 +101,8 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None, out_specs=None):
                                   compiler_options=compiler_options)
         return compiled[k](seed, start, *rest)
 
+    # executables compiled so far, as a jitted function reports them (tests/test_compile_once.py)
+    sharded._cache_size = lambda: sum(f._cache_size() for f in compiled.values())
     return sharded
 
 
