@@ -51,7 +51,7 @@ def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_
 
     m = compile_model(loaded, allow_unconverged=allow_unconverged)
     r = simulate_paths(m, n_paths=n_paths, seed=seed, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, m, chunk_paths),
-                       fan_paths=min(cfg.fan_paths, n_paths), store_full=False, stream=False)
+                       fan_paths=0, store_full=False, stream=False)  # statistics only: no fan paths, no monthly function
     return summarize(m, r, standards=m.standards)
 
 

@@ -18,7 +18,7 @@ Three settings, read when a chunk function is traced (so they enter JAX's compil
 Defaults by JAX's default backend (``DEFAULTS``); each can be overridden for measurement with an
 environment variable (``RACKRISK_FAST_SELECT`` = 0/1, ``RACKRISK_FAST_UNROLL`` = 1..72,
 ``RACKRISK_HIST_REPLICAS`` = 1..256). The GPU values are the fastest of those measured on an
-H100 (docs/performance.md §5, benchmarks/gpu_bench.py's layout step).
+H100 (docs/decisions/0010-performance-measurements-2026-11.md §5, benchmarks/gpu_bench.py's layout step).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ DEFAULTS = {
     "cpu": {"select": False, "unroll": 1, "hist_replicas": 1},
     # H100, reference, chunks of 4,194,304 paths, device only: 32.1 ms a chunk with the CPU's layout, 29.2 with
     # select, 27.1 with 32 copies, 17.9 / 14.2 / 14.9 with 2 / 4 / 8 months an iteration; 8 and 128 copies
-    # 14.5 and 14.2 (docs/performance.md §5)
+    # 14.5 and 14.2 (docs/decisions/0010-performance-measurements-2026-11.md §5)
     "gpu": {"select": True, "unroll": 4, "hist_replicas": 32},
 }
 ENV = {"select": "RACKRISK_FAST_SELECT", "unroll": "RACKRISK_FAST_UNROLL", "hist_replicas": "RACKRISK_HIST_REPLICAS"}

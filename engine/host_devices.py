@@ -5,14 +5,7 @@ numbers, bit for bit, on one device or several (tests/test_multi_device.py,
 tests/test_host_devices.py), so asking XLA for one host device per core lets the CPU run the shards
 in parallel (docs/performance.md).
 
-History: session 3 measured no gain from a second host device on the quiet 2-core VM (reference
-865k against 955k paths/s steady) and made it opt-in. The loss was on the host side: each chunk
-copied its index array to the devices and gathered ~20 sharded outputs back (1.5-2.5 ms a chunk).
-Since the devices build their own indices (engine.sharding) and a gathered chunk returns one packed
-array (engine/packing.py), two host devices run the reference at 1.7-2.1 M paths/s steady (medians
-of two rows of 3 rounds) against 1.27 M on one, with the same paths per device
-(benchmarks/results/quiet-2026-11-26-session4-1e6), and the baseline as fast on two as on one;
-so one device per core is the default again.
+Why one device per core is the default (the measurements): docs/decisions/0010.
 
 ``use_all_cores()`` is called by ``rackrisk run`` before JAX starts. The count is, in order:
 

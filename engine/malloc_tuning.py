@@ -6,7 +6,7 @@ compile (the LLVM back end: 300-450 MB for the baseline's functions) stays resid
 the next compile's threads do not reuse. Limiting glibc to one arena — what the environment
 variable ``MALLOC_ARENA_MAX=1`` does, set here with ``mallopt`` before JAX starts any thread —
 made the cold streamed baseline's peak 875 MB instead of 971 MB on one host device
-(docs/performance.md, measured 2026-11-26). Speed: allocations in the chunk loop are few and
+(docs/decisions/0010, measured 2026-11-26). Speed: allocations in the chunk loop are few and
 large (XLA buffers), so arena contention does not show in the benchmark.
 
 The user's own ``MALLOC_ARENA_MAX`` wins (glibc reads it at start; we then leave it alone), and

@@ -130,6 +130,8 @@ def simulate_paths(
     t_fan = time.perf_counter()
     if store_full:
         monthly = months_all.arrays
+    elif n_fan == 0:  # no fan paths asked for (e.g. the policy range's variants): no monthly function at all
+        monthly = {}
     else:
         Bf = -(-int(min(2048, n_fan)) // mult) * mult
         fan_fn = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=Bf)
