@@ -1,21 +1,15 @@
 """rackrisk: Monte Carlo risk and valuation engine for GPU fleets.
 
-The package is split into small modules with one job each (see docs/architecture.md):
+The Python API (docs/api.md), imported on first use::
 
-* ``engine.scenario``   TOML scenario files -> validated ``Scenario`` (pydantic), TOML writer, docs generator
-* ``engine.inputs``     uncertain inputs: registry of names, quantile functions, copula, posterior files
-* ``engine.compile``    ``Scenario`` -> ``Model``: static NumPy arrays the simulation consumes
-* ``engine.random``     the only place keys are made: streams keyed by name and path index
-* ``engine.accounting`` depreciation, forecasts at a test date, ASC 360 and IAS 36 (pure, key-free)
-* ``engine.tco``        capital charges and cost per GPU-hour / delivered GPU-hour / million tokens
-* ``engine.kernel.path``   one path: ``lax.scan`` over months (JAX), vmapped over paths by the runner
-* ``engine.runner``     chunking, jit, host-side collection of per-path results
-* ``engine.summary``    statistics with Monte Carlo standard errors
-* ``engine.results``    xarray Dataset, summary.json, provenance, atomic writes
-* ``engine.app``        the ``run`` job as a function; ``engine.table`` the terminal summary
-* ``engine.cli``        the ``rackrisk`` command (argparse only, lazy imports)
+    from engine import Scenario, simulate, summarize
+    ds = simulate(Scenario.from_toml("scenarios/baseline.toml"), paths=20_000)
+    summarize(ds)
 
-Importing ``engine`` is cheap: nothing heavy (jax, xarray) is imported here.
+``Scenario``, ``simulate``, ``summarize``, ``summary_dict``, ``write``, ``configure`` and the analyses
+``stress``, ``sensitivity``, ``compare_lives``, ``capex_check`` (engine/api). The layers and the module
+map are in docs/architecture.md. Importing ``engine`` is cheap: nothing heavy (jax, xarray) is
+imported until a function is used.
 """
 
 from engine.version import __version__
