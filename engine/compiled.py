@@ -186,6 +186,11 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     flags = {k: float(a[k]) > 0 for k in FLAG_KEYS}
     flags["fv_life_set"] = fv_life > 0
     flags["has_financing"] = bool(model.facilities)
+    # any non-neutral monthly stress array: without one the step leaves the shock arithmetic out (XLA
+    # then folds nothing it has not got; the neutral arrays' arithmetic is exact, so no number moves)
+    flags["stressed"] = not (
+        np.all(a["shock_price_mult"] == 1.0) and np.all(np.isnan(a["shock_price_index"])) and np.all(np.isnan(a["shock_util_override"]))
+        and np.all(a["shock_afr_mult"] == 1.0) and np.all(a["shock_electricity_mult"] == 1.0))
     kinds = tuple(_input_kind(model, j) for j in range(len(model.inputs)))
     fast = fast_static(model) if fast_ineligible_reason(model) is None else None
     floats = {k: np.asarray(v, dt) for k, v in a.items() if not is_int_key(k)}

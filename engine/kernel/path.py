@@ -138,6 +138,7 @@ def general_path_fn(st, *, monthly: bool):
     exact_failures = st.flags["failures_exact"]  # static: failures.draw
     loss_floor = st.flags["loss_floor"]  # static: accounting.loss_allocation
     fv_life_set = st.flags["fv_life_set"]  # static: 0 = remaining book life
+    stressed = st.flags["stressed"]  # static: any non-neutral monthly stress array
     f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
 
     def path(args, theta, z_price, z_fail):
@@ -273,15 +274,20 @@ def general_path_fn(st, *, monthly: bool):
             # stress (engine/stress/compile_stress.py): price level shocks and a path table's price
             # index (the walk continues from the imposed level), utilization overrides; all neutral
             # (exact zeros / NaN) without a [stress] section
-            log_sp = jnp.log(sh["price_mult"])
-            has_ix = ~jnp.isnan(sh["price_index"])
-            p_off = jnp.where(has_ix, jnp.log(jnp.where(has_ix, sh["price_index"], 1.0)) - (mu * t + W + log_mp + log_sp), c["p_off"])
-            log_st = log_sp + p_off
-            log_x = mu * t + W + log_mp + log_st  # (G,) log of the price over its start
+            if stressed:
+                log_sp = jnp.log(sh["price_mult"])
+                has_ix = ~jnp.isnan(sh["price_index"])
+                p_off = jnp.where(has_ix, jnp.log(jnp.where(has_ix, sh["price_index"], 1.0)) - (mu * t + W + log_mp + log_sp), c["p_off"])
+                log_st = log_sp + p_off
+                log_x = mu * t + W + log_mp + log_st  # (G,) log of the price over its start
+                util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp + log_st)), 0.0, A["util_ceiling"])
+                has_uo = ~jnp.isnan(sh["util"])
+                util = jnp.where(has_uo, jnp.where(has_uo, sh["util"], 0.0), util)
+            else:  # neutral arrays: log_st = 0 exactly, no override (the same numbers without the arithmetic)
+                p_off = c["p_off"]
+                log_x = mu * t + W + log_mp
+                util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp)), 0.0, A["util_ceiling"])
             price = P0 * jnp.exp(log_x)
-            util = jnp.clip(u0 * jnp.exp(log_mu - eps * (W + log_mp + log_st)), 0.0, A["util_ceiling"])
-            has_uo = ~jnp.isnan(sh["util"])
-            util = jnp.where(has_uo, jnp.where(has_uo, sh["util"], 0.0), util)
             pc, uc = price[gen], util[gen]
 
             newly = (t == A["purchase"] + 1.0)[:, None]
@@ -291,7 +297,7 @@ def general_path_fn(st, *, monthly: bool):
             sv_base = jnp.where(newly, A["salvage"], c["sv_base"])
 
             alive = c["alive"]
-            q_t = jnp.clip(q_c * sh["afr_mult"][gen], 0.0, 1.0)  # stress: failure spike
+            q_t = jnp.clip(q_c * sh["afr_mult"][gen] if stressed else q_c, 0.0, 1.0)  # stress: failure spike
             failed = failure_counts(alive, q_t, zf, exact=exact_failures) * act
             alive_new = alive - failed * (1.0 - A["policy_replace"])
             fail_frac = jnp.where(alive > 0, failed / jnp.where(alive > 0, alive, 1.0), 0.0) * A["policy_write_off"]
@@ -302,7 +308,7 @@ def general_path_fn(st, *, monthly: bool):
             h_con = n_live * share * hours
             h_mkt = n_live * (1.0 - share) * uc * hours
             revenue = h_con * cprice + h_mkt * pc * spot_c
-            var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0)  # stress: power-price spike
+            var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0) if stressed else var_cost  # stress: power-price spike
             opex = n_live * var_cost_t + act * fixed_c + failed * repl_unit
             age_after = age + 1.0
             used_unit = used_value_per_gpu(log_x[gen] + A["expected_decline"][gen] * t, age_after)
