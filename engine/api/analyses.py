@@ -17,7 +17,10 @@ _STRESS_COLUMNS = ("base", "stress", "delta", "se_delta_crn", "se_delta_independ
 
 
 def _loaded(x):
-    return x.loaded if isinstance(x, Scenario) else x
+    """A ``Scenario``'s loaded scenario, or a scenario file loaded (``ScenarioError`` on bad input)."""
+    from engine.scenario.load import load_scenario
+
+    return x.loaded if isinstance(x, Scenario) else load_scenario(x)
 
 
 def stress(baseline: Scenario | str | Path, stresses: list, *, paths: int | None = None, seed: int | None = None):
@@ -87,12 +90,9 @@ def sensitivity(scenario: Scenario | str | Path, *, methods: tuple[str, ...] = (
     import xarray as xr
 
     from engine.compile import compile_model
-    from engine.scenario.load import load_scenario
     from engine.sensitivity.run import run_sensitivity
 
     loaded = _loaded(scenario)
-    if not hasattr(loaded, "scenario"):
-        loaded = load_scenario(loaded)
     doc = run_sensitivity(loaded, compile_model(loaded), methods=tuple(methods), metric=metric, paths=paths, sobol_paths=sobol_paths)
     ds = xr.Dataset(attrs={"seed": int(loaded.scenario.run.seed), "scenario_sha256": loaded.sha256, "metric": metric, "paths": int(paths)})
     if "tornado" in doc:
