@@ -2,14 +2,15 @@
 
 Three settings, read when a chunk function is traced (so they enter JAX's compilation cache key):
 
-* ``select`` (bool) and ``unroll`` (months per loop iteration) of the fast step
-  (``engine.simulate_fast.make_fast_path_fn``): on a GPU the month's body is made elementwise (the
-  impairment test computed every month and kept where the calendar tests, no small dot) so that
-  XLA:GPU fuses it, and ``unroll`` months share one iteration; on a CPU a real branch is cheaper.
+* ``select`` (bool) and ``unroll`` (months per loop iteration) of the monthly step
+  (``engine.kernel.path.path_fn``'s ``layout``): on a GPU the month's body is made elementwise (a
+  calendar-only impairment test computed every month and kept where the calendar tests, launch sums
+  without a small dot) so that XLA:GPU fuses it, and ``unroll`` months share one iteration; on a CPU a
+  real branch is cheaper.
 * ``chunk_paths`` when the scenario does not set ``[run] chunk_paths`` (``chunk_paths_for``): 32,768 on
-  a CPU (memory bound, docs/performance.md); on a GPU 4,194,304 for scenarios that take the fast step
-  (the size the H100 figures were measured at) and 1,048,576 for the general step (its per-path state
-  is several times larger). Results never depend on it.
+  a CPU (memory bound, docs/performance.md); on a GPU 4,194,304 for single-asset scenarios (one cohort,
+  component and generation, no financing: the size the H100 figures were measured at) and 1,048,576
+  otherwise (the per-path state is several times larger). Results never depend on it.
 * ``hist_replicas``: copies of the streamed histogram a device adds into (path ``i`` of a chunk adds
   to copy ``i mod R``; the copies are summed on the host). On a GPU the scatter-add is a stream of
   atomic adds, and columns whose paths share a bin (test counts, months, zeros) serialise on one
@@ -68,12 +69,12 @@ def settings(environ=None, backend: str | None = None) -> dict:
     return out
 
 
-CHUNK_PATHS = {"cpu": 32_768, "gpu_fast": 4_194_304, "gpu_general": 1_048_576}
+CHUNK_PATHS = {"cpu": 32_768, "gpu_one_asset": 4_194_304, "gpu_general": 1_048_576}
 
 
 def chunk_paths_for(run_cfg, model=None, override: int | None = None, backend: str | None = None) -> int:
     """Paths per compiled call: ``override`` (``--chunk-paths``), else ``[run] chunk_paths`` when the
-    scenario sets it, else the backend's default above (``model`` says whether the fast step applies)."""
+    scenario sets it, else the backend's default above (``model`` says whether it is a single asset)."""
     if override is not None:
         return int(override)
     if "chunk_paths" in run_cfg.model_fields_set:
@@ -81,7 +82,7 @@ def chunk_paths_for(run_cfg, model=None, override: int | None = None, backend: s
     b = backend if backend is not None else _backend()
     if b != "gpu":
         return CHUNK_PATHS["cpu"]
-    from engine.fast_static import fast_ineligible_reason
+    from engine.compiled import single_asset
 
-    fast = model is not None and fast_ineligible_reason(model) is None
-    return CHUNK_PATHS["gpu_fast" if fast else "gpu_general"]
+    small = model is not None and single_asset(model)
+    return CHUNK_PATHS["gpu_one_asset" if small else "gpu_general"]

@@ -11,8 +11,9 @@ function (``cached``) instead of tracing and compiling afresh each.
   T, G, C, K, L and the dtype; the integer index arrays (``i_*`` positions in the input vector,
   generation of each cohort, launch tables), which become static slices and gathers; the flags that
   change control flow (``failures_exact``, ``loss_floor``, ``disposal_used_market``, ``fv_life > 0``,
-  financing, fast-step eligibility and the fast step's own flags: purchase at the start, two-level
-  utilization, which launches are cadence and which are set); the names that key the random
+  the failures policy, financing, and the step's static specialisations: ``stressed``, ``calendar_only``,
+  ``opening_book``, ``buys_in_horizon``, ``contracts``, ``elastic``, engine/kernel/path.py);
+  the names that key the random
   streams (inputs, generations, cohorts, posterior files' sha256) and each *random* input's
   distribution (its type and parameters: ``engine.inputs.distributions.quantile`` reads them as
   Python values, and Beta, PERT and discrete tables are made on the host from them).
@@ -20,8 +21,7 @@ function (``cached``) instead of tracing and compiling afresh each.
   the model's float arrays in the run's dtype, grouped (``market``, ``fleet``, ``schedules``,
   ``accounting``, ``financing``, ``shocks``, ``other``: ``groups`` says which key goes where), each
   fixed input's value (``fixed_inputs`` (N,), 0 for the others), posterior draws, the copula's
-  Cholesky factor, and for the fast step its per-month host schedule and scalar constants
-  (engine/simulate_fast.py ``fast_args``).
+  Cholesky factor.
 
 Two models with equal ``Static.key`` give the same trace; one compiled function serves both and
 gives each the numbers it would give compiled alone (tests/test_compile_once.py). ``cached(kind,
@@ -42,7 +42,7 @@ from engine.compile import Model
 # integer arrays of Model.a (index arrays, used as gather/slice indices): static
 INT_KEYS = frozenset({"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"})
 # flags of Model.a read in a Python ``if`` at trace time: static (their values stay in the arguments too)
-FLAG_KEYS = ("failures_exact", "loss_floor", "disposal_used_market")
+FLAG_KEYS = ("failures_exact", "loss_floor", "disposal_used_market", "policy_write_off", "policy_replace")
 
 # which ModelArgs group holds a Model.a key (by prefix or name; the rest go to ``other``)
 _GROUP_RULES = (
@@ -84,8 +84,6 @@ class ModelArgs:
     fixed_inputs: (N,) each fixed input's value (0 where the input is drawn or from a posterior file).
     posterior: input index (str) -> (S,) posterior draws of that input.
     copula_chol: (Nc, Nc) Cholesky factor of the inputs' correlation, or None.
-    fast: the fast step's host schedule (T,) arrays and scalar constants (engine/simulate_fast.py
-    ``fast_args``), or None where the general step runs.
     """
 
     market: dict
@@ -98,7 +96,6 @@ class ModelArgs:
     fixed_inputs: object
     posterior: dict
     copula_chol: object = None
-    fast: dict | None = None
 
     def a(self) -> dict:
         """Every float array of ``Model.a`` by name (the groups merged)."""
@@ -129,7 +126,7 @@ _register()
 class Static:
     """What a trace reads as Python values (see the module docstring). ``key`` identifies it: two
     ``Static`` with equal keys build the same function. The fields are read by the builders
-    (engine/simulate.py, engine/simulate_fast.py, engine/random.py); ``model`` is *not* kept."""
+    (engine/kernel/path.py, engine/random.py); ``model`` is *not* kept."""
 
     key: tuple
     dtype: str
@@ -141,13 +138,13 @@ class Static:
     generations: tuple[str, ...]
     cohorts: tuple[str, ...]
     ints: dict = field(repr=False)  # Model.a's integer index arrays (NumPy)
-    flags: dict = field(repr=False)  # failures_exact, loss_floor, disposal_used_market, fv_life_set, has_financing: bool
+    flags: dict = field(repr=False)  # bool: failures_exact, loss_floor, disposal_used_market, policy_write_off, policy_replace,
+    # fv_life_set, has_financing, stressed, calendar_only, opening_book, buys_in_horizon, contracts, elastic
     inputs: tuple = ()  # per input: ("fixed",) | ("dist", dist) | ("posterior", file index, n samples)
     input_names: tuple[str, ...] = ()
     correlated: tuple[str, ...] = ()
     has_copula: bool = False
     posterior_sha256: tuple[str, ...] = ()  # per posterior file, in model.posterior_files order
-    fast: dict | None = None  # the fast step's static flags (engine/simulate_fast.py ``fast_static``), None: general step
     n_fiscal_years: int = 0
 
     def __hash__(self):
@@ -177,8 +174,6 @@ def _input_kind(model: Model, j: int):
 
 def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     """``model`` as (``Static``, ``ModelArgs``) for a run in ``dtype`` (NumPy arrays; see the module docstring)."""
-    from engine.fast_static import fast_args, fast_ineligible_reason, fast_static
-
     dt = np.dtype(dtype)
     a = model.a
     ints = {k: np.asarray(v, np.int32) for k, v in a.items() if is_int_key(k)}
@@ -191,8 +186,12 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     flags["stressed"] = not (
         np.all(a["shock_price_mult"] == 1.0) and np.all(np.isnan(a["shock_price_index"])) and np.all(np.isnan(a["shock_util_override"]))
         and np.all(a["shock_afr_mult"] == 1.0) and np.all(a["shock_electricity_mult"] == 1.0))
+    flags["calendar_only"] = calendar_only(model)
+    flags["opening_book"] = bool(np.any(a["purchase"] < 0))  # cohorts on the books at the start (the valuation-date check)
+    flags["buys_in_horizon"] = bool(np.any(a["purchase"] > 0))  # cohorts bought after the first month
+    flags["contracts"] = not _all_fixed_zero(model, "i_contracted_frac")
+    flags["elastic"] = not _all_fixed_zero(model, "i_elasticity")
     kinds = tuple(_input_kind(model, j) for j in range(len(model.inputs)))
-    fast = fast_static(model) if fast_ineligible_reason(model) is None else None
     floats = {k: np.asarray(v, dt) for k, v in a.items() if not is_int_key(k)}
     shapes = tuple(sorted((k, v.shape) for k, v in floats.items()))
     key = (
@@ -201,14 +200,14 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
         tuple((sp.name, k[0], repr(k[1]) if k[0] == "dist" else k[1:]) for sp, k in zip(model.inputs, kinds)),
         model.correlated, model.copula_chol is not None and np.shape(model.copula_chol),
         tuple(model.posterior_sha256[f] for f in model.posterior_files),
-        None if fast is None else tuple(sorted(fast.items())), shapes,
+        shapes,
     )
     st = Static(
         key=key, dtype=_dtype_name(dtype), T=model.T, G=model.G, C=model.C, K=model.K, L=model.L,
         generations=model.generations, cohorts=model.cohorts, ints=ints, flags=flags, inputs=kinds,
         input_names=tuple(sp.name for sp in model.inputs), correlated=model.correlated,
         has_copula=model.copula_chol is not None,
-        posterior_sha256=tuple(model.posterior_sha256[f] for f in model.posterior_files), fast=fast,
+        posterior_sha256=tuple(model.posterior_sha256[f] for f in model.posterior_files),
         n_fiscal_years=int(np.shape(a["fiscal_year_onehot"])[1]),
     )
     groups = {g: {} for g in GROUPS}
@@ -219,9 +218,40 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     args = ModelArgs(
         **groups, fixed_inputs=fixed, posterior=post,
         copula_chol=None if model.copula_chol is None else np.asarray(model.copula_chol, dt),
-        fast=None if fast is None else fast_args(model, dt),
     )
     return st, args
+
+
+def _all_fixed_zero(model: Model, index_key: str) -> bool:
+    """Whether every input that ``Model.a[index_key]`` points at is a fixed 0 (not drawn, no posterior)."""
+    from engine.scenario.dists import Fixed
+
+    specs = [model.inputs[int(j)] for j in np.asarray(model.a[index_key]).reshape(-1)]
+    return all(isinstance(sp.dist, Fixed) and sp.posterior_draws is None and sp.dist.value == 0.0 for sp in specs)
+
+
+def single_asset(model: Model) -> bool:
+    """One cohort with one component of one generation and no financing: each path's arithmetic then has no
+    sum over cohorts, components or generations (elementwise over paths; engine/xla_options.py, engine/backend_tuning.py)."""
+    return model.C == 1 and model.K == 1 and model.G == 1 and not model.facilities
+
+
+def calendar_only(model: Model) -> bool:
+    """Whether no triggering event can fire on any path (engine/kernel/path.py then runs the valuations and
+    the test only in the calendar's months): no launch trigger; the price-drop and utilization triggers off
+    (a zero threshold with a run length of at least one month, which the counters then never reach); and
+    no contract that can lapse (the contract-expiry trigger off, no term ending inside the horizon, every
+    contract renewed in full, or every generation's contracted share a fixed 0)."""
+    a = model.a
+    if float(a["trigger_launch"]) > 0:
+        return False
+    for level, months in (("trigger_price_drop", "trigger_price_months"), ("trigger_util", "trigger_util_months")):
+        if float(a[level]) > 0 or float(a[months]) < 1:
+            return False
+    if float(a["trigger_contract_expiry"]) > 0 and np.any(a["contract_ends"] > 0) and np.any(np.asarray(a["renew"]) < 1):
+        if not _all_fixed_zero(model, "i_contracted_frac"):
+            return False
+    return True
 
 
 def device_args(args: ModelArgs):

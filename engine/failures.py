@@ -1,7 +1,7 @@
 """Monthly failure counts: Binomial(alive, q) from one normal score per cohort and month (JAX, pure).
 
-``failure_counts(alive, q, z, exact=...)`` is the one place both monthly steps (engine/kernel/path.py,
-engine/simulate_fast.py) turn the failure stream's score ``z`` into a count, so they agree bit for bit.
+``failure_counts(alive, q, z, exact=...)`` turns the failure stream's score ``z`` into a count
+(called by the monthly step, engine/kernel/fleet.py).
 
 * ``exact=False`` (``failures.draw = "normal"``, the bench SPEC): the rounded, clipped normal
   approximation ``clip(floor(m + sd z + 1/2), 0, alive)``, m = alive q, sd = sqrt(m (1 - q)).

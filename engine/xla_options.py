@@ -46,9 +46,9 @@ def chunk_compiler_options(model: Model, environ=None) -> dict:
     env = os.environ if environ is None else environ
     if env.get(ENV, "1").strip() == "0" or OPTION in env.get("XLA_FLAGS", ""):
         return {}
-    from engine.fast_static import fast_ineligible_reason
+    from engine.compiled import single_asset
 
-    if fast_ineligible_reason(model) is not None:
+    if not single_asset(model):
         return {}
     import jax
 

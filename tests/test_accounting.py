@@ -613,3 +613,29 @@ def test_ias36_fleet_level_loss_allocated_over_all_cohorts():
     loss, _, impaired = run_ias(CV2, CV2, [700_000.0, 500_000.0], [650_000.0, 550_000.0], group=FLEET)
     assert_usd(loss, [[180_000.00, 120_000.00], [0.0, 0.0]])
     assert impaired.tolist() == [True]
+
+
+def test_one_asset_tests_to_the_cent():
+    """One cohort with one component (C = K = 1, the shape engine.accounting.impairment takes without an
+    allocation): hand cases, cent for cent.
+
+    ASC 360: carrying $1,000,000.00 > undiscounted $900,000.00, so impaired; loss = 1,000,000 - fair 700,000 =
+    $300,000.00 (35-17). Recoverable ($1,000,000.00 undiscounted): no loss. Untested: no loss.
+    IAS 36: recoverable = max(VIU 750,000.00, FVLCD 720,000.00) = 750,000.00; loss = $250,000.00 (36.59).
+    Reversal (36.117): carrying 600,000.00, no-impairment amount 900,000.00 (headroom 300,000.00), recoverable
+    800,000.00 -> reversal $200,000.00; recoverable 1,000,000.00 -> capped at the headroom, $300,000.00."""
+    one = f64([[1.0]])
+    tested, untested = f64([1.0]), f64([0.0])
+    cv = f64([[1_000_000.0]])
+    loss, imp = asc360(cv, recoverable_undisc=f64([900_000.0]), fair_value=f64([700_000.0]), tested=tested, group=one)
+    assert float(loss[0, 0]) == 300_000.0 and bool(imp[0])
+    loss, imp = asc360(cv, recoverable_undisc=f64([1_000_000.0]), fair_value=f64([700_000.0]), tested=tested, group=one)
+    assert float(loss[0, 0]) == 0.0 and not bool(imp[0])
+    loss, _ = asc360(cv, recoverable_undisc=f64([900_000.0]), fair_value=f64([700_000.0]), tested=untested, group=one)
+    assert float(loss[0, 0]) == 0.0
+    loss, rev, imp = ias36(cv, cv, value_in_use=f64([750_000.0]), fvlcd=f64([720_000.0]), tested=tested, group=one)
+    assert (float(loss[0, 0]), float(rev[0, 0]), bool(imp[0])) == (250_000.0, 0.0, True)
+    low, base = f64([[600_000.0]]), f64([[900_000.0]])
+    for recoverable, want in ((800_000.0, 200_000.0), (1_000_000.0, 300_000.0)):
+        loss, rev, imp = ias36(low, base, value_in_use=f64([recoverable]), fvlcd=f64([0.0]), tested=tested, group=one)
+        assert (float(loss[0, 0]), round(float(rev[0, 0]), 2), bool(imp[0])) == (0.0, want, False)

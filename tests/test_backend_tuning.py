@@ -1,6 +1,6 @@
 """engine/backend_tuning.py: per-backend layout settings, their overrides, and a bad override's message.
 
-The settings change speed only (tests/test_simulate_fast.py and tests/test_streaming.py compare the
+The settings change speed only (tests/test_kernel_specialisation.py and tests/test_streaming.py compare the
 layouts' results); here: the defaults each backend gets, that an override is read, and that a bad one
 stops ``rackrisk run`` with one line naming the variable and its allowed values, exit 2, nothing written.
 """
@@ -55,8 +55,8 @@ def test_bad_override_stops_run_before_anything_is_written(tmp_path, monkeypatch
 
 
 def test_chunk_paths_default_by_backend_and_step(tmp_path):
-    """``[run] chunk_paths`` left unset: 32,768 on a CPU; on a GPU 4,194,304 for a fast-step scenario (the
-    reference) and 1,048,576 for the general step (baseline: contracts, several cohorts). Set in the file or by
+    """``[run] chunk_paths`` left unset: 32,768 on a CPU; on a GPU 4,194,304 for a single-asset scenario (the
+    reference: a small per-path state) and 1,048,576 otherwise (baseline: several cohorts). Set in the file or by
     ``--chunk-paths``: that value on any backend. A ``--paths`` override leaves it unset."""
     from engine.backend_tuning import CHUNK_PATHS, chunk_paths_for
     from engine.compile import compile_model

@@ -27,7 +27,7 @@ N_PATHS = 64  # one chunk of 64 paths (engine.sharding.PATH_LANES): the smallest
 
 # numbers only: the price level and the useful life (schedules change, shapes do not)
 NUMBERS = [("price_usd_per_gpu_hour = 2.50 ", "price_usd_per_gpu_hour = 3.10 "), ("useful_life_months = 72 ", "useful_life_months = 60 ")]
-# the general step (contracts make the reference ineligible for the fast one)
+# contracts: the step without the no-contract specialisation
 GENERAL = [("contracted_frac = 0.0 ", "contracted_frac = 0.2\ncontract_price_usd_per_gpu_hour = 2.0\ncontract_term_months = 24 ")]
 
 
@@ -46,15 +46,15 @@ def _run(model):
     return {**out.scalars, **{f"month_{k}": v for k, v in out.monthly.items()}}
 
 
-@pytest.mark.parametrize("step", ["fast", "general"])
+@pytest.mark.parametrize("step", ["no_contracts", "contracts"])
 def test_same_shape_reuses_one_compilation_and_keeps_its_numbers(tmp_path, step):
-    base = [] if step == "fast" else GENERAL
+    base = [] if step == "no_contracts" else GENERAL
     a = _model(tmp_path, "a.toml", base)
     b = _model(tmp_path, "b.toml", base + NUMBERS)
     st_a, _ = compiled.split(a, jnp.float32)
     st_b, _ = compiled.split(b, jnp.float32)
     assert st_a.key == st_b.key
-    assert (st_a.fast is None) == (step == "general")
+    assert st_a.flags["contracts"] == (step == "contracts")
 
     compiled.clear()
     run_a = _run(a)

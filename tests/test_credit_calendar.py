@@ -261,7 +261,7 @@ def test_quarterly_breach_probability_closed_form(tmp_path):
     from engine.credit.path import credit_path
     from engine.runner import _configure_jax
     from engine.scenario.load import load_scenario
-    from engine.kernel.path import _consts
+    from engine.kernel.path import consts as _consts
 
     _configure_jax("float64")
     extra = "".join(COHORT.format(name=f"c{i}") for i in range(2, len(MC) + 1))

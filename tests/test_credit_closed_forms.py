@@ -69,7 +69,7 @@ def cure_model(tmp_path_factory):
     _configure_jax("float64")
     import jax.numpy as jnp
 
-    from engine.kernel.path import _consts
+    from engine.kernel.path import consts as _consts
 
     d = tmp_path_factory.mktemp("cure")
     out = {}

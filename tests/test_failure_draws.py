@@ -105,23 +105,3 @@ def test_switch_error_bound_and_search_bound():
     chernoff = math.exp(-EXACT_BELOW_MEAN) * (math.e * EXACT_BELOW_MEAN / (SEARCH_TERMS + 1)) ** (SEARCH_TERMS + 1)
     assert chernoff < 1e-10 < norm.cdf(-6.35)
     assert poisson.sf(SEARCH_TERMS, EXACT_BELOW_MEAN) < chernoff
-
-
-def test_fast_step_counts_as_the_general_step(tmp_path):
-    """The one-cohort fast step takes either draw with the same function: identical failures."""
-    from engine.compile import compile_model
-    from engine.random import draw_inputs, draw_noise, root_key
-    from engine.scenario.load import load_scenario
-    from engine.kernel.path import make_path_fn
-    from engine.simulate_fast import fast_ineligible_reason
-
-    model = compile_model(load_scenario(_server(tmp_path, "exact")))
-    assert fast_ineligible_reason(model) is None
-    root = root_key(SEED)
-    idx = jnp.arange(500)
-    theta = jax.vmap(lambda i: draw_inputs(model, root, i, jnp.float64)[0])(idx)
-    zp, zf = jax.vmap(lambda i: draw_noise(model, root, i, jnp.float64))(idx)
-    fast = jax.vmap(make_path_fn(model, jnp.float64, monthly=False))(theta, zp, zf)[0]
-    gen = jax.vmap(make_path_fn(model, jnp.float64, monthly=False, fast=False))(theta, zp, zf)[0]
-    np.testing.assert_array_equal(np.asarray(fast["alive_gpus_end"]), np.asarray(gen["alive_gpus_end"]))
-    assert float(np.asarray(fast["alive_gpus_end"]).min()) < 8  # failures happened

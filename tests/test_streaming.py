@@ -138,9 +138,9 @@ def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch):
     Not bit for bit: the model's numbers are arguments of the compiled step (engine/compiled.py), so the
     two layouts' fusions contract different ``a * b + c`` into fused multiply-adds (docs/decisions/0005);
     each amount may move by a few float32 ulps. Tolerance 1e-5 relative: a few roundings of 6e-8 on
-    each of 72 monthly additions (the fast step's own comparison of the layouts, tests/test_simulate_fast.py).
+    each of 72 monthly additions (the specialised step's comparison of the layouts, tests/test_kernel_specialisation.py).
     Histogram counts: the same total per column, and at most 0.5 % of the counts in another bin (a value
-    one rounding across a bin edge; the same bound as the layouts' near-ties in tests/test_simulate_fast.py)."""
+    one rounding across a bin edge; the same bound as the layouts' near-ties in tests/test_kernel_specialisation.py)."""
     base = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
     for var, val in (("RACKRISK_FAST_SELECT", "1"), ("RACKRISK_FAST_UNROLL", "4"), ("RACKRISK_HIST_REPLICAS", "8")):
         monkeypatch.setenv(var, val)

@@ -273,34 +273,3 @@ def test_breakeven_vs_cloud_never(tmp_path):
     c = r.summary["cohorts"]["c1"]
     assert c["p_breakeven_vs_cloud_never"] == {"value": 1.0, "se": 0.0}
     assert '"value": null' in json_text(c["breakeven_vs_cloud_months"]["p50"])
-
-
-def test_breakeven_vs_cloud_fast_step_equals_general_step(tmp_path):
-    import jax.numpy as jnp
-
-    from engine.random import draw_inputs, draw_noise, root_key
-    from engine.kernel.path import make_path_fn
-    from engine.simulate_fast import fast_ineligible_reason
-
-    # random price and utilization so the paths differ; both steps must give the same breakeven per path
-    from tests._util import write_scenario
-
-    path = write_scenario(tmp_path, extra="[tco.cloud_price_usd_per_gpu_hour]\nH100 = 2.2\n", **{**BREAKEVEN_RUN, "vol": 0.08, "decline": 0.02,
-                          "util": '{ dist = "beta", mean = 0.6, concentration = 20 }'})
-    path.write_text(path.read_text().replace("hours_per_month = 730.0", "hours_per_month = 730.0\nstaff_maintenance_usd_per_gpu_month = 146.0"))
-    model = _model(path)
-    assert fast_ineligible_reason(model) is None
-    out = []
-    for fast in (False, True):
-        fn = make_path_fn(model, jnp.float64, monthly=False, fast=fast)
-
-        def one(i, fn=fn):
-            th, _ = draw_inputs(model, root_key(5), i, jnp.float64)
-            zp, zf = draw_noise(model, root_key(5), i, jnp.float64)
-            return fn(th, zp, zf)[0]
-
-        res = jax.jit(jax.vmap(one))(jnp.arange(64, dtype=jnp.uint32))
-        out.append({k: np.asarray(res[k]) for k in ("breakeven_vs_cloud_gpu_hours", "breakeven_vs_cloud_months")})
-    for k in out[0]:
-        np.testing.assert_allclose(out[1][k], out[0][k], rtol=1e-9, err_msg=k)
-    assert np.isfinite(out[0]["breakeven_vs_cloud_months"]).any()

@@ -1,4 +1,4 @@
-"""engine/xla_options.py: when 512-bit vectors are asked for, and that they change no number of the fast step.
+"""engine/xla_options.py: when 512-bit vectors are asked for, and that they change no number of a single-asset scenario (one cohort, component and generation).
 
 The option is per compilation (``jax.jit(..., compiler_options=...)``), so both compiles run in this
 process. On a CPU without AVX-512 LLVM cannot emit 512-bit vectors and the comparison is still valid
@@ -23,17 +23,17 @@ REF = ROOT / "scenarios" / "bench" / "reference.toml"
 BASE = ROOT / "scenarios" / "baseline.toml"
 
 
-def test_option_only_for_the_fast_step_on_an_avx512_cpu_and_never_against_the_user():
+def test_option_only_for_single_asset_scenarios_on_an_avx512_cpu_and_never_against_the_user():
     ref = compile_model(load_scenario(REF))
     base = compile_model(load_scenario(BASE))
     want = {OPTION: 512} if cpu_has_avx512() else {}
     assert chunk_compiler_options(ref, environ={}) == want
-    assert chunk_compiler_options(base, environ={}) == {}  # general step: sums over cohorts change with the width
+    assert chunk_compiler_options(base, environ={}) == {}  # several cohorts: sums over them change with the width
     assert chunk_compiler_options(ref, environ={ENV: "0"}) == {}
     assert chunk_compiler_options(ref, environ={"XLA_FLAGS": f"--{OPTION}=256"}) == {}
 
 
-def test_wide_vectors_change_no_per_path_result_of_the_fast_step():
+def test_wide_vectors_change_no_per_path_result_of_a_single_asset_scenario():
     """4,096 reference paths (64 whole 64-path blocks), float32, compiled with and without the option:
     every per-path result and input equal bit for bit."""
     model = compile_model(load_scenario(REF))

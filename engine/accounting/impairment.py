@@ -23,6 +23,11 @@ it, is negative: sum_c max(cv_c - fv_c, 0) >= CV_G - FV_G otherwise), the rest i
 (ASC 360-10-35-28 reduces only the group's long-lived assets; IAS 36.108: no liability unless
 another standard requires one). ``floor=False`` is the plain pro-rata allocation.
 
+One asset (C = K = 1, a shape known when the function is traced): the group is the asset, nothing is
+allocated, and the loss is the group's loss itself. Neither floor can bind there (the ASC 360 loss is
+at most the carrying amount less the fair value; the IAS 36 loss at most the carrying amount less
+max(FVLCD, VIU)), so ``floor`` changes nothing; the reversal is the group's (at most the headroom).
+
 IAS 36.114-117: a later test whose recoverable amount exceeds the carrying amount
 reverses past losses, capped at the carrying amount that would stand had no loss been recognised
 (``cv_no_impairment``); allocated pro rata to the carrying amounts (36.122), no asset above its own
@@ -64,6 +69,11 @@ def asc360(cv, *, recoverable_undisc, fair_value, tested, group, floor: bool = T
         tested: (C,) 1.0 where the cohort is tested. group: (NG, C).
         floor: (static) no cohort below its own fair value (35-28); False = pro rata only.
     """
+    if cv.shape == (1, 1):  # one asset: no allocation (module docstring)
+        cv_1 = cv[:, 0]
+        impaired = (tested > 0) & (cv_1 > recoverable_undisc)
+        loss = jnp.where(impaired, jnp.minimum(jnp.maximum(cv_1 - fair_value, 0.0), cv_1), 0.0)
+        return loss[:, None], impaired
     include = tested
     cv_g = group @ (cv.sum(axis=1) * include)
     tested_g = (group @ include) > 0
@@ -100,6 +110,14 @@ def ias36(cv, cv_no_impairment, *, value_in_use, fvlcd, tested, group, floor: bo
         cv, cv_no_impairment: (C, K) USD. value_in_use, fvlcd: (C,) USD. tested: (C,). group: (NG, C).
         floor: (static) no cohort below max(its FVLCD, 0) (36.105); False = pro rata only.
     """
+    if cv.shape == (1, 1):  # one asset: no allocation (module docstring)
+        cv_1 = cv[:, 0]
+        recoverable = jnp.maximum(value_in_use, fvlcd)
+        impaired = (tested > 0) & (cv_1 > recoverable)
+        loss = jnp.where(impaired, jnp.minimum(cv_1 - recoverable, cv_1), 0.0)
+        headroom = jnp.maximum(cv_no_impairment[:, 0] - cv_1, 0.0)
+        reversal = jnp.where((tested > 0) & ~impaired, jnp.minimum(jnp.maximum(recoverable - cv_1, 0.0), headroom), 0.0)
+        return loss[:, None], reversal[:, None], impaired
     include = tested
     cv_g = group @ (cv.sum(axis=1) * include)
     recoverable_g = jnp.maximum(group @ (value_in_use * include), group @ (fvlcd * include))

@@ -92,7 +92,7 @@ class RunSection(_Section):
         default="paths",
         description="What results.nc holds: summary statistics and monthly fans only; plus per-path scalars; plus full monthly paths.",
     )
-    chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for scenarios taking the fast step, else 1,048,576.")
+    chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for a single asset (one cohort, component and generation, no financing), else 1,048,576.")
     fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
     acknowledge_warnings: list[str] | None = Field(
         default=None,

@@ -1,6 +1,8 @@
-"""The specialised step (engine/simulate_fast.py) gives the general step's results on the scenarios it accepts.
+"""The monthly step's calendar specialisation (engine/kernel/path.py, ``calendar_only``: the valuations
+and the impairment test run only in the calendar's months, under ``lax.cond``) gives the results of the
+same step run month by month (``specialise=False``) on the scenarios where no triggering event can fire.
 
-Both path functions are fed identical draws (the engine's own generator, engine/random.py) and
+Both forms are fed identical draws (the engine's own generator, engine/random.py) and
 compared path by path on every result key:
 
 * float64: decisions (first impairment month, test counts, alive GPUs) identical; amounts equal to
@@ -10,13 +12,12 @@ compared path by path on every result key:
 * float32: the same decisions on every path; amounts within float32 rounding of the sums
   (1e-5 relative, floor 1e-5 x C0: 72 monthly float32 additions of terms up to C0 / 72 at a
   unit roundoff of 6e-8 give ~72 x 6e-8 ~ 4e-6 of C0) except on the few paths where a later
-  test's comparison (carrying amount vs undiscounted cash flows or recoverable amount) is a
-  near-tie in float32 and the two steps round it differently; at most 0.5 % of paths (6 of
-  4,000 path-standards observed on the reference), checked below.
+  test's comparison (carrying amount vs undiscounted cash flows or recoverable amount, a loss vs the
+  materiality threshold) is a near-tie in float32 and XLA, fusing the branch apart, rounds it
+  differently; at most 0.5 % of paths (1 of 32,768 observed on the reference), checked below.
 
-An ineligible scenario (baseline.toml: contracts, several cohorts, triggers) keeps the general
-step, and ``fast=False`` always gives the general step. ``monthly=True`` (fan charts, ``store = "full"``)
-takes the fast step too: its monthly values equal the general step's (float64, same rule as above).
+A scenario with triggers (baseline.toml) is not specialised. ``monthly=True`` (fan charts, ``store =
+"full"``) is specialised too: its monthly values equal the month-by-month form's (float64, same rule).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import pytest
 from engine.compile import compile_model
 from engine.random import draw_inputs, draw_noise, root_key
 from engine.scenario.load import load_scenario
+from engine.compiled import calendar_only
 from engine.kernel.path import make_path_fn
-from engine.simulate_fast import fast_ineligible_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "scenarios" / "bench" / "reference.toml"
@@ -87,9 +88,10 @@ def _scenario(tmp_path: Path, which: str) -> Path:
     return p
 
 
-def _run_step(model, dtype, n: int, *, fast: bool, monthly: bool):
-    """The general or fast step on the first ``n`` paths' draws (root key 3): what ``make_path_fn`` returns, vmapped."""
-    path = make_path_fn(model, dtype, monthly=monthly, fast=fast)
+def _run_step(model, dtype, n: int, *, fast: bool, monthly: bool, layout=None):
+    """The step, specialised (``fast``) or month by month, on the first ``n`` paths' draws (root key 3):
+    what ``make_path_fn`` returns, vmapped (the CPU layout unless ``layout``)."""
+    path = make_path_fn(model, dtype, monthly=monthly, specialise=fast, layout=layout or {"select": False, "unroll": 1})
 
     def one(i):
         th, _ = draw_inputs(model, root_key(3), i, dtype)
@@ -104,14 +106,14 @@ def _as64(d: dict) -> dict:
 
 
 def _both(model, dtype, n: int):
-    """Per-path results of the general and the fast step on identical draws, as float64."""
+    """Per-path results of the month-by-month and the specialised step on identical draws, as float64."""
     return _as64(_run_step(model, dtype, n, fast=False, monthly=False)[0]), _as64(_run_step(model, dtype, n, fast=True, monthly=False)[0])
 
 
 @pytest.mark.parametrize("which", ["reference", "salvage_life", "opening_book"])
-def test_fast_step_equals_general_step_float64(tmp_path, which):
+def test_specialised_step_equals_month_by_month_float64(tmp_path, which):
     model = compile_model(load_scenario(_scenario(tmp_path, which)))
-    assert fast_ineligible_reason(model) is None
+    assert calendar_only(model)
     jax.config.update("jax_enable_x64", True)
     g, f = _both(model, jnp.float64, 1000)
     assert set(g) == set(f)
@@ -127,16 +129,16 @@ def test_fast_step_equals_general_step_float64(tmp_path, which):
 
 
 def _both_monthly(model, dtype, n: int):
-    """Per-path results and monthly values of the general and the fast step on identical draws, as float64."""
+    """Per-path results and monthly values of both forms on identical draws, as float64."""
     (g_res, g_mon), (f_res, f_mon) = (_run_step(model, dtype, n, fast=fast, monthly=True) for fast in (False, True))
     return _as64(g_res), _as64(g_mon), _as64(f_res), _as64(f_mon)
 
 
 @pytest.mark.parametrize("which", ["reference", "salvage_life"])
-def test_fast_monthly_values_equal_general_step_float64(tmp_path, which):
+def test_specialised_monthly_values_equal_month_by_month_float64(tmp_path, which):
     """Every monthly key (price, utilization, alive GPUs, carrying amounts, forecasts, losses, reversals, test
     flags, cash flows) of 300 paths, month by month; and the per-path results of the monthly variant equal
-    those of the per-path-only fast step bit for bit (the monthly outputs are added, no operation changes)."""
+    those of the per-path-only specialised step (the monthly outputs are added, no operation of the result chain changes)."""
     model = compile_model(load_scenario(_scenario(tmp_path, which)))
     jax.config.update("jax_enable_x64", True)
     g_res, g_mon, f_res, f_mon = _both_monthly(model, jnp.float64, 300)
@@ -154,7 +156,7 @@ def test_fast_monthly_values_equal_general_step_float64(tmp_path, which):
     assert (g_mon["impairment_loss_usd"] > 0).any() and (np.abs(g_mon["value_in_use_usd"]) > 0).mean() > 0.5
 
 
-def test_fast_step_equals_general_step_float32():
+def test_specialised_step_equals_month_by_month_float32():
     model = compile_model(load_scenario(REF))
     g, f = _both(model, jnp.float32, 4000)
     for k in DECISION_KEYS:
@@ -166,41 +168,38 @@ def test_fast_step_equals_general_step_float32():
         assert per_path.mean() >= 0.995, (k, int((~per_path).sum()))
 
 
-def test_fast_step_is_selected_only_for_eligible_models():
-    ref = compile_model(load_scenario(REF))
+def test_the_calendar_rule(tmp_path):
+    """``calendar_only``: the reference (no trigger, no contracts) is specialised; so are a write_off policy, a
+    drift forecast, a second cohort and contracts renewed in full (nothing can trigger a test there); a launch
+    trigger, a price-drop trigger, a utilization trigger, lapsing contracts and the baseline are not."""
     base = compile_model(load_scenario(ROOT / "scenarios" / "baseline.toml"))
-    assert fast_ineligible_reason(base) is not None
-    fast_name = "make_fast_path_fn.<locals>.path"
-    assert make_path_fn(ref, jnp.float32, monthly=False).__qualname__ == fast_name
-    assert make_path_fn(ref, jnp.float32, monthly=False, fast=False).__qualname__ != fast_name
-    assert make_path_fn(ref, jnp.float32, monthly=True).__qualname__ == fast_name  # fans too
-    assert make_path_fn(ref, jnp.float32, monthly=True, fast=False).__qualname__ != fast_name
-    assert make_path_fn(base, jnp.float32, monthly=True).__qualname__ != fast_name
-    assert make_path_fn(base, jnp.float32, monthly=False).__qualname__ != fast_name
-
-
-def test_each_excluded_feature_makes_a_scenario_ineligible(tmp_path):
-    """One change each to the reference: contracts, a trigger, write_off, drift forecast, two cohorts."""
-    changes = {
-        "contracts": [("contracted_frac = 0.0 ", "contracted_frac = 0.3\ncontract_price_usd_per_gpu_hour = 2.0\ncontract_term_months = 24 ")],
-        "triggers": [("trigger_on_launch = false", "trigger_on_launch = true")],
+    assert calendar_only(compile_model(load_scenario(REF))) and not calendar_only(base)
+    contracts = ("contracted_frac = 0.0 ", "contracted_frac = 0.3\ncontract_price_usd_per_gpu_hour = 2.0\ncontract_term_months = 24 ")
+    kept = {
         "failures": [('policy = "retain_book"', 'policy = "write_off"')],
         "drift": [('forecast = "flat"', 'forecast = "drift"')],
+        "renewed": [(contracts[0], contracts[1] + '\ncontract_expiry = "renew"\nrenewal_share_frac = 1.0 ')],
     }
-    for name, subs in changes.items():
+    lost = {
+        "contracts": [contracts],
+        "launch_trigger": [("trigger_on_launch = false", "trigger_on_launch = true")],
+        "price_trigger": [("trigger_price_drop_frac = 0 ", "trigger_price_drop_frac = 0.3 ")],
+        "util_trigger": [("trigger_utilization_below_frac = 0 ", "trigger_utilization_below_frac = 0.4 ")],
+    }
+    for name, subs in {**kept, **lost}.items():
         model = compile_model(load_scenario(_variant(tmp_path, f"{name}.toml", subs)))
-        assert fast_ineligible_reason(model) is not None, name
+        assert calendar_only(model) == (name in kept), name
     text = REF.read_text()
     i = text.index("[[fleet.cohort]]")
     j = text.index("[market.H100]")
     second = text[i:j].replace('name = "H100_ref"', 'name = "H100_two"')
     p = tmp_path / "two.toml"
     p.write_text(text[:j] + second + text[j:])
-    assert fast_ineligible_reason(compile_model(load_scenario(p))) is not None
+    assert calendar_only(compile_model(load_scenario(p)))
 
 
-def test_fast_runs_are_chunk_size_invariant():
-    """A run of the reference through the runner (fast step) is bit-identical for chunks of 256 and 700."""
+def test_specialised_runs_are_chunk_size_invariant():
+    """A run of the reference through the runner (specialised step) is bit-identical for chunks of 256 and 700."""
     from _util import run
 
     a = run(REF, paths=700, seed=5, chunk_paths=256)
@@ -211,9 +210,9 @@ def test_fast_runs_are_chunk_size_invariant():
 
 @pytest.mark.parametrize("monthly", [False, True])
 def test_shocks_drawn_inside_the_scan_equal_the_drawn_arrays_bit_for_bit(monthly):
-    """``make_indexed_path_fn`` (what the runners vmap) gives the fast step with each month's shocks drawn in the
-    scan from the path's keys (engine.random.noise_keys / monthly_shocks); per-path results and monthly values
-    equal, bit for bit, the fast step fed the (T, 1) arrays of ``draw_noise`` (same bits, same transform)."""
+    """``make_indexed_path_fn`` (what the runners vmap) draws each month's shocks in the scan from the path's keys
+    (engine.random.noise_keys / monthly_shocks); per-path results and monthly values equal, bit for bit, the
+    step fed the (T, G) and (T, C) arrays of ``draw_noise`` (same bits, same transform)."""
     from engine.kernel.path import make_indexed_path_fn
 
     model = compile_model(load_scenario(REF))
@@ -237,23 +236,11 @@ def test_gpu_layout_gives_the_same_decisions_and_amounts_to_float32_rounding(tmp
     remainder iteration is exercised) runs the same operations on the values it keeps, but XLA fuses them
     differently (no branch boundary), so roundings may differ. On the XLA:CPU, float32, 600 paths:
     decisions (first impairment month, test counts, alive GPUs, hours, months tested) identical; amounts
-    within $64 = 32 float32 ulps at the cohort's cost (C0 = $3e7 lies in [2^24, 2^25): ulp $2). Measured
-    on 4,000 paths: at most $8 apart (IAS 36 losses and reversals of salvage_life), the reference and
-    opening_book bit-identical; unroll alone changes no bit."""
-    from engine.simulate_fast import make_fast_path_fn
-
+    within $64 = 32 float32 ulps at the cohort's cost (C0 = $3e7 lies in [2^24, 2^25): ulp $2)."""
     model = compile_model(load_scenario(_scenario(tmp_path, which)))
-    dtype = jnp.float32
 
     def run(**layout):
-        path = make_fast_path_fn(model, dtype, monthly=True, **layout)
-
-        def one(i):
-            th, _ = draw_inputs(model, root_key(3), i, dtype)
-            zp, zf = draw_noise(model, root_key(3), i, dtype)
-            return path(th, zp, zf)
-
-        return jax.jit(jax.vmap(one))(jnp.arange(600, dtype=jnp.uint32))
+        return _run_step(model, jnp.float32, 600, fast=True, monthly=True, layout=layout)
 
     (r0, m0), (r1, m1) = run(select=False, unroll=1), run(select=True, unroll=unroll)
     for k in DECISION_KEYS:
