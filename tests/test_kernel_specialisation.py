@@ -250,3 +250,24 @@ def test_gpu_layout_gives_the_same_decisions_and_amounts_to_float32_rounding(tmp
         for k in want:
             assert np.allclose(np.asarray(got[k], np.float64), np.asarray(want[k], np.float64), rtol=0, atol=64.0, equal_nan=True), k
     assert (np.asarray(r0["impairment_loss_usd"]) > 0).mean() > 0.05  # not vacuous: the selected branch books losses
+
+
+def test_replacing_an_input_the_model_fixes_at_zero_takes_effect():
+    """The reference fixes the elasticity and the contracted share at 0, so its step is specialised without them;
+    engine/sensitivity/override.py replaces drawn inputs and must see their effect: 400 paths, elasticity 0.8
+    (utilization then answers the price's deviation from its trend) and a 50 % contracted share (half the hours
+    at the contract price instead of the market's) each change revenue on every path (the price moves on all)."""
+    from engine.sensitivity.override import Evaluator
+
+    model = compile_model(load_scenario(REF))
+    ev = Evaluator(model, chunk_paths=400)
+    paths = np.arange(400)
+    base = ev.evaluate(seed=3, paths=paths).scalars["revenue_usd"]
+    for name, value in (("demand.price_elasticity", 0.8), ("market.H100.contracted_frac", 0.5)):
+        j = next(j for j, sp in enumerate(model.inputs) if sp.name == name)
+        over = np.zeros(ev.N)
+        over[j] = value
+        mask = np.zeros(ev.N)
+        mask[j] = 1.0
+        got = ev.evaluate(seed=3, paths=paths, theta_over=over, mask=mask).scalars["revenue_usd"]
+        assert np.all(got != base), name

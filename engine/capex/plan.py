@@ -8,7 +8,6 @@ plan file, the field and what is allowed.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,8 +164,7 @@ def _err(path: Path, exc: ValidationError) -> ScenarioError:
 def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = None, overrides: dict | None = None) -> LoadedPlan:
     """Read and validate a plan file and build (and validate) the scenario it implies; ``overrides`` (dotted
     key -> value, ``--set``) are set on that scenario's data before it is validated (engine/scenario/overrides.py)."""
-    from engine.scenario.load import LoadedScenario, _check_posterior_files, _cross_check, _load_chain, _plain, _to_scenario_error
-    from engine.scenario.toml_write import dumps
+    from engine.scenario.load import _load_chain, _plain, validated_scenario
 
     path = Path(path)
     try:
@@ -229,19 +227,11 @@ def load_plan(path: str | Path, *, paths: int | None = None, seed: int | None = 
     data.pop("financing", None)
     if facilities:
         data["financing"] = {"sofr": _plain(plan.funding.sofr), "facility": facilities}
-    from engine.scenario.overrides import apply_overrides
+    import dataclasses
 
-    data = apply_overrides(data, overrides, file=str(path))
-    try:
-        scenario = S.Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise _to_scenario_error(exc, path) from None
-    _cross_check(scenario, path)
-    _check_posterior_files(scenario, path)
-    resolved = dumps(_plain(scenario))
-    sha = hashlib.sha256(resolved.encode()).hexdigest()
-    loaded = LoadedScenario(scenario=scenario, path=path, resolved_toml=resolved, sha256=sha, files=(path.resolve(), *reversed(chain)))
-    return LoadedPlan(plan=plan, path=path, scenario=loaded, tranche_names=tuple(names), sha256=sha)
+    loaded = validated_scenario(data, path, chain, check_posteriors=True, allow_unconverged=False, overrides=overrides)
+    loaded = dataclasses.replace(loaded, files=(path.resolve(), *loaded.files))  # the plan first, then the base scenario's files
+    return LoadedPlan(plan=plan, path=path, scenario=loaded, tranche_names=tuple(names), sha256=loaded.sha256)
 
 
 def _valid_month(x) -> bool:

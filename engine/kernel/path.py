@@ -61,7 +61,7 @@ def consts(model: Model, dtype):
 
 def make_path_fn(model: Model, dtype, *, monthly: bool, specialise: bool = True, layout: dict | None = None):
     """``path(theta, z_price, z_fail) -> (results, months)`` of ``model`` (its numbers bound; module docstring).
-    ``specialise=False`` turns the calendar specialisation off (the test's month-by-month form: same results)."""
+    ``specialise=False``: no specialisation that rests on an input's value (``path_fn``; the same results)."""
     from engine.compiled import device_args, split
 
     st, args = split(model, dtype)
@@ -100,7 +100,9 @@ def indexed_path_fn(st, *, monthly: bool, layout: dict | None = None):
 def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool = True):
     """``(path(args, theta, z_price, z_fail), path_keyed(args, theta, keys))`` for the scenarios with static
     part ``st`` (module docstring). ``layout`` = ``{"select": bool, "unroll": int}`` (engine/backend_tuning.py;
-    its defaults when ``None``): speed only, never a decision."""
+    its defaults when ``None``): speed only, never a decision. ``specialise=False`` leaves out the
+    specialisations that rest on the value of an input (a fixed zero contracted share or elasticity, and the
+    calendar rule, which rests on them): for callers that replace drawn inputs (engine/sensitivity/override.py)."""
     if layout is None:
         from engine.backend_tuning import settings
 
@@ -118,7 +120,7 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
     loss_floor = flags["loss_floor"]
     stressed = flags["stressed"]
     write_off, replace = flags["policy_write_off"], flags["policy_replace"]  # the failures policy
-    contracts, elastic = flags["contracts"], flags["elastic"]
+    contracts, elastic = flags["contracts"] or not specialise, flags["elastic"] or not specialise
     on_calendar = specialise and flags["calendar_only"]
     select, unroll = bool(layout["select"]), int(layout["unroll"])
     gen = jnp.asarray(ints["gen_of_cohort"], jnp.int32)  # each cohort's generation

@@ -206,7 +206,7 @@ def load_scenario(path: str | Path, *, check_posteriors: bool = True, allow_unco
     """
     path = Path(path)
     data, chain = _load_chain(path, ())
-    return _validated(data, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
+    return validated_scenario(data, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
 
 
 def load_scenario_data(data: dict[str, Any], *, name: str = "scenario", base_dir: str | Path = ".", check_posteriors: bool = True,
@@ -219,7 +219,7 @@ def load_scenario_data(data: dict[str, Any], *, name: str = "scenario", base_dir
     base = Path(base_dir).resolve()
     path = Path(name)
     merged, chain = _resolve_extends(copy.deepcopy(dict(data)), path, base, ())
-    return _validated(merged, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
+    return validated_scenario(merged, path, chain, check_posteriors=check_posteriors, allow_unconverged=allow_unconverged, overrides=overrides)
 
 
 def load_scenario_text(text: str, *, name: str = "scenario", base_dir: str | Path = ".", **kwargs) -> LoadedScenario:
@@ -231,8 +231,12 @@ def load_scenario_text(text: str, *, name: str = "scenario", base_dir: str | Pat
     return load_scenario_data(data, name=name, base_dir=base_dir, **kwargs)
 
 
-def _validated(data: dict[str, Any], path: Path, chain: tuple[Path, ...], *, check_posteriors: bool, allow_unconverged: bool,
-               overrides: dict[str, Any] | None) -> LoadedScenario:
+def validated_scenario(data: dict[str, Any], path: Path, chain: tuple[Path, ...], *, check_posteriors: bool, allow_unconverged: bool,
+                       overrides: dict[str, Any] | None) -> LoadedScenario:
+    """A scenario's merged TOML table ``data`` (``extends`` resolved; ``chain`` the files it came from, base
+    last) with ``overrides`` applied, validated (schema, cross-field rules, stress section, posterior files
+    when ``check_posteriors``) and resolved: the one validation every loader uses (files, texts, tables,
+    capex plans). Raises ``ScenarioError`` naming ``path``, the field and what is allowed."""
     from engine.scenario.overrides import apply_overrides
 
     data = apply_overrides(data, overrides, file=str(path))

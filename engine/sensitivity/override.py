@@ -44,7 +44,8 @@ class Evaluator:
         self.jdtype = jnp.float64 if dtype == "float64" else jnp.float32
         self.chunk = chunk_paths
         self.N = len(model.inputs)
-        path = make_path_fn(model, self.jdtype, monthly=False)
+        # replaced inputs may be ones the model fixes at zero: no specialisation may rest on their values
+        path = make_path_fn(model, self.jdtype, monthly=False, specialise=False)
         jd = self.jdtype
 
         def one(root, i, over, mask):
