@@ -19,7 +19,7 @@ Below it the normal is visibly wrong: 7 % too many failures a month at m = 1, an
 server (m ~ 0.03) a failure needs z > 1.8, about half the binomial rate.
 
 The search evaluates the pmf at k = 0..``SEARCH_TERMS`` (51) by the ratio recursion
-p_{k+1} = p_k (n - k) / (k + 1) q / (1 - q) from p_0 = (1 - q)^n, and counts the k with
+p_{k+1} = p_0 prod_{j <= k} (n - j) / (j + 1) q / (1 - q) from p_0 = (1 - q)^n, and counts the k with
 F(k) < u. Each comparison is made on the side that float32 resolves: F(k) < u (forward sums) while
 F(k) <= 1/2, S(k) > 1 - u (backward sums, S(k) = P(X > k)) above, so tail draws are as exact as
 central ones. The bound: for m' < 16, P(X > 51) <= e^-m (e m / 52)^52 < 1e-10 (the Poisson
@@ -46,16 +46,32 @@ def normal_counts(alive, q, z):
 
 
 def _binomial_search(n, q, u, s):
-    """Binomial(n, q) quantile at u (s = 1 - u, given apart for its precision), q <= 1/2, n q < 16."""
-    k = jnp.arange(SEARCH_TERMS, dtype=q.dtype)  # k = 0..K-1: ratios p_{k+1} / p_k
+    """Binomial(n, q) quantile at u (s = 1 - u, given apart for its precision), q <= 1/2, n q < 16.
+
+    Elementwise (no (..., K) arrays, no cumulative sums): the pmf terms, the forward sums F(k) and the
+    backward sums S(k) are unrolled over k, each a fixed sequence of adds and multiplies in one order,
+    which XLA fuses into one pass over the paths."""
+    K = SEARCH_TERMS  # k = 0..K-1 compared; the pmf runs to k = K
     odds = q / (1.0 - q)
-    ratio = jnp.maximum(n[..., None] - k, 0.0) / (k + 1.0) * odds[..., None]
-    p0 = jnp.exp(n * jnp.log1p(-q))[..., None]
-    pmf = jnp.concatenate([p0, p0 * jnp.cumprod(ratio, axis=-1)], axis=-1)  # (..., K + 1)
-    cdf = jnp.cumsum(pmf, axis=-1)[..., :-1]  # F(k), k = 0..K-1
-    sf = jnp.cumsum(pmf[..., ::-1], axis=-1)[..., ::-1][..., 1:]  # S(k) = sum_{j > k} p_j
-    below = jnp.where(cdf <= 0.5, cdf < u[..., None], sf > s[..., None])
-    return below.sum(axis=-1).astype(q.dtype)
+    p0 = jnp.exp(n * jnp.log1p(-q))
+    pmf = [p0]
+    run = None  # prod_{j <= k} (n - j) / (j + 1) q / (1 - q)
+    for k in range(K):
+        ratio = jnp.maximum(n - k, 0.0) * odds * (1.0 / (k + 1.0))
+        run = ratio if run is None else run * ratio
+        pmf.append(p0 * run)
+    cdf, acc = [], None
+    for k in range(K):  # F(k) = sum_{j <= k} p_j
+        acc = pmf[k] if acc is None else acc + pmf[k]
+        cdf.append(acc)
+    sf, acc = [None] * K, None
+    for k in range(K, 0, -1):  # S(k - 1) = sum_{j >= k} p_j
+        acc = pmf[k] if acc is None else acc + pmf[k]
+        sf[k - 1] = acc
+    count = jnp.zeros_like(q)
+    for k in range(K):
+        count = count + jnp.where(cdf[k] <= 0.5, cdf[k] < u, sf[k] > s).astype(q.dtype)
+    return count
 
 
 def failure_counts(alive, q, z, *, exact: bool):
