@@ -266,7 +266,8 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
             in_life = (act > 0) & (n_left > 0)
             if on_calendar:  # no event can trigger a test: only the calendar's tests
                 n_below, n_low = c["n_below"], c["n_low"]
-                tested_a, tested_i, pending = tests_due(jnp.zeros((C,), bool), c["pending"] > 0, periodic=periodic, reporting=reporting, in_life=in_life, group=group)
+                tested_a, tested_i, pending = tests_due(jnp.zeros((C,), bool), jnp.zeros((C,), bool), periodic=periodic, reporting=reporting,
+                                                       in_life=in_life, group=group)  # nothing pending: the same calendar on every path
             else:
                 # triggering events (ASC 360-10-35-21; IAS 36.12 indicators), each with a size
                 launched_now = post * (ship > t - 1.0)  # (L,) launches shipping in (t-1, t]
