@@ -129,8 +129,9 @@ def test_sweep_workers_share_the_free_cores(monkeypatch):
 
     monkeypatch.setattr(hd, "usable_cores", lambda: 4)
     monkeypatch.setattr(hd, "_load_average", lambda: 0.0)
-    for var in ("PJRT_NPROC", "NPROC"):
-        monkeypatch.delenv(var, raising=False)
+    for var in ("PJRT_NPROC", "NPROC"):  # set, then removed: the session's own value comes back after the test
+        monkeypatch.setenv(var, "1")
+        monkeypatch.delenv(var)
     assert prepare_workers(Namespace(threads=None, set=[]), None, 2) is None
     assert os.environ["PJRT_NPROC"] == "2"  # 4 free cores / 2 workers
     monkeypatch.delenv("PJRT_NPROC")
