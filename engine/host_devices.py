@@ -1,8 +1,9 @@
 """How many CPU threads and XLA host devices a simulating process uses: the cores actually free, or a set number.
 
 One setting, ``threads`` (a positive integer), sizes both, once per process, before JAX
-initialises its backends (after that XLA has made its thread pools and devices and nothing here
-changes them):
+initialises its backends. That happens at the first device query or computation (in a run:
+``engine.backend_tuning``'s backend lookup, ``engine.xla_options.chunk_compiler_options``, the first
+chunk); after it XLA has made its thread pools and devices, and nothing here changes them:
 
 * XLA:CPU's thread pools: the environment variable ``PJRT_NPROC``, which XLA reads when JAX
   creates its CPU client (``xla::DefaultThreadPoolSize``; the intra-op pool ``XLAEigen`` and the
@@ -17,9 +18,9 @@ Where the count comes from, first match wins (``plan_threads``):
 1. an explicit value: ``--threads N`` on a command, ``configure(threads=N)``, else ``[run] threads``
    of the scenario the command runs;
 2. the user's own ``PJRT_NPROC`` (or ``NPROC``) in the environment: left alone and used;
-3. ``auto``: the free cores, ``cores - load`` rounded (halves up), at least 1, where ``cores`` is the number of CPUs
-   this process may run on (``os.sched_getaffinity``, capped by a cgroup v2 ``cpu.max`` quota) and
-   ``load`` is the 1-minute load average (``os.getloadavg``). The load average lags: a job that
+3. ``auto``: the free cores, ``cores - load`` rounded (halves up), at least 1, where ``cores`` is
+   the number of CPUs this process may run on (``os.sched_getaffinity``, capped by a cgroup v2
+   ``cpu.max`` quota) and ``load`` is the 1-minute load average (``os.getloadavg``). The load average lags: a job that
    started seconds ago is not counted yet, so jobs started together should be given ``--threads``.
 
 The host-device count is the thread count unless ``RACKRISK_HOST_DEVICES`` is a positive integer
