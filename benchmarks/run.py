@@ -62,11 +62,11 @@ def worker(args) -> dict:
             "peak_rss_mb": _peak_rss_mb(),
             "npv_mean_usd": r["summary"]["npv_mean_usd"]["value"],
         }
-    from engine.host_devices import use_all_cores
+    from engine.host_devices import use_threads
     from engine.malloc_tuning import limit_malloc_arenas
 
     limit_malloc_arenas()  # as `rackrisk run` (engine/malloc_tuning.py)
-    use_all_cores()  # as `rackrisk run`: RACKRISK_HOST_DEVICES (default auto: one host device per core)
+    use_threads()  # as `rackrisk run`: the free cores' threads and host devices, unless PJRT_NPROC / RACKRISK_HOST_DEVICES say otherwise
     import jax
 
     import engine.reduce as R

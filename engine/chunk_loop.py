@@ -48,10 +48,9 @@ def host_shards(x, axis: int) -> list[tuple[int, np.ndarray]]:
     """``(offset, block)`` for each part of ``x`` split along ``axis``, in order of offset: the blocks of
     a jax.Array sharded along ``axis`` only (the addressable shards; replicas once), else ``[(0, x)]``.
 
-    Each block is ``np.asarray`` of one shard: on XLA:CPU a view of the device buffer, no copy. Converting
-    the whole sharded array instead assembles a new host array (measured on the 2-core VM, two host
-    devices, the reference's (28, 16,384) packed chunk: 1.1 ms against 0.02 ms), and the runner then
-    copies the values once more into its per-path arrays; from the blocks it copies them once.
+    Each block is ``np.asarray`` of one shard: on XLA:CPU a view of the device buffer, no copy (converting
+    the whole sharded array would assemble a new host array, and the caller would copy the values
+    twice; docs/decisions/0012). Blocks cover ``x`` along ``axis`` in order; together they are ``x``.
     """
     shards = getattr(x, "addressable_shards", None)
     if not shards or len(shards) == 1:
@@ -72,18 +71,14 @@ class PathArrays:
     """Per-path host arrays filled chunk by chunk in place: name -> (n_paths, ...) NumPy arrays.
 
     Allocated at the first ``put``, at their final size, as contiguous views of one buffer (no list of
-    parts and no concatenation at the end: one copy of each value). One large allocation lets NumPy
-    ask the kernel for transparent huge pages (it does for 4 MiB and more), so filling 1e6 paths'
-    results costs a few hundred page faults instead of tens of thousands of 4 KiB ones; on the
-    development VM the faults of per-key arrays (each just under 4 MiB at 1e6 float32 values) were
-    about 1 ms a chunk of 16,384 paths. Keys first seen in a later ``put`` get arrays of their own.
+    parts and no concatenation at the end: one copy of each value); one large allocation lets NumPy
+    ask the kernel for transparent huge pages (it does for 4 MiB and more). Keys first seen in a
+    later ``put`` get arrays of their own.
 
     ``reserve(shapes)`` allocates before the first chunk arrives and faults the buffer's pages in on a
-    background thread (one write a page), so that the kernel's page-fault work (on the development
-    VM 60-140 ms per 112 MB, the 1e6-path reference's results: a quarter of its steady time) runs
-    while the first chunk compiles instead of inside the steady loop. The first ``put`` waits for
-    that thread, so no value written by ``put`` can be overwritten; the arrays' contents are the
-    same either way.
+    background thread (one write a page), so that the kernel's page-fault work overlaps the first
+    chunk's compilation. The first ``put`` waits for that thread, so no value written by ``put`` can
+    be overwritten; the arrays' contents are the same either way. Measurements: docs/decisions/0012.
     """
 
     ALIGN = 64  # bytes: each key's view starts on a cache line

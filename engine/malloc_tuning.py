@@ -1,16 +1,14 @@
-"""Fewer glibc malloc arenas for `rackrisk run`: lower peak resident memory, same numbers.
+"""Fewer glibc malloc arenas for the simulating commands: lower peak resident memory, same numbers.
 
 XLA compiles and runs on several threads; glibc gives each thread that allocates its own malloc
-arena (up to 8 per core) and keeps freed memory in them, so the transient memory of one XLA
-compile (the LLVM back end: 300-450 MB for the baseline's functions) stays resident in arenas that
-the next compile's threads do not reuse. Limiting glibc to one arena — what the environment
-variable ``MALLOC_ARENA_MAX=1`` does, set here with ``mallopt`` before JAX starts any thread —
-made the cold streamed baseline's peak 875 MB instead of 971 MB on one host device
-(docs/decisions/0010, measured 2026-11-26). Speed: allocations in the chunk loop are few and
-large (XLA buffers), so arena contention does not show in the benchmark.
+arena (up to 8 per core) and keeps freed memory in them, so the transient memory of one XLA compile
+can stay resident in arenas that the next compile's threads do not reuse. ``limit_malloc_arenas()``
+sets glibc's arena limit with ``mallopt(M_ARENA_MAX, n)`` (what the environment variable
+``MALLOC_ARENA_MAX=n`` does; n = ``RACKRISK_MALLOC_ARENAS``, default 1). It must run before JAX
+starts any thread. No value computed depends on it. Measurements: docs/decisions/0012.
 
 The user's own ``MALLOC_ARENA_MAX`` wins (glibc reads it at start; we then leave it alone), and
-``RACKRISK_MALLOC_ARENAS=0`` keeps glibc's default. No-op where glibc is absent.
+``RACKRISK_MALLOC_ARENAS=0`` (or a malformed value) keeps glibc's default. No-op where glibc is absent.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """A chunk's per-path outputs packed into one (K, B) array on the device, unpacked as views on the host.
 
-A gathered run copies every per-path result and input of every chunk to the host. As ~20 separate
-arrays that is ~20 device-to-host transfers a chunk, and with several devices each of them gathers
-its shards (measured on the 2-core VM, two host devices, 16,384 paths a chunk: 0.7-0.85 ms of
-conversion a chunk against 0.11-0.15 ms on one device). Packed, it is one array. Its columns are
-the paths (K rows of B values: each key's values are contiguous), so the host copies each key
-with one contiguous copy; a (B, K) layout made those copies strided (5.3 ms a chunk of 16,384
-paths, as long as the simulation). Packing stacks values along a new axis and unpacking takes
-row slices: no value changes.
+A gathered run copies every per-path result and input of every chunk to the host; packed, that is
+one device-to-host transfer a chunk (one per device's shard) instead of one per array. The packed
+array is (K, B): K rows (every key's values flattened, keys in sorted order) by B paths, so each
+key's values are contiguous rows and the host copies a key with one contiguous copy. Packing
+stacks values along a new axis and unpacking takes row slices: no value changes, and every
+array must have the same dtype. Why this layout (the measurements): docs/decisions/0012.
 
 ``Layout.of(tree)`` records, for a dict of (B, ...) arrays of one dtype, each key's trailing shape
 and its rows; ``layout.pack(tree)`` (JAX, inside the jitted chunk) -> (K, B);

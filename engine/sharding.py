@@ -1,12 +1,14 @@
 """Paths sharded over all local devices (jax.sharding): same numbers on one device or many.
 
-A chunk's path indices ``idx`` (B,) = start + [0, B) are split over a 1-D mesh ``paths`` of every local device
-(GPUs, or CPU host devices under ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) with
-``jax.shard_map``: each device runs the one-device chunk program on its B / D paths. Per-path
-values depend on the path index only (engine.random), per-block sums (engine.reduce) are taken
-within a device because a chunk is a whole number of blocks per device (``chunk_multiple``), and
-per-device extrema and histogram counts are combined exactly on the host, so the results equal a
-one-device run bit for bit (tests/test_multi_device.py).
+A chunk of B paths, path indices ``idx`` (B,) uint32 = start + [0, B), is split over a 1-D mesh
+``paths`` of the D local devices of JAX's default backend (GPUs, or the XLA host devices that
+engine/host_devices.py asks for) with ``jax.shard_map``: device d runs the one-device chunk program
+on the B / D paths start + d * B / D + [0, B / D). B must be a multiple of ``chunk_multiple()``.
+
+Guarantee: per-path values depend on the path index only (engine.random); per-block sums
+(engine.reduce) are taken within a device because a chunk is a whole number of blocks per device;
+per-device extrema and histogram counts are combined exactly on the host. The results therefore
+equal a one-device run bit for bit, for any D (tests/test_multi_device.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 
-# Paths per device in a chunk are a multiple of this. XLA:CPU computes the tail of a loop that is
-# not a whole number of SIMD vectors with scalar code, whose last bit can differ (measured: 2 of
-# 1,000 baseline paths' revenue in a chunk of 250); 64 paths covers every vector width and unroll.
+# Paths per device in a chunk are a multiple of this, so that no device's share ends in a partial
+# SIMD vector: XLA:CPU computes such a tail with scalar code, whose last bit can differ from the
+# vector code's. 64 paths covers every vector width and unroll (docs/decisions/0012).
 PATH_LANES = 64
 
 
@@ -30,6 +32,7 @@ def _mesh():
 
 
 def n_devices() -> int:
+    """D: the local devices of JAX's default backend (initialises JAX's backends if they are not yet)."""
     import jax
 
     return len(jax.local_devices())
@@ -73,9 +76,8 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None, out_specs=None):
     jitted, with the chunk's paths split over the devices.
 
     ``jax.shard_map``: every device runs the very program a one-device run would run on its share
-    of the paths (B / D of them), so per-path values do not depend on the device count (SPMD
-    auto-partitioning was tried first and changed the last bits of some per-path sums). Each device
-    builds its own indices (``_indexed``); ``start`` is a scalar, so dispatching a chunk copies
+    of the paths (B / D of them), so per-path values do not depend on the device count
+    (docs/decisions/0012 says why not SPMD auto-partitioning). Each device builds its own indices (``_indexed``); ``start`` is a scalar, so dispatching a chunk copies
     nothing to the devices. ``compiler_options``: XLA options (engine/xla_options.py). By default
     every output has a leading axis to concatenate over devices: per-path values, per-block
     sums, and a length-1 axis for per-device extrema and histograms (engine.reduce);
@@ -109,9 +111,9 @@ def shard_paths(fn, chunk_paths: int, compiler_options=None, out_specs=None):
 def compile_sharded(fn, chunk_paths: int, seed, start, *rest, compiler_options=None, per_device=(), donate=()):
     """``shard_paths(fn, chunk_paths)`` compiled now (ahead of time) for the shapes of these example arguments.
 
-    Returns ``call(seed, start, *rest)`` with the same results as ``shard_paths(fn, chunk_paths)``. Used by
-    the streamed runner to compile its reducing function before anything else is in memory (the XLA
-    compile's transient memory is the peak of a cold run: docs/performance.md).
+    Returns ``call(seed, start, *rest)`` with the same results as ``shard_paths(fn, chunk_paths)``; the
+    compilation happens in this call, so its transient memory is freed before the caller allocates
+    anything else (the streamed runner's use).
 
     ``per_device``: positions in ``rest`` of arguments with one row per device (leading axis D, split
     over the devices like the outputs; see ``per_device_zeros``) instead of the same value on every

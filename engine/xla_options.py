@@ -1,20 +1,22 @@
 """XLA compiler options for the chunk functions (per compilation, not process-wide).
 
-One option today: **512-bit vectors for the fast step on x86 CPUs with AVX-512.** XLA:CPU prefers
-256-bit vectors by default; the fast step (engine/simulate_fast.py) is elementwise over paths (one
-cohort, one component, one generation: no sum over any other axis), so each path's arithmetic is
-the same scalar sequence whatever the vector width and its results do not change with it
-(tests/test_xla_options.py compares every per-path result of a 256-bit and a 512-bit compile, bit for
-bit). On the 2-core AMD EPYC development machine it is about 10 % faster (docs/performance.md).
+``chunk_compiler_options(model)`` -> the ``compiler_options`` dict for ``jax.jit`` of ``model``'s
+chunk functions. One option today: ``xla_cpu_prefer_vector_width = 512`` (512-bit vectors) for
+scenarios that take the fast step (engine/simulate_fast.py) on an x86 CPU with AVX-512.
 
-The general step is left at XLA's default: it sums over cohorts, components and generations, and a
-different vector width changed the last bits of some of those sums (measured: baseline revenue by
-cohort, relative 2e-7), which would make results depend on the CPU they ran on.
+Contract: results do not depend on it. The fast step is elementwise over paths (one cohort, one
+component, one generation: no sum over any other axis), so each path's arithmetic is the same
+scalar sequence whatever the vector width (tests/test_xla_options.py compares every per-path result
+of a 256-bit and a 512-bit compile, bit for bit). The general step sums over cohorts, components
+and generations, where the vector width can change the last bits of a sum, so it keeps XLA's
+default width and its results do not depend on the CPU they ran on. Speed: docs/decisions/0012.
 
-Not applied when: the scenario takes the general step; JAX's default backend is not the CPU (GPUs
-have no such option); the CPU lacks ``avx512f`` (read from /proc/cpuinfo; other systems: not
-applied); the user set ``xla_cpu_prefer_vector_width`` in ``XLA_FLAGS`` (theirs wins);
+Not applied (``{}``) when: the scenario takes the general step; JAX's default backend is not the
+CPU (GPUs have no such option); the CPU lacks ``avx512f`` (read from /proc/cpuinfo; other systems:
+not applied); the user set ``xla_cpu_prefer_vector_width`` in ``XLA_FLAGS`` (theirs wins);
 ``RACKRISK_WIDE_VECTORS=0``. The options enter JAX's persistent compilation cache key.
+``chunk_compiler_options`` asks for JAX's default backend, so JAX's backends start if they have not
+(engine/host_devices.py's settings must be applied before).
 """
 
 from __future__ import annotations

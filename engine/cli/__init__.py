@@ -13,7 +13,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from engine.cli.argtypes import add_set_flag, overrides_of, path_count
+from engine.cli.argtypes import add_set_flag, add_threads_flag, overrides_of, path_count
 
 EXIT_BAD_INPUT = 2
 BACKTEST_MAX_HORIZON_MONTHS = 240  # as a scenario's run.horizon_months (engine/scenario/schema.py)
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     add_set_flag(r)
     r.add_argument("--xlsx", action="store_true", help="also write OUT/export/tables.xlsx (as `rackrisk export OUT --xlsx`)")
     r.add_argument("--policy-range-paths", type=path_count, default=2000, help="value the first N paths under each alternative accounting policy too (summary.json policy_range; docs/methodology.md §0); 0 = off (default 2,000)")
+    add_threads_flag(r)
 
     v = sub.add_parser("validate", help="check scenario files (and capex plans) without running them")
     v.add_argument("files", nargs="+", help="scenario TOML files")
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     ib.add_argument("--seed", type=int, default=20261126, help="root seed of every run (default 20261126)")
     ib.add_argument("--force", action="store_true", help="replace an existing output directory")
     ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; minutes)")
+    add_threads_flag(ib)
 
     from engine.cli.stress_args import add_parsers  # argparse only
 
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     cc.add_argument("--force", action="store_true", help="replace an existing output directory")
     cc.add_argument("--quiet", action="store_true", help="no table")
     add_set_flag(cc, "the scenario the plan implies (its base scenario with the plan's fleet and financing)")
+    add_threads_flag(cc)
 
     lc = sub.add_parser("compare-lives", help="the same fleet under several useful lives: impairment and earnings by year, paired by path")
     lc.add_argument("scenario", help="scenario TOML file")
@@ -99,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     lc.add_argument("--force", action="store_true", help="replace an existing output directory")
     lc.add_argument("--quiet", action="store_true", help="no table")
     add_set_flag(lc)
+    add_threads_flag(lc)
 
     w = sub.add_parser("sweep", help="run a grid of scenario overrides x seeds on Dask and combine the results")
     w.add_argument("grid", help="grid TOML file (base scenario, seeds, [[axis]] tables; see docs/performance.md)")
@@ -108,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--format", choices=["auto", "zarr", "netcdf"], default="auto", help="sweep file format (auto: netCDF up to 64 MiB, else zarr)")
     w.add_argument("--chunk-paths", type=path_count, help="paths per compiled chunk (results do not depend on it)")
     w.add_argument("--force", action="store_true", help="replace an existing output directory")
+    w.add_argument("--threads", metavar="N", help="CPU threads of each local worker process (default: the grid's base scenario's [run] threads, "
+                   "else the cores free now divided among the workers; docs/performance.md). Results do not depend on it")
 
     rp = sub.add_parser("report", help="write DIR/report.html: one self-contained page (headline figures with SEs, charts, assumptions, provenance) for a run folder; docs/report.md")
     rp.add_argument("dir", help="run folder written by `rackrisk run` (results.nc, summary.json, scenario.resolved.toml)")
@@ -216,10 +222,7 @@ def cmd_run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    from engine.malloc_tuning import limit_malloc_arenas
-
-    limit_malloc_arenas()  # before JAX starts its threads: lower peak memory (engine/malloc_tuning.py)
-    msg = _use_all_cores()
+    msg = _prepare(args, args.scenario)  # before JAX starts: malloc arenas, threads, host devices
     if msg:
         return _error(msg)
     if args.target_se is not None:
@@ -294,15 +297,11 @@ def cmd_export(args) -> int:
     return _write_export(Path(args.dir), out=args.out, xlsx=args.xlsx, csv=args.csv, force=args.force, stress=args.stress, sensitivity=args.sensitivity)
 
 
-def _use_all_cores() -> str | None:
-    """The host-device count of RACKRISK_HOST_DEVICES, set before JAX starts (engine/host_devices.py); an error message or None."""
-    from engine.host_devices import use_all_cores
+def _prepare(args, scenario=None) -> str | None:
+    """Malloc arenas, threads and host devices before JAX starts (engine/cli/runtime.py); an error message or None."""
+    from engine.cli.runtime import prepare
 
-    try:
-        use_all_cores()
-    except ValueError as exc:
-        return str(exc)
-    return None
+    return prepare(args, scenario)
 
 
 def _run_target_se(args, out: Path) -> int:
@@ -509,10 +508,7 @@ def cmd_impairment_backtest(args) -> int:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     if args.fit_missing and (missing := _need_extra("fit", "rackrisk impairment-backtest --fit-missing")) is not None:
         return missing
-    from engine.malloc_tuning import limit_malloc_arenas
-
-    limit_malloc_arenas()  # as `rackrisk run`: before JAX starts its threads
-    msg = _use_all_cores()
+    msg = _prepare(args)  # as `rackrisk run`: before JAX starts
     if msg:
         return _error(msg)
     from engine.errors import ScenarioError
@@ -536,6 +532,8 @@ def cmd_impairment_backtest(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    import os
+
     from engine.errors import ScenarioError
 
     for name in ("workers", "chunk_paths"):
@@ -552,6 +550,11 @@ def cmd_sweep(args) -> int:
         grid = load_grid(args.grid)
         if out.exists() and not args.force:
             return _error(f"output directory {out} exists; pass --force to replace it")
+        from engine.cli.runtime import prepare_workers
+
+        msg = prepare_workers(args, grid.base, None if args.scheduler else (args.workers or os.cpu_count() or 1))
+        if msg:
+            return _error(msg)
         from engine.sweep.combine import write_sweep
         from engine.sweep.run import run_sweep
 
@@ -574,6 +577,9 @@ def cmd_capex_check(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return _error(f"--seed must be in [0, 2^32), got {args.seed}")
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.plan).stem}-capex-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    msg = _prepare(args, _plan_base_scenario(args.plan))
+    if msg:
+        return _error(msg)
     from engine.capex.app import run_capex_check
 
     try:
@@ -590,6 +596,17 @@ def cmd_capex_check(args) -> int:
     return 0
 
 
+def _plan_base_scenario(plan: str) -> Path | None:
+    """A capex plan's ``base_scenario`` file (relative to the plan), for its ``[run] threads``; None when unreadable."""
+    import tomllib
+
+    try:
+        base = tomllib.loads(Path(plan).read_text()).get("base_scenario")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return Path(plan).resolve().parent / base if isinstance(base, str) else None
+
+
 def cmd_compare_lives(args) -> int:
     from engine.errors import ScenarioError
 
@@ -602,6 +619,9 @@ def cmd_compare_lives(args) -> int:
     out = Path(args.out) if args.out else Path("outputs") / f"{Path(args.scenario).stem}-lives-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
     if out.exists() and not args.force:
         return _error(f"output directory {out} exists; pass --force to replace it")
+    msg = _prepare(args, args.scenario)
+    if msg:
+        return _error(msg)
     from engine.life_comparison import compare_lives, print_comparison, write_comparison
 
     try:

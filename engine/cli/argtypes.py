@@ -64,3 +64,13 @@ def overrides_of(args) -> dict | None:
     """``--set`` pairs as the ``overrides`` mapping of ``load_scenario`` (later ones win), or None."""
     pairs = getattr(args, "set", None) or []
     return dict(pairs) or None
+
+
+def add_threads_flag(parser) -> None:
+    """``--threads N``: CPU threads (and XLA host devices) of the process (engine/host_devices.py). Kept as text
+    and checked by the command (one error line, exit 2), not by argparse."""
+    parser.add_argument(
+        "--threads", metavar="N",
+        help="CPU threads and XLA host devices to use (default: the scenario's [run] threads, else the cores free now: "
+             "cores - 1-minute load average; docs/performance.md). Results do not depend on it",
+    )

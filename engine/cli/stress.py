@@ -23,7 +23,9 @@ def _check_common(args) -> str | None:
             return f"--{name.replace('_', '-')} must be a positive integer, got {v}"
     if args.seed is not None and not 0 <= args.seed < 2**32:
         return f"--seed must be in [0, 2^32), got {args.seed}"
-    return None
+    from engine.cli.runtime import prepare  # before JAX starts: threads and host devices (the baseline's [run] threads)
+
+    return prepare(args, getattr(args, "against", None) or args.scenario)
 
 
 def _out(args, stem: str) -> Path:

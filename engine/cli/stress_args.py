@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.cli.argtypes import add_set_flag, path_count
+from engine.cli.argtypes import add_set_flag, add_threads_flag, path_count
 
 
 def add_parsers(sub) -> None:
@@ -18,6 +18,7 @@ def add_parsers(sub) -> None:
     s.add_argument("--se-metric", default="p_impairment_asc360", help="metric for --target-se (default p_impairment_asc360)")
     s.add_argument("--max-paths", type=path_count, default=200_000, help="path limit for --target-se (default 200,000)")
     add_set_flag(s, "the baseline and every stress file (the same what-if under each)")
+    add_threads_flag(s)
 
     r = sub.add_parser("reverse-stress", help="find the smallest value of an input that pushes a metric across a threshold (CRN root finding)")
     r.add_argument("scenario", help="scenario file (the baseline)")
@@ -31,6 +32,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--force", action="store_true", help="replace an existing output directory")
     r.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
     add_set_flag(r)
+    add_threads_flag(r)
 
     t = sub.add_parser("sensitivity", help="tornado, pathwise-gradient elasticities and Sobol indices of a scenario's uncertain inputs")
     t.add_argument("scenario", help="scenario file")
@@ -43,3 +45,4 @@ def add_parsers(sub) -> None:
     t.add_argument("--force", action="store_true", help="replace an existing output directory")
     t.add_argument("--allow-unconverged", action="store_true", help="accept posterior files that failed their convergence gate")
     add_set_flag(t)
+    add_threads_flag(t)

@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from engine.generations import GENERATIONS, USED_MARKET_GENERATIONS
+from engine.host_devices import MAX_THREADS
 from engine.scenario.dists import Posterior, Uncertain
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -93,6 +94,10 @@ class RunSection(_Section):
         description="What results.nc holds: summary statistics and monthly fans only; plus per-path scalars; plus full monthly paths.",
     )
     chunk_paths: int = Field(default=32_768, gt=0, le=4_194_304, description="Paths simulated per compiled call (memory bound; results do not depend on it). Not set: 32,768 on a CPU; on a GPU 4,194,304 for a single asset (one cohort, component and generation, no financing), else 1,048,576.")
+    threads: int | None = Field(
+        default=None, gt=0, le=MAX_THREADS,
+        description=f"CPU threads and XLA host devices of the process that runs this file (1-{MAX_THREADS}; results do not depend on it); --threads wins. Omitted = the cores free when the run starts (cores - 1-minute load average; docs/performance.md).",
+    )
     fan_paths: int = Field(default=10_000, gt=0, le=1_000_000, description="The first this-many paths give the monthly fan charts (exact quantiles over them).")
     acknowledge_warnings: list[str] | None = Field(
         default=None,

@@ -1,0 +1,73 @@
+"""Process set-up of the commands that simulate, before JAX starts: malloc arenas, threads and host devices.
+
+``prepare(args, scenario)``: ``--threads`` (checked: one error line), else ``[run] threads`` of the
+scenario file the command runs, else the free cores (engine/host_devices.py); a warning line on
+stderr when the count exceeds the cores. Returns an error message (the command exits 2) or None.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli.argtypes import overrides_of
+
+
+def scenario_threads(path, overrides: dict | None = None) -> int | None:
+    """``[run] threads`` of the scenario file ``path`` (``extends`` and ``--set`` applied), or None when it
+    is not set or the file does not load: the command's own load then reports the error (posterior
+    files are not read here)."""
+    from engine.errors import ScenarioError
+    from engine.scenario.load import load_scenario
+
+    try:
+        return load_scenario(path, check_posteriors=False, overrides=overrides).scenario.run.threads
+    except (ScenarioError, OSError):
+        return None
+
+
+def plan_for(args, scenario=None):
+    """The ``ThreadPlan`` of ``--threads``, else of ``scenario``'s ``[run] threads``, else ``auto``. ValueError on a bad value."""
+    from engine.host_devices import plan_threads
+
+    if getattr(args, "threads", None) is not None:
+        return plan_threads(args.threads, source="--threads")
+    n = scenario_threads(scenario, overrides_of(args)) if scenario is not None else None
+    return plan_threads(n, source="[run] threads") if n is not None else plan_threads(None)
+
+
+def prepare(args, scenario=None) -> str | None:
+    """Limit malloc arenas and apply the thread plan (before JAX starts); an error message or None."""
+    from engine.host_devices import apply_plan
+    from engine.malloc_tuning import limit_malloc_arenas
+
+    try:
+        plan = plan_for(args, scenario)
+    except ValueError as exc:
+        return str(exc)
+    limit_malloc_arenas()  # before JAX starts its threads: lower peak memory (engine/malloc_tuning.py)
+    if plan.warning:
+        print(f"rackrisk: warning: {plan.warning}", file=sys.stderr)
+    apply_plan(plan)
+    return None
+
+
+def prepare_workers(args, scenario, n_workers: int | None) -> str | None:
+    """``rackrisk sweep``: the threads of each local worker process, through ``PJRT_NPROC`` in this process's
+    environment (the workers inherit it; this process simulates nothing): ``--threads``, else ``scenario``'s
+    ``[run] threads``, else the free cores divided among ``n_workers`` (at least 1). ``n_workers`` None: a
+    remote scheduler, whose workers keep their own settings. An error message or None."""
+    import os
+
+    from engine.host_devices import NPROC
+
+    try:
+        plan = plan_for(args, scenario)
+    except ValueError as exc:
+        return str(exc)
+    if n_workers is None:
+        return None
+    per_worker = max(1, plan.threads // n_workers) if plan.source == "auto" else plan.threads
+    if plan.warning:
+        print(f"rackrisk: warning: {plan.warning} (each worker)", file=sys.stderr)
+    os.environ[NPROC] = str(per_worker)
+    return None
