@@ -2,16 +2,17 @@
 
 ``chunk_compiler_options(model)`` -> the ``compiler_options`` dict for ``jax.jit`` of ``model``'s
 chunk functions. One option today: ``xla_cpu_prefer_vector_width = 512`` (512-bit vectors) for
-scenarios that take the fast step (engine/simulate_fast.py) on an x86 CPU with AVX-512.
+single-asset scenarios (``engine.compiled.single_asset``: one cohort, component and generation, no
+financing) on an x86 CPU with AVX-512.
 
-Contract: results do not depend on it. The fast step is elementwise over paths (one cohort, one
-component, one generation: no sum over any other axis), so each path's arithmetic is the same
-scalar sequence whatever the vector width (tests/test_xla_options.py compares every per-path result
-of a 256-bit and a 512-bit compile, bit for bit). The general step sums over cohorts, components
-and generations, where the vector width can change the last bits of a sum, so it keeps XLA's
-default width and its results do not depend on the CPU they ran on. Speed: docs/decisions/0012.
+Contract: results do not depend on it. A single asset's step is elementwise over paths (no sum over
+any other axis), so each path's arithmetic is the same scalar sequence whatever the vector width
+(tests/test_xla_options.py compares every per-path result of a 256-bit and a 512-bit compile, bit for
+bit). Other scenarios sum over cohorts, components and generations, where the vector width can change
+the last bits of a sum, so they keep XLA's default width and their results do not depend on the CPU
+they ran on. Speed: docs/decisions/0012.
 
-Not applied (``{}``) when: the scenario takes the general step; JAX's default backend is not the
+Not applied (``{}``) when: the scenario is not a single asset; JAX's default backend is not the
 CPU (GPUs have no such option); the CPU lacks ``avx512f`` (read from /proc/cpuinfo; other systems:
 not applied); the user set ``xla_cpu_prefer_vector_width`` in ``XLA_FLAGS`` (theirs wins);
 ``RACKRISK_WIDE_VECTORS=0``. The options enter JAX's persistent compilation cache key.
