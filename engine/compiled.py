@@ -213,6 +213,9 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     groups = {g: {} for g in GROUPS}
     for k, v in floats.items():
         groups[group_of(k)][k] = v
+    # the fleet's capital charges summed on the host (engine.stats.fleet.fleet_capital_usd), for the streamed reductions
+    groups["other"]["fleet_capital_charge_sl_usd"] = np.asarray(np.sum(a["capital_charge_sl"]), dt)
+    groups["other"]["fleet_capital_charge_annuity_usd"] = np.asarray(np.sum(a["capital_charge_annuity"]), dt)
     fixed = np.array([sp.dist.value if k[0] == "fixed" else 0.0 for sp, k in zip(model.inputs, kinds)], dt)
     post = {str(j): np.asarray(sp.posterior_draws, dt) for j, sp in enumerate(model.inputs) if sp.posterior_draws is not None}
     args = ModelArgs(

@@ -29,11 +29,9 @@ FAN_CHUNK_PATHS = 1024  # paths per call of the monthly function (fans and pilot
 HIST_FLUSH_PATHS = 2**31 - 1  # paths a device adds to its int32 histogram before the runner empties it to the host
 
 
-def _per_path_fn(st, model: Model):
-    """(seed, idx, args) -> name -> (B, ...) per-path results and derived fleet values (not jitted).
-
-    ``engine.stats.fleet.device_fleet_paths`` reads ``model``'s capital charges as Python numbers, so
-    this function is shared only by scenarios with the same numbers (``_stream_key``)."""
+def _per_path_fn(st):
+    """(seed, idx, args) -> name -> (B, ...) per-path results and derived fleet values (not jitted; the
+    fleet's capital charges from ``args``, so every scenario of the shape shares it)."""
     import jax
 
     from engine.random import root_key
@@ -45,24 +43,17 @@ def _per_path_fn(st, model: Model):
     def chunk(seed, idx, args):
         root = root_key(seed)
         res = jax.vmap(lambda i: one(args, root, i)[0])(idx)
-        return {**res, **derived_paths(model, res)}
+        capital = (args.other["fleet_capital_charge_sl_usd"], args.other["fleet_capital_charge_annuity_usd"])
+        return {**res, **derived_paths(capital, res)}
 
     return chunk
 
 
-def _stream_key(st, model: Model, args, chunk_paths: int, hist_replicas: int) -> tuple:
-    """Cache key of the reducing chunk function: ``engine.chunk_fns.compile_key`` plus every number of
-    the model (``derived_paths`` bakes some in) and the histogram's replica count."""
-    import hashlib
-
-    import jax
-
+def _stream_key(st, model: Model, chunk_paths: int, hist_replicas: int) -> tuple:
+    """Cache key of the reducing chunk function: ``engine.chunk_fns.compile_key`` and the histogram's replica count."""
     from engine.chunk_fns import compile_key
 
-    h = hashlib.sha256()
-    for leaf in jax.tree.leaves(args):
-        h.update(np.ascontiguousarray(leaf).tobytes())
-    return compile_key(st, model, chunk_paths) + (h.hexdigest(), int(hist_replicas))
+    return compile_key(st, model, chunk_paths) + (int(hist_replicas),)
 
 
 def _release_memory() -> None:
@@ -89,6 +80,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     from engine.sharding import chunk_multiple, compile_sharded, n_devices, per_device_zeros
     from engine.xla_options import chunk_compiler_options
     from engine.stats.fleet import device_fleet_paths as derived_paths
+    from engine.stats.fleet import fleet_capital_usd
 
     t0 = time.perf_counter()
     seed_arr = jnp.uint32(seed)
@@ -99,7 +91,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     #    of the fans and the monthly function (the cold-compile peak, docs/performance.md)
     st, host_args = split(model, dtype)
     margs = device_args(host_args)
-    per_path = _per_path_fn(st, model)
+    per_path = _per_path_fn(st)
     n_arr = jnp.uint32(n_paths)
 
     def reduced(seed_, idx, arrays_, n_, hist_, args_):
@@ -116,7 +108,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
     hist_shape = ((R,) if R > 1 else ()) + (packed_width(arrays_like), BINS + 3)
     hist_like = jax.ShapeDtypeStruct((n_devices(),) + hist_shape, jnp.int32)
     tc0 = time.perf_counter()
-    fn = cached("stream", _stream_key(st, model, host_args, B, R),
+    fn = cached("stream", _stream_key(st, model, B, R),
                 lambda: compile_sharded(reduced, B, seed_arr, np.uint32(0), arrays_like, n_arr, hist_like, margs,
                                         compiler_options=chunk_compiler_options(model), per_device=(2,), donate=(2,)))
     compile_s = time.perf_counter() - tc0
@@ -136,7 +128,7 @@ def simulate_streamed(model: Model, *, n_paths: int, seed: int, dtype, chunk_pat
                 dest.put(start, src, min(Bf, dest.n_paths - start))
         del res, months
     pilot, monthly = pilot_rows.arrays, fan_rows.arrays
-    pilot.update({k: np.asarray(v) for k, v in derived_paths(model, {k: jnp.asarray(v) for k, v in pilot.items()}).items()})
+    pilot.update({k: np.asarray(v) for k, v in derived_paths(fleet_capital_usd(model), {k: jnp.asarray(v) for k, v in pilot.items()}).items()})
     plans = plan_from_pilot(pilot)
     arrays = jax.tree.map(lambda a: jnp.asarray(a, dtype), plan_arrays(plans))
     del pilot, pilot_rows, fan_fn

@@ -18,13 +18,13 @@ import numpy as np
 
 from engine.reduce import Column, flat_index
 from engine.stats import summarize_streamed as _summarize_streamed
-from engine.stats.fleet import device_fleet_paths
+from engine.stats.fleet import device_fleet_paths, fleet_capital_usd
 
 
 def derived_paths(model, res: dict) -> dict:
     """Per-path fleet values and joint flags (JAX, inside the chunk function): name -> (B, ...)
     (engine.stats.fleet.fleet_paths)."""
-    return device_fleet_paths(model, res)
+    return device_fleet_paths(fleet_capital_usd(model), res)
 
 
 def summarize_streamed(model, cols: dict[str, Column], n_paths: int, *, standards: tuple[str, ...]) -> dict:

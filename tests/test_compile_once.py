@@ -86,3 +86,27 @@ def test_control_flow_flags_change_the_key(tmp_path):
     # every number of the model is in the argument, in the run's dtype
     leaves = [np.asarray(x) for x in __import__("jax").tree.leaves(args_a)]
     assert leaves and all(x.dtype == np.float32 for x in leaves)
+
+
+def test_streamed_reduction_is_shared_by_same_shape_scenarios(tmp_path):
+    """The streamed route's reducing function (engine/stream_runner.py) reads the fleet's capital charges from the
+    model's numbers (``ModelArgs``), so two scenarios of one shape share one compilation; the second scenario's
+    streamed summary equals, byte for byte, that of its run compiled alone (the same program on the same numbers)."""
+    import json
+
+    from engine.summary_stream import summarize_streamed
+
+    a = _model(tmp_path, "a.toml", [])
+    b = _model(tmp_path, "b.toml", NUMBERS)
+
+    def summary(model):
+        out = simulate_paths(model, n_paths=2 * N_PATHS, seed=11, chunk_paths=N_PATHS, fan_paths=N_PATHS, stream=True)
+        return json.dumps(summarize_streamed(model, out.reduced, 2 * N_PATHS, standards=model.standards), sort_keys=True, default=float)
+
+    compiled.clear()
+    summary(a)
+    shared_b = summary(b)
+    assert [k[0] for k in compiled._CACHE].count("stream") == 1  # one reducing function served both
+    compiled.clear()
+    assert summary(b) == shared_b
+    assert shared_b != summary(a)  # the numbers reached it: another price, another summary

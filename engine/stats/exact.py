@@ -12,13 +12,13 @@ import numpy as np
 
 from engine.stats.declarations import Source
 from engine.stats.estimators import mean, month_quantiles, nan_stat, prob, quantile
-from engine.stats.fleet import fleet_paths, sum_cohorts_float64
+from engine.stats.fleet import fleet_capital_usd, fleet_paths, sum_cohorts_float64
 
 
 def with_fleet_paths(model, scalars: dict) -> dict:
     """The run's per-path results and the fleet's per-path values (NumPy, float64 sums)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {**scalars, **fleet_paths(model, scalars, xp=np, sum_cohorts=sum_cohorts_float64)}
+        return {**scalars, **fleet_paths(fleet_capital_usd(model), scalars, xp=np, sum_cohorts=sum_cohorts_float64)}
 
 
 class ExactReduction:

@@ -1,6 +1,6 @@
 """Fleet quantities per path, defined once for the host (NumPy, exact summary) and the device (JAX, streamed).
 
-``fleet_paths(model, res, xp=, sum_cohorts=)`` derives, from a path function's per-path results
+``fleet_paths(capital, res, xp=, sum_cohorts=)`` derives, from a path function's per-path results
 ``res`` (name -> (B, ..., C) arrays, C = cohorts), the fleet's per-path values that summary.json
 reduces. The caller passes the array module and the way cohorts are added, the only thing that
 differs between the two routes:
@@ -48,11 +48,18 @@ def sum_cohorts_in_order(x):
     return total
 
 
-def fleet_paths(model, res: dict, *, xp, sum_cohorts) -> dict:
+def fleet_capital_usd(model) -> tuple[float, float]:
+    """The fleet's straight-line and annuity capital charges over the horizon, USD: the sums of
+    ``model.a["capital_charge_sl"]`` and ``["capital_charge_annuity"]`` (C,), in float64 on the host."""
+    return float(np.sum(model.a["capital_charge_sl"])), float(np.sum(model.a["capital_charge_annuity"]))
+
+
+def fleet_paths(capital, res: dict, *, xp, sum_cohorts) -> dict:
     """The fleet's per-path values: name -> (B, ...) array.
 
     Args:
-        model: the compiled model (``a["capital_charge_sl"]``, ``a["capital_charge_annuity"]``: (C,) USD).
+        capital: ``(straight-line, annuity)`` capital charges of the fleet, USD (``fleet_capital_usd``; on the
+            device the same numbers as arguments of the compiled function, ``engine.compiled.ModelArgs``).
         res: per-path results; uses first_impairment_month (B, S, C), impairment_loss_usd (B, S, C),
             impairment_reversal_usd (B, C), npv_usd, operating_cost_usd, gpu_hours_sold,
             gpu_hours_available (B, C).
@@ -66,8 +73,7 @@ def fleet_paths(model, res: dict, *, xp, sum_cohorts) -> dict:
     (any cohort) and per cohort.
     """
     first = res["first_impairment_month"]  # (B, S, C)
-    cap = float(np.sum(model.a["capital_charge_sl"]))
-    cap_ann = float(np.sum(model.a["capital_charge_annuity"]))
+    cap, cap_ann = capital
     opex = sum_cohorts(res["operating_cost_usd"])
     h_sold = sum_cohorts(res["gpu_hours_sold"])
     h_avail = sum_cohorts(res["gpu_hours_available"])
@@ -86,8 +92,9 @@ def fleet_paths(model, res: dict, *, xp, sum_cohorts) -> dict:
     }
 
 
-def device_fleet_paths(model, res: dict) -> dict:
-    """The fleet's per-path values on the device (JAX, inside the chunk function, the run's dtype): name -> (B, ...)."""
+def device_fleet_paths(capital, res: dict) -> dict:
+    """The fleet's per-path values on the device (JAX, inside the chunk function, the run's dtype): name -> (B, ...).
+    ``capital`` as ``fleet_paths``."""
     import jax.numpy as jnp
 
-    return fleet_paths(model, res, xp=jnp, sum_cohorts=sum_cohorts_in_order)
+    return fleet_paths(capital, res, xp=jnp, sum_cohorts=sum_cohorts_in_order)
