@@ -36,7 +36,7 @@ from engine.results import build_dataset, path_variables, placeholder, reported_
 
 CHUNK_BYTES = 4 * 2**20  # bytes of the largest per-path variable in one HDF5 chunk
 MAX_CHUNK_ROWS = 65_536  # paths in one HDF5 chunk at most
-COLUMN_BUDGET_BYTES = 192 * 2**20  # per-path columns held at once while summary.json's statistics are evaluated
+COLUMN_BUDGET_BYTES = 128 * 2**20  # per-path columns held at once while summary.json's statistics are evaluated
 READ_SLAB_BYTES = 32 * 2**20  # bytes read from a variable at a time when columns are extracted
 SCRATCH = ".fleet_paths.h5"  # the fleet's per-path values (removed before the folder is renamed into place)
 
