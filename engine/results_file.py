@@ -161,10 +161,10 @@ class PathsFile:
     def put(self, start: int, rows: int, **blocks) -> None:
         """Rows [start, start + rows) of the categories given (the rest of each block is padding)."""
         for cat, values in blocks.items():
+            if rows <= 0:  # a block of padding paths only (the last chunk's last devices)
+                continue
             if start != self.staged[cat]:
                 raise RuntimeError(f"results file: {cat} rows from {start}, expected {self.staged[cat]} (blocks must come in path order)")
-            if rows <= 0:
-                continue
             if isinstance(values, dict):
                 block = {k: np.ascontiguousarray(np.asarray(v)[:rows]) for k, v in values.items()}
                 if cat == "scalars" and not self.scalar_names:

@@ -90,6 +90,8 @@ def _feed(model, source, n_paths: int, block: int, out: Path) -> int:
                 rows = np.arange(start, start + block) % n_src
                 keep = min(block, n_paths - start)
                 f.put(start, keep, scalars={k: v[rows] for k, v in scalars.items()}, inputs=inputs[rows], posterior_index=pidx[rows])
+            # the last chunk's last device block can hold padding paths only (several host devices): no rows to keep
+            f.put(n_paths + block, 0, scalars={k: v[:block] for k, v in scalars.items()}, inputs=inputs[:block], posterior_index=pidx[:block])
             f.finish()
             _, peak = tracemalloc.get_traced_memory()
             f._close()
