@@ -120,6 +120,10 @@ def _run_scenario(
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
     lap("compile_model")
     chunk = chunk_paths_for(cfg, model, chunk_paths)  # --chunk-paths, [run] chunk_paths, or the backend's default
+    if store_ == "full" and chunk_paths is None and "chunk_paths" not in cfg.model_fields_set:
+        from engine.runner import FULL_CHUNK_PATHS
+
+        chunk = min(chunk, FULL_CHUNK_PATHS)  # every path's months come back with each chunk: bounded memory
     sink = None  # per-path results written to results.nc as they come (bounded memory; engine/results_file.py)
     if write and out is not None:
         from engine.results_file import PathsFile, streams_to_file
