@@ -12,7 +12,7 @@ made by xarray's own netCDF encoder from ``build_dataset``'s Dataset with placeh
 shapes (``layout_only``), before the first rows are written; the per-path variables are filled with
 ``path_variables`` applied to blocks of rows (one rule for both routes); at the end the same encoder
 writes the other variables (P(impaired by month), fans) and the run's attributes. The only difference
-is the storage layout: per-path variables are chunked along ``path`` (``chunks_rows`` rows of up to
+is the storage layout: per-path variables are chunked along ``path`` (``chunk_rows`` rows of up to
 ``CHUNK_BYTES``), so reading them back lazily (``xr.open_dataset(..., chunks={})``) goes a chunk at a time.
 
 summary.json's statistics are the exact ones (``engine.stats``, ``ExactReduction`` over the same
@@ -137,7 +137,7 @@ class PathsFile:
         self.var_specs: dict = {}  # per-path variable -> (dims, trailing shape, dtype, attrs)
         self.fleet_specs: dict = {}
         self.rows = 0  # rows of an HDF5 chunk (set when the file is made)
-        self.store_ = None  # xarray's H5NetCDFStore of results.nc, open between the first write and commit
+        self.nc = None  # xarray's H5NetCDFStore of results.nc, open between the first write and commit
         self.scratch = None  # h5py.File of the fleet's per-path values
 
     # -- context manager -------------------------------------------------------------------------
@@ -150,9 +150,9 @@ class PathsFile:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _close(self) -> None:
-        if self.store_ is not None:
-            self.store_.close()
-            self.store_ = None
+        if self.nc is not None:
+            self.nc.close()
+            self.nc = None
         if self.scratch is not None:
             self.scratch.close()
             self.scratch = None
@@ -201,7 +201,7 @@ class PathsFile:
         avail = min(self.staged.values())
         if avail <= self.written:
             return
-        if self.store_ is None:
+        if self.nc is None:
             self._create()
         upto = avail if final else self.written + (avail - self.written) // self.rows * self.rows
         if upto <= self.written:
@@ -217,7 +217,7 @@ class PathsFile:
     def _write_rows(self, data: dict, a: int, b: int) -> None:
         from engine.stats.exact import with_fleet_paths
 
-        ds = self.store_.ds
+        ds = self.nc.ds
         for name, (_, values, _) in self._block_variables(data).items():
             ds.variables[name][a:b] = values
         ds.variables["path"][a:b] = np.arange(a, b, dtype=np.int64)
@@ -242,7 +242,11 @@ class PathsFile:
         row_bytes = max([int(np.prod(s, dtype=np.int64)) * d.itemsize for _, s, d, _ in self.var_specs.values()]
                         + [int(np.prod(s, dtype=np.int64)) * d.itemsize for s, d in self.fleet_specs.values()])
         self.rows = chunk_rows(row_bytes, P)
-        self.store_ = self._dump(build_dataset(self.model, self._stub_run(), store=self.store, prov={}, resolved_toml="", paths=_Layout(self)), mode="w", attrs=False)
+        from xarray.backends.writers import get_writable_netcdf_store
+
+        # the store Dataset.to_netcdf(engine="h5netcdf") opens; kept open until commit
+        self.nc = get_writable_netcdf_store(str(self.path), "h5netcdf", format=None, mode="w", autoclose=False, invalid_netcdf=False, auto_complex=None)
+        self._dump(build_dataset(self.model, self._stub_run(), store=self.store, prov={}, resolved_toml="", paths=_Layout(self)), attrs=False)
         self.scratch = h5py.File(self.tmp / SCRATCH, "w")
         for k, (shape, dtype) in self.fleet_specs.items():
             self.scratch.create_dataset(k, shape=(P,) + shape, dtype=dtype, chunks=(self.rows,) + shape)
@@ -253,19 +257,18 @@ class PathsFile:
         return RunOutput(scalars={}, input_columns=InputColumns(np.zeros((0, 0)), np.zeros(0, np.int64), np.zeros(0)),
                          posterior_index=np.zeros((0, 0), np.int64), monthly={}, n_paths=self.n_paths, n_fan=self.n_fan, seconds=0.0, compile_seconds=0.0)
 
-    def _dump(self, dataset, *, mode: str, attrs: bool):
-        """Write ``dataset`` with xarray's netCDF encoder into results.nc (``mode`` "w" or "a"), leaving the
-        per-path variables' values to ``put``; return the open store."""
-        from xarray.backends.writers import dump_to_store, get_writable_netcdf_store
+    def _dump(self, dataset, *, attrs: bool) -> None:
+        """Write ``dataset`` with xarray's netCDF encoder (``Dataset.to_netcdf``'s ``dump_to_store``) into the
+        open results.nc: variables are created (or found) with their attributes and written, except the
+        per-path ones and ``path`` (``put`` writes them); the Dataset's attributes only with ``attrs``."""
+        from xarray.backends.writers import dump_to_store
 
         if not attrs:
             dataset = dataset.copy()
             dataset.attrs = {}
         skip = set(self.var_specs) | {"path"}
         encoding = {k: {"chunksizes": (self.rows,) + tuple(shape)} for k, (_, shape, _, _) in self.var_specs.items()}
-        store = self.store_ or get_writable_netcdf_store(str(self.path), "h5netcdf", format=None, mode=mode, autoclose=False, invalid_netcdf=False, auto_complex=None)
-        dump_to_store(dataset, store, _SkipWriter(skip), encoding=encoding)
-        return store
+        dump_to_store(dataset, self.nc, _SkipWriter(skip), encoding=encoding)
 
     # -- the layout's and the final Dataset's per-path variables (``build_dataset``'s ``paths``) -------
     def variables(self) -> dict:
@@ -279,7 +282,7 @@ class PathsFile:
         """(dataset, map of a Source index to the dataset's index) of per-path key ``key``."""
         if key in self.fleet_specs:
             return self.scratch[key], lambda idx: idx
-        var = self.store_.ds.variables[key]
+        var = self.nc.ds.variables[key]
         dims = self.var_specs[key][0]
         if len(dims) > 1 and dims[1] == "standard":  # the file holds the reported standards only
             _, s_idx = reported_standards(self.model)
@@ -357,7 +360,7 @@ class PathsFile:
         """Write the other variables and the attributes, summary.json and scenario.resolved.toml
         (``resolved_text``), drop the scratch file, and rename the folder into place; return results.nc's final path."""
         ds = build_dataset(self.model, run, store=self.store, prov=prov, resolved_toml=resolved_toml, paths=self)
-        self._dump(ds, mode="a", attrs=True)
+        self._dump(ds, attrs=True)
         self._close()
         (self.tmp / SCRATCH).unlink()
         write_texts(self.tmp, summary=summary, resolved_toml=resolved_text)
