@@ -31,9 +31,9 @@ from engine.chunk_fns import (  # noqa: F401  (re-exported: the runner's public 
 from engine.compile import Model
 
 
-# store = "full": the default chunk at most (a chunk returns every path's months, about 17 kB a path for the
-# baseline: 2,048 paths are 35 MB a chunk, against 560 MB at the CPU default of 32,768; peak RSS at 1e5 paths
-# 3.3 GB -> see docs/decisions/0011). An explicit --chunk-paths or [run] chunk_paths is used as given.
+# store = "full": paths a chunk at most by default (a chunk returns every path's months, about 17 kB a path
+# for the baseline: 35 MB a chunk, against 560 MB at the CPU default of 32,768; docs/decisions/0011).
+# An explicit --chunk-paths or [run] chunk_paths is used as given.
 FULL_CHUNK_PATHS = 2048
 
 
