@@ -7,6 +7,7 @@ writing anything.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,15 @@ class RunResult:
     chunk_paths: int = 0  # paths per compiled call that the run used
     prov: dict | None = None  # how the numbers were made (engine.results.provenance)
     phase_seconds: dict[str, float] | None = None  # wall time of each step of run_scenario (benchmarks/time_to_answer.py)
+    results_file: Path | None = None  # results.nc when it was written during the run (engine/results_file.py)
 
     def dataset(self):
-        """The results Dataset (results.nc's content) of this run, in the run's ``store`` mode."""
+        """The results Dataset (results.nc's content) of this run, in the run's ``store`` mode (opened lazily
+        from results.nc when the run wrote its per-path results there during the run)."""
+        if self.results_file is not None:
+            import xarray as xr
+
+            return xr.open_dataset(self.results_file, engine="h5netcdf")
         return build_dataset(self.model, self.run, store=self.loaded.scenario.run.store, prov=self.prov, resolved_toml=self.loaded.resolved_toml)
 
 
@@ -55,9 +62,19 @@ def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_
     return summarize(m, r, standards=m.standards)
 
 
-def run_scenario(
+def run_scenario(path: str | Path | LoadedScenario, **kwargs) -> RunResult:
+    """Run one scenario (a file, or one already loaded); write ``out`` (when ``write``) and return the statistics.
+
+    Keyword arguments as ``_run_scenario``'s. A results file written during the run (``store = "paths"``
+    or ``"full"``, engine/results_file.py) is removed when the run fails: nothing is half-written."""
+    with ExitStack() as cleanup:
+        return _run_scenario(path, cleanup=cleanup, **kwargs)
+
+
+def _run_scenario(
     path: str | Path | LoadedScenario,
     *,
+    cleanup: ExitStack,
     paths: int | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
@@ -103,17 +120,29 @@ def run_scenario(
     model = compile_model(loaded, allow_unconverged=allow_unconverged)
     lap("compile_model")
     chunk = chunk_paths_for(cfg, model, chunk_paths)  # --chunk-paths, [run] chunk_paths, or the backend's default
+    if store_ == "full" and chunk_paths is None and "chunk_paths" not in cfg.model_fields_set:
+        from engine.runner import FULL_CHUNK_PATHS
+
+        chunk = min(chunk, FULL_CHUNK_PATHS)  # every path's months come back with each chunk: bounded memory
+    sink = None  # per-path results written to results.nc as they come (bounded memory; engine/results_file.py)
+    if write and out is not None:
+        from engine.results_file import PathsFile, streams_to_file
+
+        if streams_to_file(model, store_):
+            sink = cleanup.enter_context(PathsFile(Path(out), model, store=store_, n_paths=n_paths, fan_paths=cfg.fan_paths, force=force))
     run = simulate_paths(
         model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths,
         store_full=(store_ == "full"), progress=progress,
         # credit statistics (engine/credit/summary.py) need the per-path debt results: a scenario with
         # [financing] is gathered exactly at any path count (docs/performance.md, memory)
-        stream=should_stream(store_, n_paths) and not model.facilities,
+        stream=should_stream(store_, n_paths) and not model.facilities, sink=sink,
     )
     lap("simulate")
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
     if run.reduced is not None:  # streamed (store = "summary", more than EXACT_MAX_PATHS paths)
         stats = summarize_streamed(model, run.reduced, n_paths, standards=model.standards)
+    elif sink is not None:  # the same exact statistics, from the file's columns
+        stats = sink.summarize(standards=model.standards)
     else:
         stats = summarize(model, run, standards=model.standards)
     summary = {
@@ -149,8 +178,11 @@ def run_scenario(
         lap("credit_summary")
     result = RunResult(loaded=loaded, model=model, run=run, summary=summary, out_dir=None, chunk_paths=chunk, prov=prov, phase_seconds=phases)
     if write and out is not None:
-        ds = result.dataset()
-        write_results(Path(out), dataset=ds, summary=summary, resolved_toml=resolved_with_header(loaded.resolved_toml, engine_version=prov['engine_version'], source=str(loaded.path), sha256=loaded.sha256), force=force)
+        resolved_text = resolved_with_header(loaded.resolved_toml, engine_version=prov['engine_version'], source=str(loaded.path), sha256=loaded.sha256)
+        if sink is not None:
+            result.results_file = sink.commit(run, summary=summary, prov=prov, resolved_toml=loaded.resolved_toml, resolved_text=resolved_text)
+        else:
+            write_results(Path(out), dataset=result.dataset(), summary=summary, resolved_toml=resolved_text, force=force)
         result.out_dir = Path(out)
         lap("write")
     return result

@@ -22,22 +22,34 @@ def check_out_dir(out: Path, force: bool) -> None:
         raise FileExistsError(f"output directory {out} exists; pass --force to replace it")
 
 
+def temp_sibling(out: Path) -> Path:
+    """A new empty directory next to ``out`` (``.NAME.tmp-XXXX``) to fill before ``swap_in``."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Rename the filled directory ``tmp`` to ``out``; an existing ``out`` is replaced in one rename."""
+    out = Path(out)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
 @contextmanager
 def atomic_dir(out: Path, *, force: bool) -> Iterator[Path]:
     """Yield a temporary sibling of ``out`` to fill; on success it replaces ``out``, on error it is removed."""
     out = Path(out)
     check_out_dir(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = temp_sibling(out)
     try:
         yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -136,12 +136,76 @@ def _attrs(name: str, base: str | None = None) -> dict:
     return {"units": units, "long_name": long_name}
 
 
-def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resolved_toml: str):
-    """The results Dataset. ``store``: summary | paths | full."""
+# the fans: variable -> (its values from the fan paths' monthly arrays ``m`` and the reported standards' indices ``s``, trailing dims)
+FANS = {
+    "price_usd_per_gpu_hour": (lambda m, s: m["price_usd_per_gpu_hour"], ("generation",)),
+    "utilization_frac": (lambda m, s: m["utilization_frac"], ("generation",)),
+    "alive_gpus": (lambda m, s: m["alive_gpus"], ("cohort",)),
+    "carrying_amount_usd": (lambda m, s: m["carrying_amount_usd"][:, :, s, :], ("standard", "cohort")),
+    "value_in_use_usd": (lambda m, s: m["value_in_use_usd"], ("cohort",)),
+    "fleet_carrying_amount_usd": (lambda m, s: m["carrying_amount_usd"][:, :, s, :].sum(axis=-1), ("standard",)),
+    "fleet_value_in_use_usd": (lambda m, s: m["value_in_use_usd"].sum(axis=-1), ()),
+    "cash_flow_usd": (lambda m, s: m["cash_flow_usd"], ("cohort",)),
+}
+
+
+def placeholder(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A read-only array of ``shape`` and ``dtype`` that takes no memory (every element the same zero)."""
+    return np.broadcast_to(np.zeros((), dtype), shape)
+
+
+def reported_standards(model: Model) -> tuple[list[str], list[int]]:
+    """The standards results.nc reports (its ``standard`` coordinate) and their indices in the path function's standard axis."""
+    S = [s for s in STANDARD_NAMES if s in model.standards]
+    return S, [STANDARD_NAMES.index(s) for s in S]
+
+
+def path_variables(model: Model, store: str, *, scalar_names=(), scalars=None, inputs=None, posterior_index=None, monthly=None) -> dict:
+    """The per-path variables of results.nc: name -> (dims, values, attrs), in the Dataset's order.
+
+    The arguments are per-path arrays with one leading axis of rows (a whole run, or a block of rows of
+    a results file written chunk by chunk, engine/results_file.py): ``scalars`` name -> (R, ...) results
+    with every standard, ``inputs`` (R, N), ``posterior_index`` (R, F), ``monthly`` name -> (R, T, ...)
+    (``store = "full"``); one left None gives no variables. ``scalar_names``: the run's per-path result
+    names (a monthly array named as one of them is stored as ``NAME_monthly``; default: ``scalars``' keys).
+    Empty unless ``store`` is "paths" or "full".
+    """
+    out: dict = {}
+    if store not in ("paths", "full"):
+        return out
+    _, s_idx = reported_standards(model)
+    names = set(scalar_names) or set(scalars or ())
+    for name, arr in (scalars or {}).items():
+        dims = _SCALAR_DIMS.get(name, ("cohort",))
+        if dims[0] == "standard":
+            arr = arr[:, s_idx]
+        out[name] = (("path", *dims), arr, _attrs(name))
+    if inputs is not None:
+        out["input_value"] = (("path", "input"), inputs, {"units": "as the input's field name", "long_name": "value of each scalar input on the path"})
+    if posterior_index is not None and model.posterior_files:
+        out["posterior_sample"] = (("path", "posterior_file"), np.asarray(posterior_index).astype(np.int64), {"units": "index", "long_name": "posterior sample (chain-major) used by the path"})
+    if store == "full":
+        for name, arr in (monthly or {}).items():
+            dims = _MONTHLY_DIMS.get(name, ("cohort",))
+            if dims[0] == "standard":
+                arr = arr[:, :, s_idx]
+            key = name if name not in names else f"{name}_monthly"
+            out[key] = (("path", "month", *dims), arr, _attrs(key, name))
+    return out
+
+
+def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resolved_toml: str, paths=None):
+    """The results Dataset. ``store``: summary | paths | full.
+
+    ``paths``: for a results file written chunk by chunk (``engine.results_file.PathsFile``; ``run``'s
+    per-path arrays are then empty): it gives the per-path variables (``paths.variables()``, placeholders
+    of the final shapes: their values are in the file), the path coordinate, and P(impaired by month)
+    (``paths.impaired_by_month(T)``); with ``paths.layout_only`` every variable is a placeholder (the
+    file's layout, made before the run's numbers exist).
+    """
     import xarray as xr
 
-    S = [s for s in STANDARD_NAMES if s in model.standards]
-    s_idx = [STANDARD_NAMES.index(s) for s in S]
+    S, s_idx = reported_standards(model)
     coords = {
         "month": ("month", _month_coord(model), {"long_name": "calendar month (cash flows at its end)"}),
         "cohort": ("cohort", list(model.cohorts)),
@@ -154,10 +218,15 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
     }
     ds = xr.Dataset(coords=coords)
     T = model.T
-    if run.reduced is not None:  # streamed run: from exact counts by month (engine/summary_stream.py)
+    layout_only = paths is not None and paths.layout_only
+    if layout_only:
+        (p, se), (pf, sef) = [(placeholder(sh, np.float64),) * 2 for sh in ((T, len(S), len(model.cohorts)), (T, len(S)))]
+    elif run.reduced is not None:  # streamed run: from exact counts by month (engine/summary_stream.py)
         from engine.summary_stream import impaired_by_month_from_run
 
         (p, se), (pf, sef) = impaired_by_month_from_run(run, s_idx, model)
+    elif paths is not None:
+        (p, se), (pf, sef) = paths.impaired_by_month(T)
     else:
         first = run.scalars["first_impairment_month"][:, s_idx, :]
         p, se = impaired_by_month(first, T)  # (T, S, C)
@@ -169,41 +238,28 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
 
     # fans over the first n_fan paths (in store = "full" the monthly arrays hold every path)
     m = {k: v[: run.n_fan] for k, v in run.monthly.items()}
-    fans = {
-        "price_usd_per_gpu_hour": (m["price_usd_per_gpu_hour"], ("generation",)),
-        "utilization_frac": (m["utilization_frac"], ("generation",)),
-        "alive_gpus": (m["alive_gpus"], ("cohort",)),
-        "carrying_amount_usd": (m["carrying_amount_usd"][:, :, s_idx, :], ("standard", "cohort")),
-        "value_in_use_usd": (m["value_in_use_usd"], ("cohort",)),
-        "fleet_carrying_amount_usd": (m["carrying_amount_usd"][:, :, s_idx, :].sum(axis=-1), ("standard",)),
-        "fleet_value_in_use_usd": (m["value_in_use_usd"].sum(axis=-1), ()),
-        "cash_flow_usd": (m["cash_flow_usd"], ("cohort",)),
-    }
-    for name, (values, dims) in fans.items():
-        q, mu = fan(values)
+    for name, (values_of, dims) in FANS.items():
+        if layout_only:
+            shape = (model.T,) + tuple(ds.sizes[d] for d in dims)
+            q, mu = placeholder((len(QUANTILES),) + shape, np.float64), placeholder(shape, np.float64)
+        else:
+            q, mu = fan(values_of(m, s_idx))
         base = name.removeprefix("fleet_")
         meta = _attrs(base)
         ds[f"{name}_fan"] = (("quantile", "month", *dims), q, {**meta, "long_name": meta["long_name"] + f" (quantiles over the first {run.n_fan} paths)"})
         ds[f"{name}_mean"] = (("month", *dims), mu, {**meta, "long_name": meta["long_name"] + f" (mean over the first {run.n_fan} paths)"})
 
     if store in ("paths", "full"):
-        ds = ds.assign_coords(path=np.arange(run.n_paths), input=[sp.name for sp in model.inputs])
-        for name, arr in run.scalars.items():
-            dims = _SCALAR_DIMS.get(name, ("cohort",))
-            if dims[0] == "standard":
-                arr = arr[:, s_idx]
-            ds[name] = (("path", *dims), arr, _attrs(name))
-        ds["input_value"] = (("path", "input"), run.inputs, {"units": "as the input's field name", "long_name": "value of each scalar input on the path"})
-        if model.posterior_files:
-            ds = ds.assign_coords(posterior_file=list(model.posterior_files))
-            ds["posterior_sample"] = (("path", "posterior_file"), run.posterior_index.astype(np.int64), {"units": "index", "long_name": "posterior sample (chain-major) used by the path"})
-    if store == "full":
-        for name, arr in run.monthly.items():
-            dims = _MONTHLY_DIMS.get(name, ("cohort",))
-            if dims[0] == "standard":
-                arr = arr[:, :, s_idx]
-            key = name if name not in run.scalars else f"{name}_monthly"
-            ds[key] = (("path", "month", *dims), arr, _attrs(key, name))
+        if paths is not None:
+            variables, path_coord = paths.variables(), paths.path_coordinate()
+        else:
+            variables = path_variables(model, store, scalars=run.scalars, inputs=run.inputs, posterior_index=run.posterior_index, monthly=run.monthly)
+            path_coord = np.arange(run.n_paths)
+        ds = ds.assign_coords(path=path_coord, input=[sp.name for sp in model.inputs])
+        for name, (dims, values, attrs) in variables.items():
+            if name == "posterior_sample":
+                ds = ds.assign_coords(posterior_file=list(model.posterior_files))
+            ds[name] = (dims, values, attrs)
 
     from engine.credit.results import add_credit_variables
 
@@ -216,6 +272,12 @@ def build_dataset(model: Model, run: RunOutput, *, store: str, prov: dict, resol
     return ds
 
 
+def write_texts(folder: Path, *, summary: dict, resolved_toml: str) -> None:
+    """summary.json and scenario.resolved.toml of a run folder (being filled: see ``write_results``)."""
+    (folder / "summary.json").write_text(json_text(summary))
+    (folder / "scenario.resolved.toml").write_text(resolved_toml + "\n")
+
+
 def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, force: bool) -> None:
     """Write results.nc, summary.json and scenario.resolved.toml into ``out`` atomically.
 
@@ -224,5 +286,4 @@ def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, forc
     """
     with atomic_dir(out, force=force) as tmp:
         dataset.to_netcdf(tmp / "results.nc", engine="h5netcdf")
-        (tmp / "summary.json").write_text(json_text(summary))
-        (tmp / "scenario.resolved.toml").write_text(resolved_toml + "\n")
+        write_texts(tmp, summary=summary, resolved_toml=resolved_toml)

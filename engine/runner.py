@@ -31,6 +31,12 @@ from engine.chunk_fns import (  # noqa: F401  (re-exported: the runner's public 
 from engine.compile import Model
 
 
+# store = "full": paths a chunk at most by default (a chunk returns every path's months, about 17 kB a path
+# for the baseline: 35 MB a chunk, against 560 MB at the CPU default of 32,768; docs/decisions/0011).
+# An explicit --chunk-paths or [run] chunk_paths is used as given.
+FULL_CHUNK_PATHS = 2048
+
+
 def _configure_jax(dtype: str) -> None:
     import jax
 
@@ -66,12 +72,18 @@ def simulate_paths(
     store_full: bool = False,
     progress: Callable[[int, int], None] | None = None,
     stream: bool = False,
+    sink=None,
 ) -> RunOutput:
     """Simulate ``n_paths`` paths of ``model`` with root seed ``seed``.
 
     ``stream``: reduce each chunk on the device (engine.reduce) instead of gathering every path;
     the returned ``scalars`` is then empty and ``reduced`` holds the accumulated statistics.
     Paths are sharded over all local devices (engine.sharding); no number depends on it.
+
+    ``sink``: where the per-path arrays go instead of host memory (engine/results_file.py's ``PathsFile``:
+    ``sink.put(start, rows, scalars=, inputs=, posterior_index=[, monthly=])`` in path order, then
+    ``sink.finish()``); the returned ``scalars``, ``input_columns`` and ``posterior_index`` then have
+    no rows, and ``monthly`` holds the first ``fan_paths`` paths only (with ``store_full`` too).
     """
     _configure_jax(dtype)
     import jax
@@ -93,9 +105,13 @@ def simulate_paths(
     if store_full:
         fn, layouts = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
     else:  # the host arrays are allocated and faulted in while the first chunk compiles
-        fn, layouts = _packed_chunk_fn(model, jdtype, B, on_layout=lambda lay: scal.reserve(lay.host_shapes(jdtype)))
+        reserve = None if sink is not None else (lambda lay: scal.reserve(lay.host_shapes(jdtype)))
+        fn, layouts = _packed_chunk_fn(model, jdtype, B, on_layout=reserve)
     seed_arr = jnp.uint32(seed)
     vary = varying_inputs(model)
+    fixed = fixed_input_values(model, jdtype)
+    n_fan = min(fan_paths, n_paths)
+    fan_rows = PathArrays(n_fan)  # store_full with a sink: the fan paths' monthly values, kept on the host
     compile_s = 0.0
     done = 0
     calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s))) for start in range(0, n_paths, B))
@@ -108,7 +124,13 @@ def simulate_paths(
         if start == 0:
             compile_s, t_first = t_last - tc, t_last
         keep = min(B, n_paths - start)
-        if layouts is None:
+        if layouts is None and sink is not None:
+            res, months, theta, pidx = out
+            inputs = InputColumns(np.asarray(theta)[:keep, vary], vary, fixed).full()
+            sink.put(start, keep, scalars=res, inputs=inputs, posterior_index=pidx, monthly=months)
+            if start < n_fan:
+                fan_rows.put(start, months, min(keep, n_fan - start))
+        elif layouts is None:
             res, months, theta, pidx = out
             scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
             months_all.put(start, months, keep)
@@ -116,19 +138,36 @@ def simulate_paths(
         else:
             values, pidx = out
             for off, block in values:
-                scal.put(start + off, layouts[-1].unpack(block), _rows_kept(start + off, block.shape[1], n_paths))
+                rows = _rows_kept(start + off, block.shape[1], n_paths)
+                if sink is not None:
+                    res = layouts[-1].unpack(block)
+                    theta = np.asarray(res.pop(_INPUTS))[:rows]
+                    sink.put(start + off, rows, scalars=res, inputs=InputColumns(theta, vary, fixed).full())
+                else:
+                    scal.put(start + off, layouts[-1].unpack(block), rows)
             for off, block in pidx:
-                pidx_all.put(start + off, {"pidx": block}, _rows_kept(start + off, block.shape[0], n_paths))
+                rows = _rows_kept(start + off, block.shape[0], n_paths)
+                if sink is not None:
+                    sink.put(start + off, rows, posterior_index=block)
+                else:
+                    pidx_all.put(start + off, {"pidx": block}, rows)
         done += keep
         if progress:
             progress(done, n_paths)
-    scalars = scal.arrays
-    inputs = InputColumns(scalars.pop(_INPUTS), vary, fixed_input_values(model, jdtype))
-    posterior_index = pidx_all.arrays["pidx"]
+    if sink is not None:
+        sink.finish()
+        scalars = {}
+        inputs = InputColumns(np.zeros((0, len(vary)), fixed.dtype), vary, fixed)
+        posterior_index = np.zeros((0, len(model.posterior_files)), np.int64)
+    else:
+        scalars = scal.arrays
+        inputs = InputColumns(scalars.pop(_INPUTS), vary, fixed)
+        posterior_index = pidx_all.arrays["pidx"]
 
-    n_fan = min(fan_paths, n_paths)
     t_fan = time.perf_counter()
-    if store_full:
+    if store_full and sink is not None:
+        monthly = fan_rows.arrays
+    elif store_full:
         monthly = months_all.arrays
     elif n_fan == 0:  # no fan paths asked for (e.g. the policy range's variants): no monthly function at all
         monthly = {}
