@@ -9,7 +9,7 @@ chunk); after it XLA has made its thread pools and devices, and nothing here cha
   creates its CPU client (``xla::DefaultThreadPoolSize``; the intra-op pool ``XLAEigen`` and the
   client's dispatch pool). The variable stays set in this process's environment, so worker
   processes it starts (``rackrisk sweep``'s local cluster) inherit it.
-* XLA host devices: JAX's ``jax_num_cpu_devices``, one device per thread, so that
+* XLA host devices: JAX's ``jax_num_cpu_devices`` (see below), so that
   ``engine.sharding`` splits a chunk's paths over that many devices (results are the same bit for
   bit on any device count: tests/test_multi_device.py, tests/test_host_devices.py).
 
@@ -23,9 +23,11 @@ Where the count comes from, first match wins (``plan_threads``):
    ``cpu.max`` quota) and ``load`` is the 1-minute load average (``os.getloadavg``). The load average lags: a job that
    started seconds ago is not counted yet, so jobs started together should be given ``--threads``.
 
-The host-device count is the thread count unless ``RACKRISK_HOST_DEVICES`` is a positive integer
-(that many) or the user's ``XLA_FLAGS`` has ``--xla_force_host_platform_device_count`` (theirs,
-untouched). XLA's LLVM compile pool is sized by the affinity alone (``tsl::port::MaxParallelism``);
+The host-device count is the thread count where a count is set (1 and 2 above), and the cores
+(not the free cores) under ``auto``: the compiled chunk functions are sharded per device count, so a
+count that followed the load would miss the compilation cache whenever the load moved; the devices
+then share the free cores' threads. ``RACKRISK_HOST_DEVICES`` (a positive integer) or the user's
+``XLA_FLAGS`` with ``--xla_force_host_platform_device_count`` (theirs, untouched) set it apart. XLA's LLVM compile pool is sized by the affinity alone (``tsl::port::MaxParallelism``);
 ``taskset`` bounds it.
 
 On a GPU machine the CPU settings apply to the CPU client only; ``engine.sharding`` shards over the
@@ -175,7 +177,10 @@ def plan_threads(threads: int | None = None, *, source: str = "--threads", envir
     warning = None
     if n > cores:
         warning = f"{source} {n} is more than the {cores} core{'s' if cores != 1 else ''} this process may run on: its threads will share them"
-    return ThreadPlan(threads=n, host_devices=wanted_host_devices(n, env), source=source, cores=cores, load=used_load, warning=warning)
+    # auto: the devices follow the cores, not the load, so that a load change does not change the compiled
+    # functions (sharded per device count) and miss the compilation cache; a set count sizes both
+    devices = cores if source == "auto" else n
+    return ThreadPlan(threads=n, host_devices=wanted_host_devices(devices, env), source=source, cores=cores, load=used_load, warning=warning)
 
 
 def jax_started() -> bool:

@@ -44,13 +44,14 @@ def test_plan_sources_and_host_devices():
     p = plan_threads(None, **idle)
     assert (p.threads, p.host_devices, p.source, p.load, p.warning) == (4, 4, "auto", 0.0, None)
     p = plan_threads(None, environ={}, cores=4, load=2.6)
-    assert (p.threads, p.host_devices, p.source) == (1, None, "auto")  # 1.4 -> 1: JAX's single device
+    # 1.4 -> 1 thread; the devices stay one per core (a load change must not change the compiled functions)
+    assert (p.threads, p.host_devices, p.source) == (1, 4, "auto")
     # an explicit count wins over the load and over the user's PJRT_NPROC; the user's PJRT_NPROC over auto
     assert plan_threads(2, environ={"PJRT_NPROC": "3"}, cores=4, load=0.0).threads == 2
     p = plan_threads(None, environ={"PJRT_NPROC": "3"}, cores=4, load=0.0)
     assert (p.threads, p.source, p.load) == (3, "PJRT_NPROC", None)
     assert plan_threads(None, environ={"NPROC": "2"}, cores=4, load=0.0).threads == 2  # XLA's fallback name
-    # host devices: one per thread, RACKRISK_HOST_DEVICES a set number, the user's XLA flag untouched
+    # host devices: one per thread where a count is set, RACKRISK_HOST_DEVICES a set number, the user's XLA flag untouched
     assert plan_threads(3, environ={"RACKRISK_HOST_DEVICES": "2"}, cores=4).host_devices == 2
     assert plan_threads(3, environ={"RACKRISK_HOST_DEVICES": "auto"}, cores=4).host_devices == 3
     assert plan_threads(3, environ={"XLA_FLAGS": "--xla_force_host_platform_device_count=5"}, cores=4).host_devices is None
