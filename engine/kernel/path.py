@@ -128,7 +128,8 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
     def by_cohort(x_g):
         """(..., G) by generation -> (..., C) by cohort."""
         return x_g[..., gen]
-    elementwise = select
+
+    elementwise = select  # the GPU layout: month bodies without small dots
 
     def simulate(args, theta, noise_xs, keys):
         A = {**{k: jnp.asarray(v, jnp.int32) for k, v in ints.items()}, **args.a()}
