@@ -100,3 +100,18 @@ def run(path: Path, **kw):
     from engine.app import run_scenario
 
     return run_scenario(path, write=False, **kw)
+
+
+REFERENCE = Path(__file__).resolve().parents[1] / "scenarios" / "bench" / "reference.toml"
+
+
+def reference_variant(tmp_path: Path, name: str, subs) -> Path:
+    """The bench reference scenario with each ``(old, new)`` of ``subs`` replaced (each ``old`` must occur),
+    written to ``tmp_path / name``."""
+    text = REFERENCE.read_text()
+    for old, new in subs:
+        assert old in text, old
+        text = text.replace(old, new)
+    p = tmp_path / name
+    p.write_text(text)
+    return p

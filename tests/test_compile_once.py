@@ -20,9 +20,8 @@ from engine import compiled
 from engine.compile import compile_model
 from engine.runner import simulate_paths
 from engine.scenario.load import load_scenario
+from _util import reference_variant
 
-ROOT = Path(__file__).resolve().parents[1]
-REF = ROOT / "scenarios" / "bench" / "reference.toml"
 N_PATHS = 64  # one chunk of 64 paths (engine.sharding.PATH_LANES): the smallest compiled shape
 
 # numbers only: the price level and the useful life (schedules change, shapes do not)
@@ -32,13 +31,7 @@ GENERAL = [("contracted_frac = 0.0 ", "contracted_frac = 0.2\ncontract_price_usd
 
 
 def _model(tmp_path: Path, name: str, subs):
-    text = REF.read_text()
-    for old, new in subs:
-        assert old in text, old
-        text = text.replace(old, new)
-    p = tmp_path / name
-    p.write_text(text)
-    return compile_model(load_scenario(p))
+    return compile_model(load_scenario(reference_variant(tmp_path, name, subs)))
 
 
 def _run(model):

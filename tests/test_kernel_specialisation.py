@@ -34,21 +34,12 @@ from engine.random import draw_inputs, draw_noise, root_key
 from engine.scenario.load import load_scenario
 from engine.compiled import calendar_only
 from engine.kernel.path import make_path_fn
+from _util import reference_variant
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "scenarios" / "bench" / "reference.toml"
 C0_USD = 1000 * 30000.0  # the reference cohort's cost: 1,000 GPUs x $30,000
 DECISION_KEYS = ("first_impairment_month", "impairment_tests", "alive_gpus_end", "gpu_hours_available", "gpu_hours_sold")
-
-
-def _variant(tmp_path: Path, name: str, subs: list[tuple[str, str]]) -> Path:
-    text = REF.read_text()
-    for old, new in subs:
-        assert old in text, old
-        text = text.replace(old, new)
-    p = tmp_path / name
-    p.write_text(text)
-    return p
 
 
 # still eligible: salvage, life shorter than the horizon (derecognition and disposal inside it),
@@ -82,8 +73,8 @@ def _scenario(tmp_path: Path, which: str) -> Path:
     if which == "reference":
         return REF
     if which == "salvage_life":
-        return _variant(tmp_path, "v1.toml", VARIANT_SALVAGE_LIFE)
-    p = _variant(tmp_path, "v2.toml", VARIANT_OPENING_BOOK)
+        return reference_variant(tmp_path, "v1.toml", VARIANT_SALVAGE_LIFE)
+    p = reference_variant(tmp_path, "v2.toml", VARIANT_OPENING_BOOK)
     _strip_launch(p)
     return p
 
@@ -176,7 +167,7 @@ def test_the_calendar_rule(tmp_path):
         "util_trigger": [("trigger_utilization_below_frac = 0 ", "trigger_utilization_below_frac = 0.4 ")],
     }
     for name, subs in {**kept, **lost}.items():
-        model = compile_model(load_scenario(_variant(tmp_path, f"{name}.toml", subs)))
+        model = compile_model(load_scenario(reference_variant(tmp_path, f"{name}.toml", subs)))
         assert calendar_only(model) == (name in kept), name
     text = REF.read_text()
     i = text.index("[[fleet.cohort]]")
