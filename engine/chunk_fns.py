@@ -77,7 +77,7 @@ class RunOutput:
     compile_seconds: float
     reduced: dict | None = None  # streamed runs: name -> engine.reduce.Column (scalars is then empty)
     n_devices: int = 1
-    fan_seconds: float = 0.0  # of ``seconds``: simulating the fan paths' monthly values (compile included)
+    fan_seconds: float = 0.0  # of ``seconds``: a streamed run's separate fan pass (compile included); 0 where the fan paths' chunks are the run's own
     first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
     steady_seconds: float = 0.0  # from the first chunk's results to the last's: the other chunks' time (0 with one chunk)
 
@@ -129,16 +129,29 @@ def compile_key(st, model: Model, chunk_paths: int) -> tuple:
 def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
     """``chunk_fn`` jitted and split over every local device (engine.sharding), with the model's XLA
     options (engine.xla_options): ``call(seed, start)`` for paths [start, start + chunk_paths).
-    One compilation per static key (``engine.compiled.cached``)."""
+    One compilation per static key (``engine.compiled.cached``); one trace per key across processes
+    (engine/export_cache.py)."""
     from engine.compiled import cached, device_args, split
+    from engine.export_cache import served
     from engine.sharding import shard_paths
     from engine.xla_options import chunk_compiler_options
 
     st, args = split(model, dtype)
-    fn = cached("chunk", compile_key(st, model, chunk_paths) + (bool(monthly),),
-                lambda: shard_paths(chunk_fn(st, monthly), chunk_paths, compiler_options=chunk_compiler_options(model)))
     dargs = device_args(args)
+    key = compile_key(st, model, chunk_paths) + (bool(monthly),)
+
+    def build():
+        run, _ = served(shard_paths(chunk_fn(st, monthly), chunk_paths), ("chunk",) + key, _example(dargs),
+                        compiler_options=chunk_compiler_options(model))
+        return run
+
+    fn = cached("chunk", key, build)
     return lambda seed, start: fn(seed, start, dargs)
+
+
+def _example(dargs) -> tuple:
+    """Arguments shaped like a chunk call's: ``(seed, start, args)``."""
+    return (np.uint32(0), np.uint32(0), dargs)
 
 
 def _packed_chunk_fn(model: Model, dtype, chunk_paths: int, on_layout: Callable | None = None):
@@ -151,20 +164,23 @@ def _packed_chunk_fn(model: Model, dtype, chunk_paths: int, on_layout: Callable 
     from engine.compiled import cached, device_args, split
 
     st, args = split(model, dtype)
-    fn, layouts, hook = cached("packed", compile_key(st, model, chunk_paths), lambda: _build_packed(st, model, chunk_paths))
+    dargs = device_args(args)
+    fn, layouts, hook = cached("packed", compile_key(st, model, chunk_paths), lambda: _build_packed(st, model, chunk_paths, dargs))
     if layouts:  # compiled before: the layout is known now
         hook[0] = None
         if on_layout is not None:
             on_layout(layouts[-1])
     else:  # called by the trace of the first call
         hook[0] = on_layout
-    dargs = device_args(args)
     return (lambda seed, start: fn(seed, start, dargs)), layouts
 
 
-def _build_packed(st, model: Model, chunk_paths: int):
+def _build_packed(st, model: Model, chunk_paths: int, dargs):
+    """``(call, layouts, hook)`` of ``_packed_chunk_fn``: ``layouts`` is filled by the trace, or at once from the
+    export cache (engine/export_cache.py stores the layout with the program)."""
     from jax.sharding import PartitionSpec as P
 
+    from engine.export_cache import served
     from engine.packing import Layout
     from engine.sharding import shard_paths
     from engine.xla_options import chunk_compiler_options
@@ -186,7 +202,12 @@ def _build_packed(st, model: Model, chunk_paths: int):
         return layouts[-1].pack(tree), pidx
 
     outs = (P(None, "paths"), P("paths"))  # values (K, B): the paths are its second axis
-    return shard_paths(packed, chunk_paths, compiler_options=chunk_compiler_options(model), out_specs=outs), layouts, hook
+    call = shard_paths(packed, chunk_paths, out_specs=outs)
+    run, layout = served(call, ("packed",) + compile_key(st, model, chunk_paths), _example(dargs),
+                         compiler_options=chunk_compiler_options(model), side=lambda: layouts[-1] if layouts else None)
+    if layout is not None and not layouts:  # served from the cache: no trace made it
+        layouts.append(layout)
+    return run, layouts, hook
 
 
 _INPUTS = "_inputs"  # the inputs' key in the packed layout (no result is named so)

@@ -102,39 +102,57 @@ def simulate_paths(
     B = int(min(chunk_paths, max(n_paths, 1)))
     B = -(-B // mult) * mult  # whole shards per device (padding paths are discarded)
     scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
+    n_fan = min(fan_paths, n_paths)
+    # Chunks of two kinds, in path order. "m": the monthly function (every path's months as well as its
+    # results): every chunk with store = "full", else the chunks of the first n_fan paths, whose months
+    # make the fan charts; their per-path results are the packed function's, bit for bit
+    # (tests/test_fan_paths.py), so no path is simulated twice. "p": the packed function (results only).
     if store_full:
-        fn, layouts = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=B), None
-    else:  # the host arrays are allocated and faulted in while the first chunk compiles
+        Bm, n_front = B, n_paths
+    elif n_fan:
+        Bm = -(-int(min(2048, n_fan)) // mult) * mult
+        n_front = min(-(-n_fan // Bm) * Bm, n_paths)
+    else:
+        Bm, n_front = 0, 0
+    monthly_fn = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=Bm) if n_front else None
+    fn = layouts = None
+    if n_front < n_paths:  # the host arrays are allocated and faulted in while the first packed chunk compiles
         reserve = None if sink is not None else (lambda lay: scal.reserve(lay.host_shapes(jdtype)))
         fn, layouts = _packed_chunk_fn(model, jdtype, B, on_layout=reserve)
     seed_arr = jnp.uint32(seed)
     vary = varying_inputs(model)
     fixed = fixed_input_values(model, jdtype)
-    n_fan = min(fan_paths, n_paths)
-    fan_rows = PathArrays(n_fan)  # store_full with a sink: the fan paths' monthly values, kept on the host
+    fan_rows = PathArrays(n_fan)  # the fan paths' monthly values, kept on the host
     compile_s = 0.0
     done = 0
-    calls = ((start, lambda s=start: fn(seed_arr, np.uint32(s))) for start in range(0, n_paths, B))
-    # packed chunks come back as their devices' blocks (views on XLA:CPU), each copied once into place
-    to_host = None if layouts is None else (lambda out: (host_shards(out[0], axis=1), host_shards(out[1], axis=0)))
+    calls = [((start, "m"), lambda s=start: monthly_fn(seed_arr, np.uint32(s))) for start in range(0, n_front, Bm or 1)]
+    calls += [((start, "p"), lambda s=start: fn(seed_arr, np.uint32(s))) for start in range(n_front, n_paths, B)]
+
+    def to_host(out):
+        if isinstance(out, tuple) and len(out) == 2:  # packed: (values, posterior_index), copied once into place as their devices' blocks
+            return host_shards(out[0], axis=1), host_shards(out[1], axis=0)
+        return jax.tree.map(np.asarray, out)
+
     tc = time.perf_counter()
     t_first = t_last = tc
-    for start, out in pipelined(calls, to_host=to_host):
+    for (start, kind), out in pipelined(calls, to_host=to_host):
         t_last = time.perf_counter()
         if start == 0:
             compile_s, t_first = t_last - tc, t_last
-        keep = min(B, n_paths - start)
-        if layouts is None and sink is not None:
+        size = Bm if kind == "m" else B
+        keep = min(size, n_paths - start)
+        if kind == "m":
             res, months, theta, pidx = out
-            inputs = InputColumns(np.asarray(theta)[:keep, vary], vary, fixed).full()
-            sink.put(start, keep, scalars=res, inputs=inputs, posterior_index=pidx, monthly=months)
             if start < n_fan:
                 fan_rows.put(start, months, min(keep, n_fan - start))
-        elif layouts is None:
-            res, months, theta, pidx = out
-            scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
-            months_all.put(start, months, keep)
-            pidx_all.put(start, {"pidx": pidx}, keep)
+            if sink is not None:
+                inputs = InputColumns(np.asarray(theta)[:keep, vary], vary, fixed).full()
+                sink.put(start, keep, scalars=res, inputs=inputs, posterior_index=pidx, **({"monthly": months} if store_full else {}))
+            else:
+                scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
+                if store_full:
+                    months_all.put(start, months, keep)
+                pidx_all.put(start, {"pidx": pidx}, keep)
         else:
             values, pidx = out
             for off, block in values:
@@ -163,22 +181,7 @@ def simulate_paths(
         scalars = scal.arrays
         inputs = InputColumns(scalars.pop(_INPUTS), vary, fixed)
         posterior_index = pidx_all.arrays["pidx"]
-
-    t_fan = time.perf_counter()
-    if store_full and sink is not None:
-        monthly = fan_rows.arrays
-    elif store_full:
-        monthly = months_all.arrays
-    elif n_fan == 0:  # no fan paths asked for (e.g. the policy range's variants): no monthly function at all
-        monthly = {}
-    else:
-        Bf = -(-int(min(2048, n_fan)) // mult) * mult
-        fan_fn = sharded_chunk_fn(model, jdtype, monthly=True, chunk_paths=Bf)
-        fans = PathArrays(n_fan)
-        for start in range(0, n_fan, Bf):
-            _, months, _, _ = fan_fn(seed_arr, np.uint32(start))
-            fans.put(start, months, min(Bf, n_fan - start))
-        monthly = fans.arrays
+    monthly = months_all.arrays if store_full and sink is None else (fan_rows.arrays if n_fan else {})
     return RunOutput(
         scalars=scalars,
         input_columns=inputs,
@@ -189,7 +192,6 @@ def simulate_paths(
         seconds=time.perf_counter() - t0,
         compile_seconds=compile_s,
         n_devices=len(jax.local_devices()),
-        fan_seconds=0.0 if store_full else time.perf_counter() - t_fan,
-        first_chunk_paths=min(B, n_paths),
+        first_chunk_paths=min(Bm if n_front else B, n_paths),
         steady_seconds=t_last - t_first,
     )

@@ -41,7 +41,8 @@ def test_depth_must_be_positive():
 
 
 def test_runner_times_the_steady_chunks_apart_from_the_first():
-    """simulate_paths on 3 chunks: steady_seconds covers chunks 2-3 only (inside the run's time, after the first chunk's)."""
+    """simulate_paths on 3 chunks: steady_seconds covers chunks 2-3 only (inside the run's time, after the first chunk's).
+    No fan paths, so every chunk is a packed one (tests/test_fan_paths.py runs the fan paths' chunks)."""
     from pathlib import Path
 
     from engine.compile import compile_model
@@ -49,10 +50,10 @@ def test_runner_times_the_steady_chunks_apart_from_the_first():
     from engine.scenario.load import load_scenario
 
     model = compile_model(load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "bench" / "reference.toml"))
-    run = simulate_paths(model, n_paths=3 * 256, seed=0, chunk_paths=256, fan_paths=64)
+    run = simulate_paths(model, n_paths=3 * 256, seed=0, chunk_paths=256, fan_paths=0)
     assert run.first_chunk_paths == 256
     assert 0.0 < run.steady_seconds < run.seconds - run.compile_seconds
-    one = simulate_paths(model, n_paths=256, seed=0, chunk_paths=256, fan_paths=64)
+    one = simulate_paths(model, n_paths=256, seed=0, chunk_paths=256, fan_paths=0)
     assert one.steady_seconds == 0.0  # one chunk: nothing after the first
 
 
