@@ -81,3 +81,35 @@ def test_posterior_predictive_group_and_missing_group(tmp_path):
     bad2 = write_scenario(tmp_path, name="bad2.toml", util='{ dist = "posterior", file = "nopp.nc", variable = "util", group = "posterior_predictive" }')
     with pytest.raises(ScenarioError, match="no group 'posterior_predictive'"):
         run(bad2, paths=10)
+
+
+def test_file_reader_gives_xarrays_values(tmp_path):
+    """engine/inputs/posterior.py reads netCDF4 with h5py: the draws equal what xarray decodes, for labelled
+    and unlabelled dims, (draw, chain) order, a packed variable (scale_factor, add_offset, an integer
+    _FillValue: CF decoding, in float64) and a dim selected by label or by index."""
+    from engine.inputs.posterior import load_draws
+    from engine.scenario.dists import Posterior
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(0.02, 0.005, size=(2, 50, 3))
+    packed = np.round(rng.uniform(0.5, 0.9, size=(2, 50)) * 1000).astype(np.int16)
+    xr.Dataset(attrs={"rackrisk_gate_passed": 1}).to_netcdf(tmp_path / "f.nc", engine="h5netcdf")
+    post = xr.Dataset(
+        {"by_gen": (("chain", "draw", "generation"), x), "no_coord": (("chain", "draw", "k"), x),
+         "swapped": (("draw", "chain"), x[..., 0].T), "packed": (("chain", "draw"), packed * 0.001)},
+        coords={"generation": ["A100", "H100", "B200"]},
+    )
+    post["packed"].encoding = {"scale_factor": 0.001, "add_offset": 0.0, "_FillValue": np.int16(-1), "dtype": "int16"}  # stored as `packed`
+    post.to_netcdf(tmp_path / "f.nc", engine="h5netcdf", group="posterior", mode="a")
+    ref = xr.open_dataset(tmp_path / "f.nc", engine="h5netcdf", group="posterior")
+
+    def draws(variable, **select):
+        return load_draws(Posterior(dist="posterior", file=str(tmp_path / "f.nc"), variable=variable, select=select),
+                          field="market.H100.utilization_frac" if variable == "packed" else "market.H100.decline_rate_per_month")
+
+    np.testing.assert_array_equal(draws("by_gen", generation="H100"), ref["by_gen"].sel(generation="H100").values.reshape(-1))
+    np.testing.assert_array_equal(draws("no_coord", k=2), ref["no_coord"].isel(k=2).values.reshape(-1))
+    np.testing.assert_array_equal(draws("swapped"), ref["swapped"].transpose("chain", "draw").values.reshape(-1))
+    # CF decoding in float64: stored integer x scale_factor + add_offset (xarray rounds it to float32 for int16)
+    np.testing.assert_array_equal(draws("packed"), packed.astype(np.float64).reshape(-1) * 0.001)
+    np.testing.assert_allclose(draws("packed"), ref["packed"].values.reshape(-1), rtol=1e-7)  # float32's rounding
