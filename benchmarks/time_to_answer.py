@@ -91,7 +91,7 @@ from engine.app import run_scenario
 imp = time.perf_counter() - t0
 r = run_scenario("scenarios/baseline.toml", paths=100000, out=OUT, force=True, policy_range_paths=2000)
 print(json.dumps({"import_engine_app": imp, **r.phase_seconds, "of_simulate_first_chunk_incl_compile": r.run.compile_seconds,
-                  "of_simulate_fan_pass": r.run.fan_seconds, "of_simulate_other_chunks": r.run.steady_seconds}))
+                  "of_simulate_other_chunks": r.run.steady_seconds}))
 """
 
 

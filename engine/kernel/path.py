@@ -43,6 +43,7 @@ from engine.accounting.depreciation import monthly_depreciation
 from engine.accounting.impairment import opening_unrecoverable
 from engine.compile import Model
 from engine.credit.path import credit_path
+from engine.kernel.compaction import due_rows_only
 from engine.kernel.fleet import cash_month, failures_month
 from engine.kernel.impairment_month import BOOK_KEYS, book_test, tests_due
 from engine.kernel.market import launch_table, market_month, small_dot
@@ -130,6 +131,23 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
         return x_g[..., gen]
 
     elementwise = select  # the GPU layout: month bodies without small dots
+
+    def test_core(p):
+        """The month's impairment test of one path: valuations from month-t state, then the booking."""
+        val = p["val"]
+        used = val.used_value_per_gpu(p["log_x"] + p["exp_decline"] * p["t"], p["age_after"])
+        undisc, viu, fair = val.valuations(used, p["n_live"], p["uc"], p["pc"], p["age_after"], p["n_left"])
+        return book_test(p["book"], p["t"], p["fy_hot"], cv_base=p["cv_base"], undisc=undisc, viu=viu, fair=fair,
+                         fvlcd=fair * (1.0 - p["disposal_cost"]), tested_a=p["tested_a"], tested_i=p["tested_i"], group=p["group"],
+                         materiality=p["materiality"], floor=loss_floor)
+
+    def untested(p):
+        """What ``test_core`` gives a path with nothing tested: the book as it was, exact zeros."""
+        return p["book"], jnp.zeros((2, C), dtype), jnp.zeros((C,), dtype)
+
+    # triggered tests: over a chunk, the month's test runs on the paths with a cohort tested only (engine/kernel/compaction.py)
+    compact = specialise and not on_calendar and not select
+    test_month = due_rows_only(test_core, lambda p: (p["tested_a"] | p["tested_i"]).any(), untested) if compact else test_core
 
     def simulate(args, theta, noise_xs, keys):
         A = {**{k: jnp.asarray(v, jnp.int32) for k, v in ints.items()}, **args.a()}
@@ -286,10 +304,12 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
             tested_f = tested.astype(dtype)
             last_price = jnp.where(tested | (act == 0), pc, c["last_price"])
 
+            test_in = dict(val=val, log_x=by_cohort(log_x), exp_decline=by_cohort(A["expected_decline"]), t=t, age_after=age_after, n_live=n_live,
+                           uc=uc, pc=pc, n_left=n_left, fy_hot=fy_hot, cv_base=cv_base, tested_a=tested_a, tested_i=tested_i,
+                           disposal_cost=A["disposal_cost"], group=group, materiality=A["materiality"])
+
             def test(book):
-                undisc, viu, fair = val.valuations(used_unit(), n_live, uc, pc, age_after, n_left)
-                return book_test(book, t, fy_hot, cv_base=cv_base, undisc=undisc, viu=viu, fair=fair, fvlcd=fair * (1.0 - A["disposal_cost"]),
-                                 tested_a=tested_a, tested_i=tested_i, group=group, materiality=A["materiality"], floor=loss_floor)
+                return test_month({**test_in, "book": book})
 
             book = {k: c[k] for k in BOOK_KEYS}
             book["cv"] = cv

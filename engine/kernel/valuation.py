@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+import jax
 import jax.numpy as jnp
 
 from engine.accounting.forecast import forecast_value
@@ -32,6 +33,7 @@ class Valuer:
     log_rho, log_a (expected monthly price and survival, log), var_cost_fc (USD per GPU-month),
     fixed (USD per month), hours (()), log_dv, log_df (log monthly discount factors of value in use and
     fair value, ()), fv_used_market (1.0 where the fair value is the used market's).
+    A JAX pytree (the two flags static), so that it can be an argument of a batched function.
     """
 
     capex_per_gpu: object
@@ -87,3 +89,7 @@ class Valuer:
                                 disposal=self.disposal_at(n_live, used_unit, n_fv), **common)
         fair = jnp.where(self.fv_used_market > 0, n_live * used_unit, fv_dcf)
         return undisc, viu, fair
+
+
+_STATIC = ("used_disposal", "fv_life_set")
+jax.tree_util.register_dataclass(Valuer, data_fields=[f.name for f in fields(Valuer) if f.name not in _STATIC], meta_fields=list(_STATIC))

@@ -129,13 +129,14 @@ def run_comparison(base_file, stress_files: list, *, paths: int | None, seed: in
     (and the same ``overrides``, ``--set``); compare."""
     from engine.app import run_scenario
 
-    base = run_scenario(base_file, paths=paths, seed=seed, write=False, allow_unconverged=allow_unconverged, overrides=overrides)
+    # per-path results only (no fan charts): monthly=False
+    base = run_scenario(base_file, paths=paths, seed=seed, write=False, allow_unconverged=allow_unconverged, overrides=overrides, monthly=False)
     seed_, n = base.summary["run"]["seed"], base.run.n_paths
     if progress:
         progress(f"baseline {base_file}: {n} paths in {base.run.seconds:.1f} s")
     runs, names = [], []
     for f in stress_files:
-        r = run_scenario(f, paths=n, seed=seed_, write=False, allow_unconverged=allow_unconverged, overrides=overrides)
+        r = run_scenario(f, paths=n, seed=seed_, write=False, allow_unconverged=allow_unconverged, overrides=overrides, monthly=False)
         if progress:
             progress(f"{f}: {n} paths in {r.run.seconds:.1f} s")
         runs.append(r)
