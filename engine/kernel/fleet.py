@@ -19,16 +19,17 @@ import jax.numpy as jnp
 from engine.failures import failure_counts
 
 
-def failures_month(alive, q_t, zf, act, *, replace, write_off, exact: bool):
+def failures_month(alive, q_t, zf, act, *, replace, write_off, exact: bool, gather: bool = False):
     """This month's failures by cohort.
 
     Args: ``alive`` (C,) GPUs at the start; ``q_t`` (C,) monthly failure probability; ``zf`` (C,) the
     failure stream's scores; ``act`` (C,) 1.0 in service; ``replace``, ``write_off`` the failures
     policy (1.0 or 0.0; ``None`` where the policy is statically off, which leaves its arithmetic out
-    and gives the same numbers); ``exact`` (static) the count rule. Returns ``(failed, alive_after,
+    and gives the same numbers); ``exact`` (static) the count rule; ``gather`` (static) the exact search on the
+    paths that need it only (engine/failures.py). Returns ``(failed, alive_after,
     fail_frac)``, ``fail_frac`` the share of the cohort's book written off (``None`` without ``write_off``).
     """
-    failed = failure_counts(alive, q_t, zf, exact=exact) * act
+    failed = failure_counts(alive, q_t, zf, exact=exact, gather=gather) * act
     alive_new = alive - failed if replace is None else alive - failed * (1.0 - replace)
     fail_frac = None if write_off is None else jnp.where(alive > 0, failed / jnp.where(alive > 0, alive, 1.0), 0.0) * write_off
     return failed, alive_new, fail_frac

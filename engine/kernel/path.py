@@ -259,7 +259,8 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
 
             q_t = jnp.clip(q_c * by_cohort(sh["afr_mult"]) if stressed else q_c, 0.0, 1.0)  # stress: failure spike
             failed, alive_new, fail_frac = failures_month(c["alive"], q_t, zf, act, replace=A["policy_replace"] if replace else None,
-                                                          write_off=A["policy_write_off"] if write_off else None, exact=exact_failures)
+                                                          write_off=A["policy_write_off"] if write_off else None, exact=exact_failures,
+                                                          gather=specialise and not select)
             n_live = alive_new * act
             share = cf_c * (in_term + (1.0 - in_term) * renew) if contracts else None
             cprice = jnp.where(in_term > 0, Pc, Pc * rf)
