@@ -36,7 +36,7 @@ GATHERED, STREAMED = 10**9, 0  # engine.reduce.EXACT_MAX_PATHS: per-path results
 JOBS = [
     (STREAMED, REF, 1500, 512),  # one cohort (the calendar-specialised step), streamed
     (STREAMED, BASELINE, 1000, 1024),  # four cohorts streamed (reductions on the device)
-    (GATHERED, BASELINE, 1500, 1000),  # four cohorts gathered: a chunk of 1000 is 500 per device; 1,500 paths end in a half-padded chunk
+    (GATHERED, BASELINE, 2500, 1000),  # four cohorts gathered: a chunk of 1000 is 500 per device; 2,500 paths end in a half-padded chunk
 ]
 
 
