@@ -107,19 +107,27 @@ def test_streamed_months_and_probabilities_are_exact(baseline_pair):
         assert gathered.summary["fleet"][f"p_impairment_{std}"] == streamed.summary["fleet"][f"p_impairment_{std}"]
 
 
-def test_streamed_summary_does_not_depend_on_the_chunk_size(monkeypatch):
-    runs = [_run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=c) for c in (256, 700, 4096)]
+@pytest.fixture(scope="module")
+def ref_256():
+    """The reference scenario streamed, 1,500 paths (seed 5) in chunks of 256 with the default settings: the
+    run the chunk-size, histogram-flush and layout tests below compare with (read only)."""
+    with pytest.MonkeyPatch.context() as mp:
+        return _run(REF, mp, stream=True, paths=1500, seed=5, chunk_paths=256)
+
+
+def test_streamed_summary_does_not_depend_on_the_chunk_size(monkeypatch, ref_256):
+    runs = [ref_256] + [_run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=c) for c in (700, 4096)]
     dumps = [json.dumps({k: v for k, v in r.summary.items()}, sort_keys=True, default=float) for r in runs]
     assert dumps[0] == dumps[1] == dumps[2]
 
 
-def test_histogram_emptied_to_the_host_midway_gives_the_same_summary(monkeypatch):
+def test_histogram_emptied_to_the_host_midway_gives_the_same_summary(monkeypatch, ref_256):
     """The device histogram is int32: the runner empties it to the host every HIST_FLUSH_PATHS paths a
     device (2^31 - 1 by default, i.e. never in tests). Forcing a flush every two chunks of 256 paths
     changes nothing: integer counts add the same in any grouping."""
     import engine.stream_runner as S
 
-    base = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
+    base = ref_256
     monkeypatch.setattr(S, "HIST_FLUSH_PATHS", 600)  # 256 paths a chunk on one device: flushed after chunks 2, 4, 6
     flushed = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
     dump = lambda r: json.dumps(r.summary, sort_keys=True, default=float)  # noqa: E731
@@ -130,7 +138,7 @@ def test_histogram_emptied_to_the_host_midway_gives_the_same_summary(monkeypatch
     assert base.run.reduced["npv_usd"].n[0] == 1500
 
 
-def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch):
+def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch, ref_256):
     """The GPU layout forced on the CPU through its overrides (engine/backend_tuning.py: impairment test by
     ``where``, 4 months per iteration, 8 histogram copies): the reference's streamed summary equals the CPU
     layout's to float32 rounding, and only the recorded layout differs.
@@ -141,7 +149,7 @@ def test_gpu_layout_on_the_cpu_gives_the_same_streamed_summary(monkeypatch):
     each of 72 monthly additions (the specialised step's comparison of the layouts, tests/test_kernel_specialisation.py).
     Histogram counts: the same total per column, and at most 0.5 % of the counts in another bin (a value
     one rounding across a bin edge; the same bound as the layouts' near-ties in tests/test_kernel_specialisation.py)."""
-    base = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)
+    base = ref_256
     for var, val in (("RACKRISK_FAST_SELECT", "1"), ("RACKRISK_FAST_UNROLL", "4"), ("RACKRISK_HIST_REPLICAS", "8")):
         monkeypatch.setenv(var, val)
     gpu = _run(REF, monkeypatch, stream=True, paths=1500, seed=5, chunk_paths=256)

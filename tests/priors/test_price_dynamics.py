@@ -1,6 +1,7 @@
 """price_dynamics (issue 3, item 2) and its backtest (item 5): build, recovery, as-of, forecast file.
 
-Small draws/tune and 2 chains with pinned seeds keep the file under ~2 minutes on 2 cores.
+Small draws/tune and 2 chains with pinned seeds; the cost of a fit is mostly its compilation, so the file
+samples two models only (the recovery fit and one backtest fit, whose posterior the other checks share).
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def _simulate(decline, vol, undercut, *, seed=0, months=36, start="2022-01", n_q
     return _tidy(rows), launches
 
 
-def test_builds_and_samples_on_a_tiny_data_set():
+def _tiny_obs():
+    """Six months of H100 medians (on-demand and spot) with a two-provider panel, one A100 quote and
+    one one-sided H100 quote (an interval row), an H200 launch without prices: the sparse corner."""
     rows = [{"date": f"2024-{m:02d}", "generation": "H100", "basis": b, "series": "market_median",
              "value_low": v * f, "value_high": v * f, "n_quotes": 5, "n_providers": 2}
             for m, v in zip(range(1, 7), [3.5, 3.4, 3.4, 3.3, 3.2, 3.2]) for b, f in (("on_demand", 1.0), ("spot", 0.6))]
@@ -99,9 +102,62 @@ def test_builds_and_samples_on_a_tiny_data_set():
               "value_low": 1.29, "value_high": 1.29},
              {"date": "2024-04", "generation": "H100", "basis": "on_demand", "series": "quote", "entity": "aws",
               "provider_class": "hyperscaler", "value_low": 7.0, "value_high": np.nan}]  # one-sided bound
-    obs = pdata.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
+    return pdata.prepare(_tidy(rows), _launches([("H200", "2024-03")]), "2024-06")
+
+
+def assert_samplable_at_the_start(model, seed: int) -> None:
+    """The model's log density and its gradient, in the JAX graph NUTS (numpyro) runs, are finite at the
+    initial point and at a jittered one (pm.sample's start: uniform(-1, 1) added to each transformed
+    value), the check pm.sample makes before its first step (it raises SamplingError otherwise).
+    Sampling itself is checked once per model by the fits below (its cost is the compilation)."""
+    import jax
+    from pymc.sampling.jax import get_jaxified_logp
+
+    logp = jax.jit(jax.value_and_grad(get_jaxified_logp(model, negative_logp=False)))
+    start = model.initial_point(random_seed=seed)
+    rng = np.random.default_rng(seed)
+    for jitter in (0.0, 1.0):
+        x = [np.asarray(start[v.name]) + jitter * rng.uniform(-1, 1, np.shape(start[v.name])) for v in model.value_vars]
+        value, grad = logp(x)
+        assert np.isfinite(float(value)), jitter
+        assert all(np.isfinite(np.asarray(g)).all() for g in grad), jitter
+
+
+def test_builds_on_a_tiny_data_set_and_can_start_sampling():
+    obs = _tiny_obs()
     assert len(obs.interval) == 1 and obs.months[-1] == "2024-06" and len(obs.panel) == 12
-    idata = _sample(obs, draws=100, tune=150, seed=1)
+    model = pdm.build_model(obs)
+    names = set(model.named_vars)
+    assert {"provider_noise_persistence", "median_mix_offset"} <= names  # the panel path was built
+    assert set(pdm.ENGINE_VARS) <= names
+    assert list(model.coords["generation"]) == ["A100", "H100", "H200", "B200"]
+    assert_samplable_at_the_start(model, seed=1)
+
+
+@pytest.fixture(scope="module")
+def backtest_2025_03(tmp_path_factory):
+    """One backtest as of 2025-03 over 3 months (the shipped model sampled once, 2 x 150 draws): its result,
+    output folder, and the fit it made (idata, model, observations), kept for the posterior checks."""
+    from priors import backtest as bt
+
+    out = tmp_path_factory.mktemp("backtest") / "a"
+    fit_as_of, fits = bt.fit_as_of, []
+
+    def keep_fit(obs, *args, **kw):
+        fits.append((obs, *fit_as_of(obs, *args, **kw)))
+        return fits[-1][1:]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bt, "fit_as_of", keep_fit)
+        res = bt.backtest("2025-03", 3, out, seed=2, sample_kw=dict(draws=150, tune=200, chains=2))
+    assert len(fits) == 1
+    obs, idata, _seconds, model = fits[0]
+    return res, out, idata, model, obs
+
+
+def test_sampled_posterior_has_the_engine_variables_and_finalizes(backtest_2025_03):
+    # the shipped model sampled (numpyro NUTS) on the data as of 2025-03: what `rackrisk fit` hands on
+    _, _, idata, model, obs = backtest_2025_03
     post = idata.posterior
     assert "provider_noise_persistence" in post and "median_mix_offset" in post  # the panel path was built
     for var in pdm.ENGINE_VARS:
@@ -110,7 +166,7 @@ def test_builds_and_samples_on_a_tiny_data_set():
     assert (post["volatility_per_month"].values >= 0).all()
     f = post["undercut_frac"].values
     assert ((f >= 0) & (f < 1)).all()
-    pdm.finalize(idata, obs, None, seed=1)
+    pdm.finalize(idata, obs, model, seed=1)
     assert idata.posterior_predictive["y"].shape[-1] == len(obs.point)
     assert idata.posterior_predictive["market_price_ratio"].sizes["horizon"] == 12
 
@@ -173,12 +229,12 @@ def test_as_of_excludes_later_and_undated_rows():
     assert not (full["trust"] == "D").any()
 
 
-def test_forecast_quantiles_file(tmp_path):
+def test_forecast_quantiles_file(backtest_2025_03):
     from priors import backtest as bt
 
     # as of 2025-03 with 3 months: later medians exist (scored); a 2025-06 origin has none (file still written)
-    res = bt.backtest("2025-03", 3, tmp_path / "a", seed=2, sample_kw=dict(draws=150, tune=200, chains=2))
-    fq = pd.read_csv(tmp_path / "a" / "forecast_quantiles.csv", dtype={"target_month": str})
+    res, out = backtest_2025_03[:2]
+    fq = pd.read_csv(out / "forecast_quantiles.csv", dtype={"target_month": str})
     assert list(fq.columns) == ["generation", "target_month", "q", "price_ratio"]
     assert set(fq["generation"]) == set(pdata.GENERATIONS)
     assert sorted(fq["target_month"].unique()) == ["2025-04", "2025-05", "2025-06"]
@@ -188,11 +244,11 @@ def test_forecast_quantiles_file(tmp_path):
         assert (np.diff(v) >= 0).all() and (v > 0).all()
     assert res["n_obs"] > 0
     for name in ("scores.csv", "summary.csv", "summary.json", "fan_chart.png"):
-        assert (tmp_path / "a" / name).exists()
+        assert (out / name).exists()
     assert 0.0 <= res["coverage_model"]["80"] <= 1.0 and res["crps_model"] > 0
     # each later median is scored with the noise of its own published provider count; the issued
     # forecast states the count it assumed (the last median's at the cutoff)
-    sc = pd.read_csv(tmp_path / "a" / "scores.csv", dtype={"target_month": str})
+    sc = pd.read_csv(out / "scores.csv", dtype={"target_month": str})
     table = bt.market_series(read_table("rental_prices")).set_index(["generation", "month"])["n_providers"]
     for _, r in sc.iterrows():
         assert r["n_providers_target"] == table[(r["generation"], r["target_month"])]
