@@ -96,7 +96,8 @@ def _run_scenario(
     summary.json's provenance (``overrides``). ``warnings_to``: a text stream (stderr) that gets the scenario's
     plausibility warnings, one line each, before anything is computed (engine/scenario/plausibility.py).
     ``monthly=False``: no fan paths (no monthly values; a caller that reads per-path results only, such as
-    the stress comparison); no per-path number changes (tests/test_fan_paths.py)."""
+    the stress comparison), except with [financing], whose credit block holds DSCR and LTV fans; no per-path
+    number changes (tests/test_fan_paths.py)."""
     # --paths, --seed and --store change what is computed or kept: they enter the resolved scenario
     # (and its sha256); --chunk-paths changes no number, so it is recorded in results.nc only
     phases: dict[str, float] = {}
@@ -134,7 +135,7 @@ def _run_scenario(
         if streams_to_file(model, store_):
             sink = cleanup.enter_context(PathsFile(Path(out), model, store=store_, n_paths=n_paths, fan_paths=cfg.fan_paths, force=force))
     run = simulate_paths(
-        model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths if monthly else 0,
+        model, n_paths=n_paths, seed=seed_, dtype=cfg.dtype, chunk_paths=chunk, fan_paths=cfg.fan_paths if monthly or model.facilities else 0,
         store_full=(store_ == "full"), progress=progress,
         # credit statistics (engine/credit/summary.py) need the per-path debt results: a scenario with
         # [financing] is gathered exactly at any path count (docs/performance.md, memory)

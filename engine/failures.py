@@ -78,14 +78,14 @@ def failure_counts(alive, q, z, *, exact: bool, gather: bool = False):
     """Failures of one month: (C,) counts (float) from alive (C,) GPUs, monthly hazard q (C,) in [0, 1]
     and the failure stream's normal scores z (C,); ``exact`` is static (see the module docstring).
     ``gather`` (static): under ``vmap`` over paths, the search runs only on the paths with a cohort below
-    the switch (engine/kernel/compaction.py); every other path takes the normal branch, which is what the
+    the switch (engine/compaction.py); every other path takes the normal branch, which is what the
     search's ``where`` gives it. Not differentiable; the counts are the same."""
     if not exact:
         return normal_counts(alive, q, z)
     p = {"alive": alive, "q": q, "z": z}
     if not gather:
         return _exact_counts(p)
-    from engine.kernel.compaction import due_rows_only
+    from engine.compaction import due_rows_only
 
     searched = lambda p: (p["alive"] * jnp.minimum(p["q"], 1.0 - p["q"]) < EXACT_BELOW_MEAN).any()  # noqa: E731
     return due_rows_only(_exact_counts, searched, lambda p: normal_counts(p["alive"], p["q"], p["z"]))(p)

@@ -104,13 +104,13 @@ def simulate_paths(
     scal, pidx_all, months_all = PathArrays(n_paths), PathArrays(n_paths), PathArrays(n_paths)
     n_fan = min(fan_paths, n_paths)
     # Chunks of two kinds, in path order. "m": the monthly function (every path's months as well as its
-    # results): every chunk with store = "full", else the chunks of the first n_fan paths, whose months
+    # results): every chunk with store = "full", else the chunks (of at most 2,048 paths) of the first n_fan paths, whose months
     # make the fan charts; their per-path results are the packed function's, bit for bit
     # (tests/test_fan_paths.py), so no path is simulated twice. "p": the packed function (results only).
     if store_full:
         Bm, n_front = B, n_paths
     elif n_fan:
-        Bm = -(-int(min(2048, n_fan)) // mult) * mult
+        Bm = -(-int(min(2048, n_fan, B)) // mult) * mult  # at most the run's chunk
         n_front = min(-(-n_fan // Bm) * Bm, n_paths)
     else:
         Bm, n_front = 0, 0

@@ -1,4 +1,4 @@
-"""engine/kernel/compaction.py: under vmap, the function runs on the due rows only, in blocks of B/8, and
+"""engine/compaction.py: under vmap, the function runs on the due rows only, in blocks of B/8, and
 every row's result equals the plain vmap's (exact: integer-valued float arithmetic here, so the
 tolerance is zero)."""
 
@@ -26,7 +26,7 @@ def test_due_rows_only_equals_plain_vmap(n, due_frac):
     import jax
     import jax.numpy as jnp
 
-    from engine.kernel.compaction import due_rows_only
+    from engine.compaction import due_rows_only
 
     fn, due, neutral = _fns()
     rng = np.random.default_rng(n + int(due_frac * 100))
@@ -49,7 +49,7 @@ def test_inside_a_scan_under_vmap():
     import jax
     import jax.numpy as jnp
 
-    from engine.kernel.compaction import due_rows_only
+    from engine.compaction import due_rows_only
 
     fn, due, neutral = _fns()
     g = due_rows_only(fn, due, neutral)

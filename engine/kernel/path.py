@@ -43,7 +43,7 @@ from engine.accounting.depreciation import monthly_depreciation
 from engine.accounting.impairment import opening_unrecoverable
 from engine.compile import Model
 from engine.credit.path import credit_path
-from engine.kernel.compaction import due_rows_only
+from engine.compaction import due_rows_only
 from engine.kernel.fleet import cash_month, failures_month
 from engine.kernel.impairment_month import BOOK_KEYS, book_test, tests_due
 from engine.kernel.market import launch_table, market_month, small_dot
@@ -145,7 +145,7 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
         """What ``test_core`` gives a path with nothing tested: the book as it was, exact zeros."""
         return p["book"], jnp.zeros((2, C), dtype), jnp.zeros((C,), dtype)
 
-    # triggered tests: over a chunk, the month's test runs on the paths with a cohort tested only (engine/kernel/compaction.py)
+    # triggered tests: over a chunk, the month's test runs on the paths with a cohort tested only (engine/compaction.py)
     compact = specialise and not on_calendar and not select
     test_month = due_rows_only(test_core, lambda p: (p["tested_a"] | p["tested_i"]).any(), untested) if compact else test_core
 
