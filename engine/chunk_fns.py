@@ -116,14 +116,18 @@ def chunk_fn(st, monthly: bool):
 
 def compile_key(st, model: Model, chunk_paths: int) -> tuple:
     """What, beside the model's static part, a compiled chunk function depends on: the chunk size, the
-    devices, the XLA options (engine/xla_options.py) and the backend's layout settings (engine/backend_tuning.py)."""
+    devices, the XLA options (engine/xla_options.py), the backend's layout settings (engine/backend_tuning.py)
+    and JAX's 64-bit mode (process-wide: a float64 run switches it on, and a float32 function traced under
+    it is another program; an exported one would not re-trace, engine/export_cache.py)."""
+    import jax
+
     from engine.backend_tuning import settings
     from engine.sharding import n_devices
     from engine.xla_options import chunk_compiler_options
 
     opts = chunk_compiler_options(model)
     tune = settings()
-    return (st.key, int(chunk_paths), n_devices(), tuple(sorted(opts.items())), tune["select"], tune["unroll"])
+    return (st.key, int(chunk_paths), n_devices(), tuple(sorted(opts.items())), tune["select"], tune["unroll"], bool(jax.config.jax_enable_x64))
 
 
 def sharded_chunk_fn(model: Model, dtype, monthly: bool, chunk_paths: int):
