@@ -8,9 +8,10 @@ every other path gets ``neutral(p)``. One block program is compiled whatever the
 
 Contract (the caller's): for a path that is not due, ``fn(p)`` equals ``neutral(p)`` exactly, so no
 result depends on the block (the impairment test: an untested month books exact zeros and leaves the
-book as it was, engine/kernel/impairment_month.py). The gathered rows are computed by the same
-elementwise program as the whole chunk, so the due paths' values are the same bits
-(tests/test_kernel_specialisation.py compares whole runs path by path).
+book as it was, engine/kernel/impairment_month.py). XLA compiles the block apart from the rest of the
+step, so a due path's float32 values can differ in the last bits from an ungathered step's (decisions/0017);
+a path's values do not depend on the block it lands in (blocks are whole SIMD groups; tests/test_fan_paths.py,
+tests/test_invariance.py, tests/test_multi_device.py compare runs path by path).
 
 Not differentiable (``jax.custom_batching.custom_vmap``): the sensitivity evaluator builds its step
 without it (``path_fn(..., specialise=False)``).

@@ -72,7 +72,7 @@ def test_failure_mid_run_leaves_nothing(tmp_path, monkeypatch):
             raise RuntimeError("stopped mid-run")
 
     with pytest.raises(RuntimeError, match="stopped mid-run"):
-        _run(out, "paths", to_file=True, monkeypatch=monkeypatch, progress=progress)
+        _run(out, "paths", to_file=True, monkeypatch=monkeypatch, progress=progress, monthly=False)  # packed chunks of CHUNK paths
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary folder, no partial results.nc
 
