@@ -29,12 +29,17 @@ from pathlib import Path
 FORMAT = 1  # the file layout below: pickle of {"format", "exported" (bytes), "side"}
 
 
-def cache_root() -> Path | None:
-    """``<RACKRISK_JAX_CACHE>/export`` (default ``~/.cache/rackrisk/jax/export``), or None when the cache is off."""
+def jax_cache_dir() -> str | None:
+    """``RACKRISK_JAX_CACHE`` (default ``~/.cache/rackrisk/jax``), or None when it is ``off`` or empty: the
+    folder of JAX's persistent compilation cache (engine/runner.py) and of the exported programs."""
     cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
-    if not cache or cache == "off":
-        return None
-    return Path(cache) / "export"
+    return None if not cache or cache == "off" else cache
+
+
+def cache_root() -> Path | None:
+    """``<RACKRISK_JAX_CACHE>/export``, or None when the cache is off."""
+    cache = jax_cache_dir()
+    return None if cache is None else Path(cache) / "export"
 
 
 @lru_cache(maxsize=1)

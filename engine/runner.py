@@ -12,7 +12,6 @@ scenario asks to store every path's months (``store = "full"``).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -47,8 +46,10 @@ def _configure_jax(dtype: str) -> None:
         pass
     if dtype == "float64":
         jax.config.update("jax_enable_x64", True)  # process-wide (JAX has no per-call switch)
-    cache = os.environ.get("RACKRISK_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "rackrisk", "jax"))
-    if cache and cache != "off":
+    from engine.export_cache import jax_cache_dir
+
+    cache = jax_cache_dir()
+    if cache is not None:
         try:
             jax.config.update("jax_compilation_cache_dir", cache)
             jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
