@@ -42,10 +42,9 @@ def due_rows_only(fn, due, neutral):
             out = jax.vmap(fn, in_axes=(axes,), axis_size=axis_size)(p)
             return out, jax.tree.map(lambda _: True, out)
         is_due = jax.vmap(due, in_axes=(axes,))(p)  # (B,) bool
+        # gathered at every chunk size, even where one block holds the whole chunk: a due path's values then
+        # come from the block program whatever the chunk size or device count (tests/test_invariance.py)
         m = _block(axis_size, BLOCK_FRACTION)
-        if m >= axis_size:  # a chunk too small to gain: every path
-            out = run(p)
-            return out, jax.tree.map(lambda _: True, out)
         n_max = -(-axis_size // m)
         order = jnp.nonzero(is_due, size=n_max * m, fill_value=axis_size)[0]  # the due rows first; then out-of-range fillers
 

@@ -111,7 +111,7 @@ def simulate_paths(
     if store_full:
         Bm, n_front = B, n_paths
     elif n_fan:
-        Bm = -(-int(min(2048, n_fan)) // mult) * mult
+        Bm = -(-int(min(2048, n_fan, B)) // mult) * mult  # at most the run's chunk (its memory bound)
         n_front = min(-(-n_fan // Bm) * Bm, n_paths)
     else:
         Bm, n_front = 0, 0
