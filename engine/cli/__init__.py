@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     ib.add_argument("--paths", type=path_count, default=4000, help="Monte Carlo paths per company-year (default 4000)")
     ib.add_argument("--seed", type=int, default=20261126, help="root seed of every run (default 20261126)")
     ib.add_argument("--force", action="store_true", help="replace an existing output directory")
-    ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; minutes)")
+    ib.add_argument("--fit-missing", action="store_true", help="fit an as-of price_dynamics posterior that is not shipped (imports pymc; an MCMC fit)")
     add_threads_flag(ib)
 
     from engine.cli.stress_args import add_parsers  # argparse only

@@ -81,7 +81,7 @@ def choose(path: str | Path, as_of: str) -> PosteriorChoice:
         return PosteriorChoice(model=model, path=cand, fitted_as_of=got)
     if model in REQUIRED:
         raise ValueError(f"no posterior of {model} fitted as of {as_of} ({cand} not found); dates shipped: "
-                         f"{', '.join(shipped_dates()) or 'none'}; fit it with `{fit_command(model, as_of)}` (imports pymc, minutes)")
+                         f"{', '.join(shipped_dates()) or 'none'}; fit it with `{fit_command(model, as_of)}` (imports pymc; an MCMC fit)")
     return PosteriorChoice(model=model, path=path, fitted_as_of=file_as_of(path))
 
 
