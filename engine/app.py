@@ -16,6 +16,7 @@ from engine.outdir import check_out_dir
 from engine.results import build_dataset, provenance, write_results
 from engine.runner import RunOutput, simulate_paths
 from engine.scenario.load import LoadedScenario, load_scenario
+from engine.stats import summarize_exact
 from engine.summary import summarize
 from engine.summary_stream import reduction_note, should_stream, summarize_streamed
 
@@ -52,13 +53,16 @@ def resolved_with_header(resolved_toml: str, *, engine_version: str, source: str
 
 def summarize_variant(loaded: LoadedScenario, *, n_paths: int, seed: int, chunk_paths: int | None = None, allow_unconverged: bool = False) -> dict:
     """The summary statistics (fleet and cohorts) of ``loaded``'s first ``n_paths`` paths with root seed
-    ``seed``, gathered, nothing written: the policy range's runner (its paths are the run's own)."""
+    ``seed``, gathered, nothing written: the policy range's runner (its paths are the run's own). They run through
+    the monthly function in chunks of at most 2,048 paths, as the run's own fan paths do, so a policy that
+    changes numbers only reuses the run's compiled function (no second program to load); per-path results
+    are the packed function's bit for bit (tests/test_fan_paths.py)."""
     cfg = loaded.scenario.run
     from engine.backend_tuning import chunk_paths_for
 
     m = compile_model(loaded, allow_unconverged=allow_unconverged)
     r = simulate_paths(m, n_paths=n_paths, seed=seed, dtype=cfg.dtype, chunk_paths=chunk_paths_for(cfg, m, chunk_paths),
-                       fan_paths=0, store_full=False, stream=False)  # statistics only: no fan paths, no monthly function
+                       fan_paths=n_paths, store_full=False, stream=False)
     return summarize(m, r, standards=m.standards)
 
 
@@ -128,6 +132,7 @@ def _run_scenario(
         from engine.runner import FULL_CHUNK_PATHS
 
         chunk = min(chunk, FULL_CHUNK_PATHS)  # every path's months come back with each chunk: bounded memory
+    n_sub = min(policy_range_paths, n_paths)  # the policy range's paths: the run's first n_sub
     sink = None  # per-path results written to results.nc as they come (bounded memory; engine/results_file.py)
     if write and out is not None:
         from engine.results_file import PathsFile, streams_to_file
@@ -140,6 +145,7 @@ def _run_scenario(
         # credit statistics (engine/credit/summary.py) need the per-path debt results: a scenario with
         # [financing] is gathered exactly at any path count (docs/performance.md, memory)
         stream=should_stream(store_, n_paths) and not model.facilities, sink=sink,
+        head_paths=n_sub,  # the policy range's row for the scenario's own policy is these paths' summary
     )
     lap("simulate")
     prov = provenance(loaded, model, seed=seed_, n_paths=n_paths, dtype=cfg.dtype, chunk_paths=chunk)
@@ -168,12 +174,11 @@ def _run_scenario(
     if policy_range_paths > 0:  # the same first paths under each defensible policy (engine/accounting/policy_range.py)
         from engine.accounting.policy_range import policy_range
 
-        n_sub = min(policy_range_paths, n_paths)
-
         def run_subset(variant: LoadedScenario) -> dict:
             return summarize_variant(variant, n_paths=n_sub, seed=seed_, chunk_paths=chunk_paths, allow_unconverged=allow_unconverged)
 
-        summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, run_subset=run_subset)
+        own = summarize_exact(model, run.head_scalars, standards=model.standards) if run.head_scalars else None  # None: streamed
+        summary["policy_range"] = policy_range(loaded, paths=n_sub, seed=seed_, run_subset=run_subset, own_summary=own)
         lap("policy_range")
     if model.facilities:  # [financing]: the credit block (engine/credit/summary.py; docs/credit.md)
         from engine.credit.summary import credit_summary

@@ -10,7 +10,7 @@ scenario's numbers (``ModelArgs``, copied to the device once per run) as an argu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -80,6 +80,7 @@ class RunOutput:
     fan_seconds: float = 0.0  # of ``seconds``: a streamed run's separate fan pass (compile included); 0 where the fan paths' chunks are the run's own
     first_chunk_paths: int = 0  # paths of the first chunk, whose time is in ``compile_seconds``
     steady_seconds: float = 0.0  # from the first chunk's results to the last's: the other chunks' time (0 with one chunk)
+    head_scalars: dict = field(default_factory=dict)  # the first ``head_paths`` paths' per-path results (engine.runner.simulate_paths)
 
     @cached_property
     def inputs(self) -> np.ndarray:

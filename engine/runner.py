@@ -74,6 +74,7 @@ def simulate_paths(
     progress: Callable[[int, int], None] | None = None,
     stream: bool = False,
     sink=None,
+    head_paths: int = 0,
 ) -> RunOutput:
     """Simulate ``n_paths`` paths of ``model`` with root seed ``seed``.
 
@@ -85,6 +86,9 @@ def simulate_paths(
     ``sink.put(start, rows, scalars=, inputs=, posterior_index=[, monthly=])`` in path order, then
     ``sink.finish()``); the returned ``scalars``, ``input_columns`` and ``posterior_index`` then have
     no rows, and ``monthly`` holds the first ``fan_paths`` paths only (with ``store_full`` too).
+
+    ``head_paths``: the returned ``head_scalars`` holds the per-path results of the first ``head_paths``
+    paths (name -> (head_paths, ...)), with a ``sink`` too (the policy range's own-policy row reads them).
     """
     _configure_jax(dtype)
     import jax
@@ -124,6 +128,8 @@ def simulate_paths(
     vary = varying_inputs(model)
     fixed = fixed_input_values(model, jdtype)
     fan_rows = PathArrays(n_fan)  # the fan paths' monthly values, kept on the host
+    n_head = min(int(head_paths), n_paths)
+    head_rows = PathArrays(n_head) if sink is not None else None  # without a sink the head is a view of ``scal``
     compile_s = 0.0
     done = 0
     calls = [((start, "m"), lambda s=start: monthly_fn(seed_arr, np.uint32(s))) for start in range(0, n_front, Bm or 1)]
@@ -149,6 +155,8 @@ def simulate_paths(
             if sink is not None:
                 inputs = InputColumns(np.asarray(theta)[:keep, vary], vary, fixed).full()
                 sink.put(start, keep, scalars=res, inputs=inputs, posterior_index=pidx, **({"monthly": months} if store_full else {}))
+                if start < n_head:
+                    head_rows.put(start, res, min(keep, n_head - start))
             else:
                 scal.put(start, {**res, _INPUTS: np.asarray(theta)[:, vary]}, keep)
                 if store_full:
@@ -162,6 +170,8 @@ def simulate_paths(
                     res = layouts[-1].unpack(block)
                     theta = np.asarray(res.pop(_INPUTS))[:rows]
                     sink.put(start + off, rows, scalars=res, inputs=InputColumns(theta, vary, fixed).full())
+                    if start + off < n_head:
+                        head_rows.put(start + off, res, min(rows, n_head - start - off))
                 else:
                     scal.put(start + off, layouts[-1].unpack(block), rows)
             for off, block in pidx:
@@ -178,10 +188,12 @@ def simulate_paths(
         scalars = {}
         inputs = InputColumns(np.zeros((0, len(vary)), fixed.dtype), vary, fixed)
         posterior_index = np.zeros((0, len(model.posterior_files)), np.int64)
+        head = head_rows.arrays
     else:
         scalars = scal.arrays
         inputs = InputColumns(scalars.pop(_INPUTS), vary, fixed)
         posterior_index = pidx_all.arrays["pidx"]
+        head = {k: v[:n_head] for k, v in scalars.items()} if n_head else {}
     monthly = months_all.arrays if store_full and sink is None else (fan_rows.arrays if n_fan else {})
     return RunOutput(
         scalars=scalars,
@@ -195,4 +207,5 @@ def simulate_paths(
         n_devices=len(jax.local_devices()),
         first_chunk_paths=min(Bm if n_front else B, n_paths),
         steady_seconds=t_last - t_first,
+        head_scalars=head,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from _util import run, write_scenario
 
@@ -186,6 +187,30 @@ def test_policy_range_values_the_run_paths_under_each_alternative(tmp_path):
     # the scenario already uses cohort groups, DCF fair value and book salvage: those alternatives are not repeated
     assert {"cohort_asset_groups", "income_approach_fair_value", "book_salvage_disposal"}.isdisjoint(pr["policies"])
     assert "quarterly_tests" in pr["policies"]
+
+
+@pytest.mark.parametrize("written", [False, True])
+def test_policy_range_own_row_is_the_run_first_paths(tmp_path, written):
+    """The row of the scenario's own policy is the summary of the run's first paths, taken from the run
+    itself (no second simulation): the same, key for key, as simulating those paths apart. 400 of 600 paths
+    with 200 fan paths and chunks of 256 (the suite's 4 devices x 64): the first chunk runs the monthly
+    function, the rest the packed one, so the rows kept come from both; written: results.nc takes the
+    per-path results as they come (engine/results_file.py), not kept: in memory."""
+    import json
+
+    from engine.app import run_scenario, summarize_variant
+    from engine.scenario.load import load_scenario
+
+    p = _scenario(tmp_path, decline=0.03, vol=0.08, test_every=0, replace={"trigger_price_drop_frac = 0\n": "trigger_price_drop_frac = 0.2\n"})
+    r = run_scenario(p, paths=600, seed=5, write=written, out=tmp_path / "o" if written else None, chunk_paths=256, policy_range_paths=400)
+    assert r.run.head_scalars and all(v.shape[0] == 400 for v in r.run.head_scalars.values())
+    apart = summarize_variant(load_scenario(p).with_run_overrides(paths=600, seed=5, store=None), n_paths=400, seed=5, chunk_paths=256)
+    from engine.stats import summarize_exact
+
+    own = summarize_exact(r.model, r.run.head_scalars, standards=r.model.standards)
+    assert json.dumps(own, sort_keys=True, default=float) == json.dumps(apart, sort_keys=True, default=float)
+    row = r.summary["policy_range"]["policies"]["scenario_policy"]["asc360"]["horizon"]
+    assert row == apart["fleet"]["p_material_impairment_asc360"]["horizon"]
 
 
 def test_run_prints_the_headline_with_its_policy_and_range(tmp_path, capsys):

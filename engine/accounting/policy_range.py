@@ -69,16 +69,18 @@ def headline(summary: dict, standards) -> dict:
     return {std: {k: fleet[f"p_material_impairment_{std}"][k] for k in HEADLINE_KEYS} for std in STANDARD_NAMES if std in standards}
 
 
-def policy_range(loaded, *, paths: int, seed: int, run_subset) -> dict:
+def policy_range(loaded, *, paths: int, seed: int, run_subset, own_summary: dict | None = None) -> dict:
     """Value the run's first ``paths`` paths under the scenario's policy and each alternative.
 
     ``run_subset(loaded_variant) -> summary dict`` runs one variant (the caller's runner, so that
-    compilation and summaries are the run's own). Returns summary.json's ``policy_range``.
+    compilation and summaries are the run's own). ``own_summary``: the summary of those paths under the
+    scenario's own policy when the caller has it (the run's first paths), else ``run_subset(loaded)``.
+    Returns summary.json's ``policy_range``.
     """
     from dataclasses import replace
 
     standards = tuple(loaded.scenario.accounting.standards)
-    rows = {"scenario_policy": {"description": "the scenario's own [accounting] policy", "changes": {}, **headline(run_subset(loaded), standards)}}
+    rows = {"scenario_policy": {"description": "the scenario's own [accounting] policy", "changes": {}, **headline(own_summary if own_summary is not None else run_subset(loaded), standards)}}
     for alt in ALTERNATIVES:
         variant = apply_alternative(loaded.scenario, alt)
         if variant is None:
