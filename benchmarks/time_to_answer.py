@@ -97,6 +97,22 @@ print(json.dumps({"import_engine_app": imp, **r.phase_seconds, "of_simulate_firs
 """
 
 
+def _program_loads(tmp: Path, name: str, *args: str) -> dict:
+    """One whole ``rackrisk`` process with JAX's compile log: how many XLA programs it compiled or read back
+    from the persistent compilation cache, and their seconds (JAX logs a cache read as a compilation)."""
+    import re
+
+    t0 = time.perf_counter()
+    p = subprocess.run(_rackrisk(*args, "--quiet", "--out", str(tmp / name), "--force"), cwd=ROOT, env={**os.environ, "JAX_LOG_COMPILES": "1"},
+                       capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr[-2000:])
+    secs = [float(x) for x in re.findall(r"Finished XLA compilation of jit\((?:call|g)\) in ([0-9.eE+-]+) sec", p.stderr)]
+    hits = len(re.findall(r"Persistent compilation cache hit", p.stderr))
+    return {"seconds": wall, "programs": len(secs), "program_seconds": sum(secs), "cache_hits": hits}
+
+
 def _python_json(code: str, **subs: str) -> dict:
     for k, v in subs.items():
         code = code.replace(k, v)
@@ -134,6 +150,8 @@ def measure(quick: bool, rss: bool) -> dict:
             rows["two_stress_concurrent"] = {"seconds": both, "ratio_to_solo": both / rows["stress_1e4"]["seconds"]}
         rows["second_simulate_1e5"] = _python_json(_SECOND_SIMULATE)
         rows["phases_baseline_1e5"] = _python_json(_PHASES, OUT=repr(str(tmp / "phases")))
+        for n in (1000, 100000):  # the chunk programs each run reads back (or compiles), and what that costs
+            rows[f"programs_baseline_{n}"] = _program_loads(tmp, f"pl{n}", "run", "scenarios/baseline.toml", "--paths", str(n))
         if rss:
             for store in ("paths", "summary"):
                 rows[f"baseline_1e7_store_{store}"] = _run_cli(tmp, f"b7{store}", "run", "scenarios/baseline.toml", "--paths", "10000000", "--store", store, "--policy-range-paths", "0")
@@ -169,6 +187,12 @@ def markdown(rows: dict, meta: dict) -> str:
         k = f"baseline_1e7_store_{store}"
         if k in rows:
             lines.append(f"| `run scenarios/baseline.toml --paths 10000000 --store {store}` | {rows[k]['seconds']:.0f} (peak RSS {rows[k]['peak_rss_mib'] / 1024:.2f} GiB) | | peak RSS < 1.5 GB | |")
+    for n in (1000, 100000):
+        k = f"programs_baseline_{n}"
+        if k in rows:
+            r = rows[k]
+            lines.append(f"| `run scenarios/baseline.toml --paths {n}`: XLA programs read from the compilation cache (or compiled) | "
+                         f"{r['program_seconds']:.1f} ({r['programs']} programs, {r['cache_hits']} cache hits; whole run {r['seconds']:.1f}) | | | |")
     if "phases_baseline_1e5" in rows:
         lines += ["", "Where `run scenarios/baseline.toml --paths 100000` spends its time (seconds, one process):", "", "| phase | s |", "|---|---|"]
         lines += [f"| {k} | {v:.2f} |" for k, v in rows["phases_baseline_1e5"].items()]

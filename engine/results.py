@@ -285,5 +285,26 @@ def write_results(out: Path, *, dataset, summary: dict, resolved_toml: str, forc
     end, so a run killed half-way leaves no half-written results.
     """
     with atomic_dir(out, force=force) as tmp:
-        dataset.to_netcdf(tmp / "results.nc", engine="h5netcdf")
+        write_netcdf(dataset, tmp / "results.nc")
         write_texts(tmp, summary=summary, resolved_toml=resolved_toml)
+
+
+def netcdf_store(path: Path):
+    """xarray's h5netcdf store of a new netCDF file at ``path`` (what ``Dataset.to_netcdf(engine="h5netcdf")``
+    opens), with HDF5's lock only: one thread writes, and xarray's default write lock imports dask, where it is
+    installed, to choose its kind (about a second)."""
+    from xarray.backends import H5NetCDFStore
+    from xarray.backends.locks import HDF5_LOCK
+
+    return H5NetCDFStore.open(str(path), mode="w", format=None, lock=HDF5_LOCK)
+
+
+def write_netcdf(dataset, path: Path) -> None:
+    """``dataset.to_netcdf(path, engine="h5netcdf")`` through ``netcdf_store`` (NumPy-backed variables)."""
+    from xarray.backends.writers import dump_to_store
+
+    store = netcdf_store(path)
+    try:
+        dump_to_store(dataset, store)
+    finally:
+        store.close()

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.outdir import check_out_dir, swap_in, temp_sibling
-from engine.results import build_dataset, path_variables, placeholder, reported_standards, write_texts
+from engine.results import build_dataset, netcdf_store, path_variables, placeholder, reported_standards, write_texts
 
 CHUNK_BYTES = 4 * 2**20  # bytes of the largest per-path variable in one HDF5 chunk
 MAX_CHUNK_ROWS = 65_536  # paths in one HDF5 chunk at most
@@ -242,10 +242,7 @@ class PathsFile:
         row_bytes = max([int(np.prod(s, dtype=np.int64)) * d.itemsize for _, s, d, _ in self.var_specs.values()]
                         + [int(np.prod(s, dtype=np.int64)) * d.itemsize for s, d in self.fleet_specs.values()])
         self.rows = chunk_rows(row_bytes, P)
-        from xarray.backends.writers import get_writable_netcdf_store
-
-        # the store Dataset.to_netcdf(engine="h5netcdf") opens; kept open until commit
-        self.nc = get_writable_netcdf_store(str(self.path), "h5netcdf", format=None, mode="w", autoclose=False, invalid_netcdf=False, auto_complex=None)
+        self.nc = netcdf_store(self.path)  # kept open until commit
         self._dump(build_dataset(self.model, self._stub_run(), store=self.store, prov={}, resolved_toml="", paths=_Layout(self)), attrs=False)
         self.scratch = h5py.File(self.tmp / SCRATCH, "w")
         for k, (shape, dtype) in self.fleet_specs.items():
