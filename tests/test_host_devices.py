@@ -180,3 +180,23 @@ def test_threads_size_the_pool_and_devices_with_the_same_numbers(tmp_path):
     assert ("[run] threads 3 is more than the" in err) == (cores < 3)
     # the scenario text (and so its sha256 and the overrides in provenance) differs; every number is the same
     assert {k: v for k, v in three.items() if k != "provenance"} == {k: v for k, v in one.items() if k != "provenance"}
+
+
+API_SCRIPT = """
+import json, sys
+from engine import Scenario, simulate
+ds = simulate(Scenario.from_toml(sys.argv[1]), paths=300, seed=5, store="summary")
+import jax
+print(json.dumps({"devices": len(jax.local_devices())}))
+"""
+
+
+def test_api_without_configure_sets_the_runtime_as_a_command_does():
+    """A first ``simulate`` in a process that did not call ``configure()`` applies the command's defaults before
+    JAX starts (engine.api.configure.default_runtime): here 3 host devices from ``RACKRISK_HOST_DEVICES``, where
+    JAX alone would start one CPU device."""
+    env = {k: v for k, v in os.environ.items() if k not in NO_USER_SETTINGS}
+    env.update(JAX_PLATFORMS="cpu", RACKRISK_HOST_DEVICES="3")
+    p = subprocess.run([sys.executable, "-c", API_SCRIPT, str(REF)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == {"devices": 3}

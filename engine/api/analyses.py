@@ -31,8 +31,10 @@ def stress(baseline: Scenario | str | Path, stresses: list, *, paths: int | None
     run ``simulate`` on a scenario for its full summary."""
     import xarray as xr
 
+    from engine.api.configure import default_runtime
     from engine.stress.compare import run_comparison
 
+    default_runtime()
     cmp = run_comparison(_loaded(baseline), [_loaded(s) for s in stresses], paths=paths, seed=seed)
     scen = list(dict.fromkeys(r["scenario"] for r in cmp.rows))
     metrics = list(dict.fromkeys(r["metric"] for r in cmp.rows))
@@ -57,8 +59,10 @@ def compare_lives(scenario: Scenario | str | Path, lives_months: list[int], *, p
     """The same fleet depreciated over each useful life (ASC 250 change in estimate; docs/methodology.md),
     same paths: ``xarray.Dataset`` on dims ``life_months`` x ``statistic`` x ``standard`` (impairment
     probabilities and losses, EBIT by year and its difference to the reference life)."""
+    from engine.api.configure import default_runtime
     from engine.life_comparison import compare_lives as run_lives
 
+    default_runtime()
     rep = run_lives(_loaded(scenario), lives_months, paths=paths, seed=seed, reference=reference_months)
     ds = tidy({int(k): v for k, v in rep["by_life"].items()}, entity_dim="life_months",
               attrs={"paths": rep["paths"], "seed": rep["seed"], "reference_life_months": rep["reference_life_months"]})
@@ -69,8 +73,10 @@ def capex_check(plan: str | Path, *, paths: int | None = None, seed: int | None 
     """Breakeven prices and utilization of a capex plan (docs/scenarios.md, capex plans): ``xarray.Dataset``
     on dims ``row`` (each generation, and ``fleet_utilization``) x ``statistic`` x ``standard``
     (criteria are in the statistic's name, e.g. ``impairment.p_plan_clears``)."""
+    from engine.api.configure import default_runtime
     from engine.capex.app import run_capex_check
 
+    default_runtime()
     report, *_ = run_capex_check(plan, paths=paths, seed=seed, write=False)
     rows = {**report["generations"], "fleet_utilization": report["fleet_utilization"]}
     return tidy(rows, entity_dim="row", attrs={"paths": report["paths"], "seed": report["seed"], "scenario_sha256": report["scenario_sha256"]})
@@ -89,9 +95,11 @@ def sensitivity(scenario: Scenario | str | Path, *, methods: tuple[str, ...] = (
     """
     import xarray as xr
 
+    from engine.api.configure import default_runtime
     from engine.compile import compile_model
     from engine.sensitivity.run import run_sensitivity
 
+    default_runtime()
     loaded = _loaded(scenario)
     doc = run_sensitivity(loaded, compile_model(loaded), methods=tuple(methods), metric=metric, paths=paths, sobol_paths=sobol_paths)
     ds = xr.Dataset(attrs={"seed": int(loaded.scenario.run.seed), "scenario_sha256": loaded.sha256, "metric": metric, "paths": int(paths)})

@@ -33,9 +33,11 @@ def simulate(scenario: Scenario, *, paths: int | None = None, seed: int | None =
     > 0 also values the first paths under each alternative accounting policy (``summary_dict(ds)
     ["policy_range"]``). Raises ``ScenarioError`` on a bad ``paths``/``seed``/``store``.
     """
+    from engine.api.configure import default_runtime
     from engine.app import run_scenario
     from engine.jsontext import json_text
 
+    default_runtime()
     result = run_scenario(scenario.loaded, paths=paths, seed=seed, store=store, chunk_paths=chunk_paths, write=False,
                           progress=progress, policy_range_paths=policy_range_paths)
     ds = result.dataset()
