@@ -56,17 +56,10 @@ def configure(*, threads: int | None = None, host_devices: int | None = None, co
 
 
 def default_runtime() -> None:
-    """Before the first simulation of a process that did not call ``configure()``: the runtime a
-    ``rackrisk`` command sets itself (threads and host devices for the cores free now, malloc arenas), as
-    ``configure()`` with no argument would. Nothing once JAX has started (then JAX's settings stay, whoever
-    made them). Raises ``ValueError`` on an invalid ``PJRT_NPROC`` / ``RACKRISK_HOST_DEVICES``."""
-    from engine.host_devices import apply_plan, jax_started, plan_threads
-    from engine.malloc_tuning import limit_malloc_arenas
+    """Before the first simulation of a process that did not call ``configure()``: ``configure()`` with its
+    defaults, the runtime a ``rackrisk`` command sets itself. Nothing once JAX has started (then JAX's
+    settings stay, whoever made them)."""
+    from engine.host_devices import jax_started
 
-    if jax_started():
-        return
-    plan = plan_threads(None)
-    limit_malloc_arenas()
-    if apply_plan(plan) and plan.warning:
-        warnings.warn(plan.warning, stacklevel=3)
-
+    if not jax_started():
+        configure()
