@@ -10,7 +10,7 @@ function (``cached``) instead of tracing and compiling afresh each.
 * ``Static`` (hashable, ``Static.key``) is everything a trace reads as a Python value: the shapes
   T, G, C, K, L and the dtype; the integer index arrays (``i_*`` positions in the input vector,
   generation of each cohort, launch tables), which become static slices and gathers; the flags that
-  change control flow (``failures_exact``, ``loss_floor``, ``disposal_used_market``, ``fv_life > 0``,
+  change control flow (``failures_exact``, ``loss_floor``, ``fv_life > 0``,
   the failures policy, financing, and the step's static specialisations: ``stressed``, ``calendar_only``,
   ``opening_book``, ``buys_in_horizon``, ``contracts``, ``elastic``, engine/kernel/path.py);
   the names that key the random
@@ -21,7 +21,9 @@ function (``cached``) instead of tracing and compiling afresh each.
   the model's float arrays in the run's dtype, grouped (``market``, ``fleet``, ``schedules``,
   ``accounting``, ``financing``, ``shocks``, ``other``: ``groups`` says which key goes where), each
   fixed input's value (``fixed_inputs`` (N,), 0 for the others), posterior draws, the copula's
-  Cholesky factor.
+  Cholesky factor. The asset-group matrix is padded with empty groups to C rows
+  (``padded_groups``) and the end-of-life disposal rule is a number, so that the accounting policies
+  of the policy range (engine/accounting/policy_range.py) share the run's compiled function.
 
 Two models with equal ``Static.key`` give the same trace; one compiled function serves both and
 gives each the numbers it would give compiled alone (tests/test_compile_once.py). ``cached(kind,
@@ -42,7 +44,7 @@ from engine.compile import Model
 # integer arrays of Model.a (index arrays, used as gather/slice indices): static
 INT_KEYS = frozenset({"gen_of_cohort", "contract_term", "ship_idx", "undercut_idx", "utilcut_idx", "i_util", "i_elasticity", "i_afr"})
 # flags of Model.a read in a Python ``if`` at trace time: static (their values stay in the arguments too)
-FLAG_KEYS = ("failures_exact", "loss_floor", "disposal_used_market", "policy_write_off", "policy_replace")
+FLAG_KEYS = ("failures_exact", "loss_floor", "policy_write_off", "policy_replace")
 
 # which ModelArgs group holds a Model.a key (by prefix or name; the rest go to ``other``)
 _GROUP_RULES = (
@@ -56,7 +58,7 @@ _GROUP_RULES = (
                               "replacement_cost_frac"}),
     ("accounting", lambda k: k.startswith(("trigger_", "policy_", "d_", "fv_")) or k in {
         "materiality", "group", "disposal_cost", "eol_disposal_cost", "forecast_drift", "capital_charge_sl", "capital_charge_annuity",
-        "npv_outlay_pv", *FLAG_KEYS}),
+        "npv_outlay_pv", "disposal_used_market", *FLAG_KEYS}),
 )
 GROUPS = ("market", "fleet", "schedules", "accounting", "financing", "shocks", "other")
 
@@ -138,7 +140,7 @@ class Static:
     generations: tuple[str, ...]
     cohorts: tuple[str, ...]
     ints: dict = field(repr=False)  # Model.a's integer index arrays (NumPy)
-    flags: dict = field(repr=False)  # bool: failures_exact, loss_floor, disposal_used_market, policy_write_off, policy_replace,
+    flags: dict = field(repr=False)  # bool: failures_exact, loss_floor, policy_write_off, policy_replace,
     # fv_life_set, has_financing, stressed, calendar_only, opening_book, buys_in_horizon, contracts, elastic
     inputs: tuple = ()  # per input: ("fixed",) | ("dist", dist) | ("posterior", file index, n samples)
     input_names: tuple[str, ...] = ()
@@ -193,6 +195,7 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
     flags["elastic"] = not _all_fixed_zero(model, "i_elasticity")
     kinds = tuple(_input_kind(model, j) for j in range(len(model.inputs)))
     floats = {k: np.asarray(v, dt) for k, v in a.items() if not is_int_key(k)}
+    floats["group"] = padded_groups(floats["group"], model.C)
     shapes = tuple(sorted((k, v.shape) for k, v in floats.items()))
     key = (
         _dtype_name(dtype), model.T, model.G, model.C, model.K, model.L, model.generations, model.cohorts,
@@ -223,6 +226,14 @@ def split(model: Model, dtype) -> tuple[Static, ModelArgs]:
         copula_chol=None if model.copula_chol is None else np.asarray(model.copula_chol, dt),
     )
     return st, args
+
+
+def padded_groups(group: np.ndarray, n_cohorts: int) -> np.ndarray:
+    """The (NG, C) asset-group matrix (engine.compile.asset_group_matrix) with empty groups (zero rows) added
+    to C rows, the most groups C cohorts can form: every asset-group policy of a fleet then has one shape.
+    An empty group has no carrying amount and is never tested, so it adds exact zeros to every sum and
+    allocation of engine/accounting/impairment.py: the same numbers."""
+    return np.concatenate([group, np.zeros((n_cohorts - group.shape[0], group.shape[1]), group.dtype)])
 
 
 def _all_fixed_zero(model: Model, index_key: str) -> bool:
@@ -258,11 +269,13 @@ def calendar_only(model: Model) -> bool:
 
 
 def device_args(args: ModelArgs):
-    """``args`` with every leaf a JAX array (copied to the default device once, not at every call)."""
-    import jax
-    import jax.numpy as jnp
+    """``args`` with every leaf a JAX array (copied to the default device once, not at every call).
 
-    return jax.tree.map(jnp.asarray, args)
+    ``jax.device_put``, not ``jnp.asarray``: the latter stages each NumPy leaf through a small jitted
+    function, one XLA compilation per leaf shape in every new process (docs/decisions/0019)."""
+    import jax
+
+    return jax.device_put(args)
 
 
 # ---- the in-process cache of compiled (jitted) functions

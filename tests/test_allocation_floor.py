@@ -94,3 +94,32 @@ def test_one_cohort_groups_are_unchanged():
     pro, _ = asc360(CV, floor=False, **kw)
     _cents(np.asarray(floored), np.asarray(pro))
     _cents(np.asarray(floored), [[360_000.0, 240_000.0], [0.0, 0.0]])
+
+
+def test_an_empty_padding_group_changes_no_amount():
+    """The kernel's group matrix has empty groups (zero rows) added to C rows (engine.compiled.padded_groups),
+    so that every asset-group policy shares one compiled function. The fleet group's cases above, padded to
+    two rows: the same losses and reversals to the cent (the hand figures of the floor test: A 600,000 and
+    B 20,000 in components 60/40), and the empty group is never impaired."""
+    from engine.compiled import padded_groups
+
+    padded = padded_groups(FLEET, 2)
+    np.testing.assert_array_equal(padded, [[1.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(padded_groups(np.eye(2), 2), np.eye(2))  # cohort groups: nothing to add
+    kw = dict(recoverable_undisc=f64([600_000.0, 600_000.0]), fair_value=f64([400_000.0, 480_000.0]), tested=BOTH)
+    for floor in (True, False):
+        one, imp_one = asc360(CV, group=FLEET, floor=floor, **kw)
+        two, imp_two = asc360(CV, group=padded, floor=floor, **kw)
+        _cents(np.asarray(two), np.asarray(one))
+        assert bool(np.asarray(imp_two)[0]) and not bool(np.asarray(imp_two)[1])
+    _cents(np.asarray(asc360(CV, group=padded, floor=True, **kw)[0]), [[360_000.0, 240_000.0], [12_000.0, 8_000.0]])
+    # IAS 36: a loss (VIU below the book) and a reversal (a later recovery up to the no-impairment amount)
+    no_imp = CV * 1.2
+    for viu in ([500_000.0, 400_000.0], [1_300_000.0, 700_000.0]):
+        ia = dict(value_in_use=f64(viu), fvlcd=f64([400_000.0, 480_000.0]), tested=BOTH, floor=True)
+        l1, r1, _ = ias36(CV, no_imp, group=FLEET, **ia)
+        l2, r2, i2 = ias36(CV, no_imp, group=padded, **ia)
+        _cents(np.asarray(l2), np.asarray(l1))
+        _cents(np.asarray(r2), np.asarray(r1))
+        assert not bool(np.asarray(i2)[1])
+    assert np.asarray(l1).sum() == 0 and np.asarray(r1).sum() > 0  # the second case reverses (hand: recoverable 2,000,000 > 1,500,000)

@@ -103,3 +103,25 @@ def test_streamed_reduction_is_shared_by_same_shape_scenarios(tmp_path):
     compiled.clear()
     assert summary(b) == shared_b
     assert shared_b != summary(a)  # the numbers reached it: another price, another summary
+
+
+def test_policy_range_alternatives_share_the_run_key():
+    """The policy range (engine/accounting/policy_range.py) values the run's first paths under other asset
+    groups and disposal rules: each alternative of the baseline (4 cohorts on one site; used-market
+    disposal) must have the run's static key, so that it runs the run's compiled function (no second
+    program to compile or load). The group matrix is padded to C rows (engine.compiled.padded_groups) and
+    the disposal rule is a number."""
+    from dataclasses import replace
+
+    from engine.accounting.policy_range import ALTERNATIVES, apply_alternative
+
+    loaded = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    st, args = compiled.split(compile_model(loaded), jnp.float32)
+    assert args.accounting["group"].shape == (4, 4)  # one site group and three empty ones
+    applied = []
+    for alt in ALTERNATIVES:
+        variant = apply_alternative(loaded.scenario, alt)
+        if variant is not None:
+            applied.append(alt.name)
+            assert compiled.split(compile_model(replace(loaded, scenario=variant)), jnp.float32)[0].key == st.key, alt.name
+    assert {"cohort_asset_groups", "book_salvage_disposal"} <= set(applied)

@@ -116,7 +116,6 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
     ints = st.ints
     flags = st.flags
     has_fin = flags["has_financing"]
-    used_disposal = flags["disposal_used_market"]
     exact_failures = flags["failures_exact"]
     loss_floor = flags["loss_floor"]
     stressed = flags["stressed"]
@@ -179,7 +178,7 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
         keep_eol = 1.0 - A["eol_disposal_cost"]
         val = Valuer(
             capex_per_gpu=A["capex_per_gpu"], decay=th[A["i_used_decay"]], expected_used_decay=A["expected_used_decay"],
-            keep_eol=keep_eol, book_disp_unit=A["disposal_per_unit"] * keep_eol, used_disposal=used_disposal,
+            keep_eol=keep_eol, book_disp_unit=A["disposal_per_unit"] * keep_eol, used_disposal=A["disposal_used_market"],
             fv_life_set=flags["fv_life_set"], fv_life=A["fv_life"], spot=spot_c, cf=cf_c, Pc=Pc, rf=rf, renew=renew,
             term=by_cohort(A["contract_term"]).astype(dtype), log_rho=-by_cohort(A["expected_decline"]) * drift,
             log_a=jnp.log1p(-q_exp) * drift * (1.0 - A["policy_replace"]), var_cost_fc=var_cost + q_exp * repl_unit * drift,
@@ -268,7 +267,7 @@ def path_fn(st, *, monthly: bool, layout: dict | None = None, specialise: bool =
             used_unit = lambda: val.used_value_per_gpu(by_cohort(log_x) + by_cohort(A["expected_decline"]) * t, age_after)  # noqa: E731  (where it is read)
             var_cost_t = var_cost + energy * (sh["elec_mult"] - 1.0) if stressed else var_cost  # stress: power-price spike
             cm = cash_month(n_live, failed, act, pc, uc, share=share, cprice=cprice, hours=hours, spot=spot_c, var_cost=var_cost_t,
-                            fixed_cost=fixed_c, repl_unit=repl_unit if replace else None, disposal_unit=used_unit() * keep_eol if used_disposal else val.book_disp_unit,
+                            fixed_cost=fixed_c, repl_unit=repl_unit if replace else None, disposal_unit=val.disposal_unit(used_unit()),
                             last=last)
 
             dep = monthly_depreciation(cv, sv, rem[None])

@@ -27,8 +27,9 @@ class Valuer:
 
     capex_per_gpu, decay (the path's used-value decay per month, ()), expected_used_decay (()): USD,
     1/month. keep_eol: 1 - end-of-life disposal cost. book_disp_unit: book salvage per GPU net of it.
-    used_disposal, fv_life_set: static flags (proceeds from the used market; fair value to an economic
-    life ``fv_life`` rather than the remaining book life). Forecast inputs: spot, cf (contracted share),
+    used_disposal (()): 1.0 where end-of-life proceeds come from the used market, else book salvage (a
+    number, not a static flag: both disposal policies share one compiled function). fv_life_set: static
+    flag (fair value to an economic life ``fv_life`` rather than the remaining book life). Forecast inputs: spot, cf (contracted share),
     Pc (contract price), rf (renewal price factor), renew (1.0 renewed), term (contract months),
     log_rho, log_a (expected monthly price and survival, log), var_cost_fc (USD per GPU-month),
     fixed (USD per month), hours (()), log_dv, log_df (log monthly discount factors of value in use and
@@ -41,7 +42,7 @@ class Valuer:
     expected_used_decay: object
     keep_eol: object
     book_disp_unit: object
-    used_disposal: bool
+    used_disposal: object
     fv_life_set: bool
     fv_life: object
     spot: object
@@ -63,11 +64,14 @@ class Valuer:
         """(C,) USD per GPU at the end of month t (one exp of one sum: the same bits at any batch size)."""
         return self.capex_per_gpu * jnp.exp(log_dev - self.decay * age_after)
 
+    def disposal_unit(self, used_unit):
+        """End-of-life proceeds per GPU now, net of disposal costs, (C,) USD: the used value, or book salvage."""
+        return jnp.where(self.used_disposal > 0, used_unit * self.keep_eol, self.book_disp_unit)
+
     def disposal_at(self, n_live, used_unit, n):
         """End-of-life proceeds forecast ``n`` months ahead, net of disposal costs, (C,) USD."""
-        if self.used_disposal:
-            return n_live * used_unit * jnp.exp(-self.expected_used_decay * n) * self.keep_eol
-        return n_live * self.book_disp_unit
+        return jnp.where(self.used_disposal > 0, n_live * used_unit * jnp.exp(-self.expected_used_decay * n) * self.keep_eol,
+                         n_live * self.book_disp_unit)
 
     def valuations(self, used_unit, n_live, uc, pc, age_after, n_left):
         """(undiscounted cash flows, value in use, fair value), each (C,) USD, at the end of month t.
@@ -91,5 +95,5 @@ class Valuer:
         return undisc, viu, fair
 
 
-_STATIC = ("used_disposal", "fv_life_set")
+_STATIC = ("fv_life_set",)
 jax.tree_util.register_dataclass(Valuer, data_fields=[f.name for f in fields(Valuer) if f.name not in _STATIC], meta_fields=list(_STATIC))
