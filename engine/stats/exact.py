@@ -26,6 +26,15 @@ class ExactReduction:
 
     def __init__(self, arrays: dict):
         self.arrays = arrays
+        self._sorted: tuple = (None, None)  # (src, its finite values sorted, float64): the last column a quantile read
+
+    def sorted_column(self, src: Source) -> np.ndarray:
+        """(P',) the finite values of ``src``, float64, sorted: the same quantiles as the column, and a
+        statistic's several quantiles of one column sort it once (one column kept: memory stays bounded)."""
+        if self._sorted[0] != src:
+            x = np.asarray(self.column(src), dtype=np.float64)
+            self._sorted = (src, np.sort(x[np.isfinite(x)]))
+        return self._sorted[1]
 
     def column(self, src: Source) -> np.ndarray:
         """(P,) values of ``src``."""
@@ -35,7 +44,7 @@ class ExactReduction:
         return mean(self.column(src))
 
     def quantile(self, src: Source, q: float) -> dict:
-        return quantile(self.column(src), q)
+        return quantile(self.sorted_column(src), q)
 
     def p_positive(self, src: Source, _=None) -> dict:
         return prob(self.column(src) > 0)
