@@ -200,3 +200,20 @@ def test_api_without_configure_sets_the_runtime_as_a_command_does():
     p = subprocess.run([sys.executable, "-c", API_SCRIPT, str(REF)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert json.loads(p.stdout.strip().splitlines()[-1]) == {"devices": 3}
+
+
+def test_a_command_raises_the_garbage_collector_threshold(tmp_path):
+    """``engine.cli.main`` sets ``GC_THRESHOLDS`` before the command runs (engine/cli/runtime.py): CPython's
+    default (700, 10, 10) is what this process had before; restored after."""
+    import gc
+
+    from engine.cli import main
+    from engine.cli.runtime import GC_THRESHOLDS
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        assert main(["validate", str(REF)]) == 0
+        assert gc.get_threshold() == GC_THRESHOLDS != (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)

@@ -718,6 +718,9 @@ def cmd_reconcile(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from engine.cli.runtime import relax_gc
+
+    relax_gc()  # before the commands' imports (engine/cli/runtime.py)
     args = _parser().parse_args(argv)
     args.argv = argv  # the command line as given (recorded in provenance by impairment-backtest)
     handlers = {"impairment-backtest": cmd_impairment_backtest, "run": cmd_run, "validate": cmd_validate, "schema-docs": cmd_schema_docs, "fit": cmd_fit, "backtest": cmd_backtest, "capex-check": cmd_capex_check, "compare-lives": cmd_compare_lives, "sweep": cmd_sweep, "report": cmd_report, "export": cmd_export, "reconcile": cmd_reconcile,

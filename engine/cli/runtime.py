@@ -1,5 +1,7 @@
-"""Process set-up of the commands that simulate, before JAX starts: malloc arenas, threads and host devices.
+"""Process set-up of a command: the garbage collector's thresholds; for the commands that simulate, before
+JAX starts, malloc arenas, threads and host devices.
 
+``relax_gc()``: every command (``engine.cli.main``) first raises the collector's first-generation threshold.
 ``prepare(args, scenario)``: ``--threads`` (checked: one error line), else ``[run] threads`` of the
 scenario file the command runs, else the free cores (engine/host_devices.py); a warning line on
 stderr when the count exceeds the cores. Returns an error message (the command exits 2) or None.
@@ -7,7 +9,21 @@ stderr when the count exceeds the cores. Returns an error message (the command e
 
 from __future__ import annotations
 
+import gc
 import sys
+
+# (first, second, third generation) thresholds of a command's process. Imports, JAX's tracing and lowering
+# and the summaries allocate millions of short-lived objects, and CPython's default (700, 10, 10) then runs
+# a collection every 700 net allocations, the full ones walking every object the imports made (about half a
+# second of a warm `rackrisk run`, a second and a half where it traces: docs/decisions/0019). At 50,000 the
+# young collections are rare; cycles are still collected, in the same proportion between generations.
+GC_THRESHOLDS = (50_000, 10, 10)
+
+
+def relax_gc() -> None:
+    """Set ``GC_THRESHOLDS`` for this (command's) process. No value computed depends on it; the Python API
+    leaves the user's process alone."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 from engine.cli.argtypes import overrides_of
 
