@@ -232,7 +232,8 @@ def padded_groups(group: np.ndarray, n_cohorts: int) -> np.ndarray:
     """The (NG, C) asset-group matrix (engine.compile.asset_group_matrix) with empty groups (zero rows) added
     to C rows, the most groups C cohorts can form: every asset-group policy of a fleet then has one shape.
     An empty group has no carrying amount and is never tested, so it adds exact zeros to every sum and
-    allocation of engine/accounting/impairment.py: the same numbers."""
+    allocation of engine/accounting/impairment.py: the same amounts, but for the order in which XLA sums a
+    group's members (the last float32 bits of some losses and reversals, decisions/0019)."""
     return np.concatenate([group, np.zeros((n_cohorts - group.shape[0], group.shape[1]), group.dtype)])
 
 

@@ -203,8 +203,8 @@ def test_api_without_configure_sets_the_runtime_as_a_command_does():
 
 
 def test_a_command_raises_the_garbage_collector_threshold(tmp_path):
-    """``engine.cli.main`` sets ``GC_THRESHOLDS`` before the command runs (engine/cli/runtime.py): CPython's
-    default (700, 10, 10) is what this process had before; restored after."""
+    """``engine.cli.main`` sets ``GC_THRESHOLDS`` before the command runs (engine/cli/runtime.py). The test
+    starts from CPython's default (700, 10, 10) and gives the process its own thresholds back after."""
     import gc
 
     from engine.cli import main

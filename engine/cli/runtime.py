@@ -12,11 +12,13 @@ from __future__ import annotations
 import gc
 import sys
 
+from engine.cli.argtypes import overrides_of
+
 # (first, second, third generation) thresholds of a command's process. Imports, JAX's tracing and lowering
 # and the summaries allocate millions of short-lived objects, and CPython's default (700, 10, 10) then runs
-# a collection every 700 net allocations, the full ones walking every object the imports made (about half a
-# second of a warm `rackrisk run`, a second and a half where it traces: docs/decisions/0019). At 50,000 the
-# young collections are rare; cycles are still collected, in the same proportion between generations.
+# a collection every 700 net allocations, the full ones walking every object the imports made (what that
+# cost: docs/decisions/0019). At 50,000 the young collections are rare; cycles are still collected, in the
+# same proportion between generations.
 GC_THRESHOLDS = (50_000, 10, 10)
 
 
@@ -24,8 +26,6 @@ def relax_gc() -> None:
     """Set ``GC_THRESHOLDS`` for this (command's) process. No value computed depends on it; the Python API
     leaves the user's process alone."""
     gc.set_threshold(*GC_THRESHOLDS)
-
-from engine.cli.argtypes import overrides_of
 
 
 def scenario_threads(path, overrides: dict | None = None) -> int | None:
